@@ -1,0 +1,82 @@
+"""The roles of SPEC §6, as groups with model permissions, plus the squad
+scope rule for PMs. The permission map here is both the rule and what the
+role tests walk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+VIEWER = "viewer"
+SQUAD_PM = "squad_pm"
+OPS_STAFF = "ops_staff"
+ADMIN = "admin"
+ROLES = (VIEWER, SQUAD_PM, OPS_STAFF, ADMIN)
+
+_ALL_MODELS = (
+    "squads.area",
+    "squads.squad",
+    "metrics.release",
+    "metrics.incident",
+    "metrics.defect",
+    "metrics.survey",
+    "metrics.customerresponse",
+    "metrics.timeallocation",
+    "metrics.kpisnapshot",
+    "metrics.target",
+    "metrics.baseline",
+    "metrics.rolluprun",
+)
+SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.incident", "metrics.defect")
+OPS_MODELS = (
+    "squads.area",
+    "squads.squad",
+    "metrics.survey",
+    "metrics.customerresponse",
+    "metrics.timeallocation",
+    "metrics.target",
+    "metrics.baseline",
+)
+
+
+def _perms(models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
+    out = set()
+    for label in models:
+        app, model = label.split(".")
+        out |= {f"{app}.{action}_{model}" for action in actions}
+    return out
+
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    VIEWER: _perms(_ALL_MODELS, ("view",)),
+    SQUAD_PM: _perms(_ALL_MODELS, ("view",)) | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete")),
+    OPS_STAFF: _perms(_ALL_MODELS, ("view",)) | _perms(OPS_MODELS, ("add", "change", "delete")),
+    ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete")),
+}
+
+
+def is_unrestricted(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Admins write any squad's records; everyone else is limited by `own_squad_ids`."""
+    return bool(user.is_superuser or user.groups.filter(name__in=[ADMIN, OPS_STAFF]).exists())
+
+
+def own_squad_ids(user: Any) -> set[int]:
+    """Squads whose releases, incidents and defects the user may write."""
+    if not user.is_authenticated:
+        return set()
+    return set(user.managed_squads.values_list("id", flat=True))
+
+
+def can_write_squad_record(user: Any, model_label: str, squad_id: int | None) -> bool:
+    """May `user` create/change/delete a `model_label` record of squad `squad_id`?"""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    app, model = model_label.split(".")
+    if not user.has_perm(f"{app}.change_{model}") and not user.has_perm(f"{app}.add_{model}"):
+        return False
+    if user.is_superuser or user.groups.filter(name=ADMIN).exists():
+        return True
+    if model_label in SQUAD_SCOPED_MODELS:
+        return squad_id is not None and squad_id in own_squad_ids(user)
+    return True

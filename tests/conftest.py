@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import SquadFactory, UserFactory
+from tests.services import IN_CI
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ci_runs_on_postgres(django_db_setup: None, django_db_blocker: object) -> None:
+    """In CI the whole suite must run against PostgreSQL, never silently on SQLite."""
+    from django.db import connection
+
+    if IN_CI:
+        assert connection.vendor == "postgresql", "CI must run the suite on PostgreSQL (DATABASE_URL)"
+
+
+@pytest.fixture
+def squad_a(db):  # type: ignore[no-untyped-def]
+    return SquadFactory(slug="alpha", name="Alpha", area__slug="payments")
+
+
+@pytest.fixture
+def squad_b(db):  # type: ignore[no-untyped-def]
+    return SquadFactory(slug="bravo", name="Bravo", area__slug="growth")
+
+
+@pytest.fixture
+def users(db, squad_a):  # type: ignore[no-untyped-def]
+    """One user per role; the PM manages squad_a only."""
+    pm = UserFactory(username="pm_alpha", role="squad_pm")
+    squad_a.pm = pm
+    squad_a.pm_email = pm.email
+    squad_a.save()
+    return {
+        "viewer": UserFactory(username="viewer", role="viewer"),
+        "pm": pm,
+        "ops": UserFactory(username="ops", role="ops_staff"),
+        "admin": UserFactory(username="admin", role="admin", is_superuser=True),
+    }
+
+
+@pytest.fixture
+def client_for(db):  # type: ignore[no-untyped-def]
+    def make(user) -> Client:  # type: ignore[no-untyped-def]
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
