@@ -19,7 +19,7 @@ class RemembersLoadedValues:
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
         instance = super().from_db(db, field_names, values)  # type: ignore[misc]
-        instance._loaded_values = dict(zip(field_names, values))
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
 
