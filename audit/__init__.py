@@ -1,0 +1,1 @@
+"""Audit log: who signed in, who was refused, who imported and who changed which record."""
