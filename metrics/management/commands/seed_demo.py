@@ -1,0 +1,93 @@
+"""`manage.py seed_demo`: fill an empty database with a realistic demo org (SPEC §5)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from metrics.demo import generate_org
+from metrics.demo_users import DEMO_USERS, create_demo_users, existing_data
+from squads.models import Squad
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill an EMPTY database with a demo org (squads in several areas, years of every record kind, "
+        "one demo user per role), then run the full KPI rollup."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--squads", type=int, default=24, help="number of squads (default 24)")
+        parser.add_argument("--areas", type=int, default=5, help="number of areas (default 5)")
+        parser.add_argument(
+            "--years", type=float, default=2.0, help="years of history before today, plus one month (default 2)"
+        )
+        parser.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same org")
+        parser.add_argument("--scale", type=float, default=1.0, help="multiply every record count (default 1)")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing (exit 0) when the database already has data"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        squads, areas, years = options["squads"], options["areas"], options["years"]
+        if squads < 1 or areas < 1 or squads < areas:
+            raise CommandError(f"--squads ({squads}) must be at least --areas ({areas}), both at least 1")
+        if years <= 0 or options["scale"] <= 0:
+            raise CommandError("--years and --scale must be positive")
+        found = existing_data()
+        if found:
+            if options["if_empty"]:
+                self.stdout.write("database already has data; nothing seeded")
+                return
+            raise CommandError(
+                f"database already has data ({', '.join(found)}); seed_demo only fills an empty database "
+                "(use --if-empty to skip quietly)"
+            )
+
+        today = timezone.now().date()
+        start = _start_for(today, years)
+        began = time.monotonic()
+        try:
+            with transaction.atomic():
+                counts = generate_org(
+                    squads=squads, areas=areas, start=start, end=today, seed=options["seed"], scale=options["scale"]
+                )
+                first = Squad.objects.order_by("id").first()
+                pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
+                create_demo_users(pm_squads)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Seeded {_describe(counts)} from {start} to {today} in {time.monotonic() - began:.1f}s.")
+        self._print_users(pm_squads)
+        self._rollup()
+
+    def _print_users(self, pm_squads: list[Squad]) -> None:
+        self.stdout.write("Demo users (username / password):")
+        for user in DEMO_USERS:
+            note = ""
+            if user.username == "pm":
+                note = f"  (PM of {', '.join(s.name for s in pm_squads)})"
+            self.stdout.write(f"  {user.username:<8} {user.password}{note}")
+
+    def _rollup(self) -> None:
+        try:
+            from metrics.rollup import full_rollup
+        except ImportError:
+            self.stdout.write("KPI rollup not available yet; run `manage.py rollup_kpis --full` when it is.")
+            return
+        began = time.monotonic()
+        result = full_rollup()
+        self.stdout.write(f"Full KPI rollup done in {time.monotonic() - began:.1f}s: {result}")
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in counts.items())
+
+
+def _start_for(today: date, years: float) -> date:
+    return today - timedelta(days=round(365.25 * years) + 31)
