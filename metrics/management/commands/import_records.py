@@ -1,0 +1,32 @@
+"""`import_records <kind> <file.csv> [--dry-run]` (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from metrics.ingest.importer import import_csv
+from metrics.ingest.kinds import KINDS
+
+
+class Command(BaseCommand):
+    help = "Import records of one kind from a CSV file: all rows or none."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("kind", choices=list(KINDS), help="record kind (SPEC §2)")
+        parser.add_argument("file", help="CSV file in the import format, UTF-8")
+        parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+
+    def handle(self, *args: Any, kind: str, file: str, dry_run: bool, **options: Any) -> None:
+        try:
+            with open(file, "rb") as stream:
+                report = import_csv(kind=kind, stream=stream, dry_run=dry_run)
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        if report.errors:
+            for error in report.errors:
+                self.stderr.write(str(error))
+            rows = len({e.line for e in report.errors})
+            raise CommandError(f"{len(report.errors)} error(s) on {rows} line(s); nothing written")
+        self.stdout.write(report.summary())
