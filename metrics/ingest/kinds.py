@@ -283,10 +283,11 @@ class Lookups:
             if ref == REF_SQUAD:
                 found.squads = dict(Squad.objects.filter(slug__in=values).values_list("slug", "id"))
             elif ref == REF_RELEASE:
-                rows = Release.objects.filter(external_id__in=values).values_list(
-                    "external_id", "id", "squad_id", "released_at"
-                )
-                found.releases = {ext: (pk, squad, at) for ext, pk, squad, at in rows}
+                for chunk in _chunks(values):
+                    rows = Release.objects.filter(external_id__in=chunk).values_list(
+                        "external_id", "id", "squad_id", "released_at"
+                    )
+                    found.releases.update({ext: (pk, squad, at) for ext, pk, squad, at in rows})
             elif ref == REF_USER_EMAIL:
                 rows = (
                     get_user_model()
@@ -308,6 +309,15 @@ class Lookups:
                         existing = dict(model.objects.filter(slug__in=values).values_list("slug", "id"))
                 setattr(found, "surveys" if ref == REF_SURVEY else "areas", existing)
         return found
+
+
+#: Keys per `IN (...)` query, well under every backend's parameter limit.
+LOOKUP_CHUNK = 5000
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
 
 
 def referenced(kind: RecordKind, rows: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
