@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from productops.logging import connect_task_logging
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "productops.settings")
 
 app = Celery("productops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+connect_task_logging()  # one JSON line per task run, with its duration

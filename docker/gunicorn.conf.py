@@ -1,0 +1,31 @@
+"""gunicorn settings for the web service, read from the environment at start.
+
+Per-request access lines come from productops.logging.RequestLogMiddleware (JSON
+with duration and user), so gunicorn's own access log stays off; its error log
+goes to stderr in the same format as the app (LOG_FORMAT).
+"""
+
+import os
+
+bind = [f"{os.environ.get('WEB_BIND_HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+threads = int(os.environ.get("WEB_THREADS", "1"))
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# The proxy in front (TLS terminator / load balancer) sets X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+_production = os.environ.get("DJANGO_ENV", "").lower() == "production"
+if os.environ.get("LOG_FORMAT", "json" if _production else "plain") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "productops.logging.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False}},
+    }
