@@ -221,7 +221,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY") or 0) or None  # None: one per CPU
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON in production)
-CELERY_BEAT_SCHEDULE: dict = {}  # filled by metrics.schedule (one place)
+from metrics.schedule import CELERY_BEAT_SCHEDULE  # noqa: E402, F401  (the one schedule lives with the tasks)
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

@@ -1,0 +1,147 @@
+"""`rollup_status [--json] [--check]`: the state of the KPI rollup, for the people running it.
+
+Prints the last full and incremental run (start, status, duration, snapshots
+written), runs still in progress, the dirty ranges waiting for the next
+incremental run (how many, the oldest), and the recent failures with their
+error. `--check` exits 1 when KPIs are stale (no successful run within
+KPI_STALE_AFTER) or the latest run of a kind failed, so cron or monitoring can
+alert on it; `--json` prints the same facts as one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from metrics.models import DirtyRange, RollupRun
+
+RECENT_FAILURES = 5
+FAILURE_WINDOW = timedelta(days=7)
+
+
+def _run_facts(run: RollupRun | None, now: datetime) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    return {
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status,
+        "duration_seconds": round(duration, 1) if duration is not None else None,
+        "snapshots_written": run.snapshots_written,
+        "age_seconds": round((now - run.started_at).total_seconds()),
+        "error": run.error.splitlines()[0][:300] if run.error else "",
+    }
+
+
+def rollup_status(now: datetime | None = None) -> dict[str, Any]:
+    """The facts `rollup_status` prints, as a JSON-serialisable dict."""
+    now = now or timezone.now()
+    runs = RollupRun.objects.order_by("-started_at")
+    last_success = (
+        runs.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    dirty = DirtyRange.objects.aggregate(count=Count("id"), oldest=Min("created_at"))
+    failures = runs.filter(status=RollupRun.Status.FAILED)
+    stale_after = settings.KPI_STALE_AFTER
+    return {
+        "now": now.isoformat(),
+        "last_full": _run_facts(runs.filter(kind=RollupRun.Kind.FULL).first(), now),
+        "last_incremental": _run_facts(runs.filter(kind=RollupRun.Kind.INCREMENTAL).first(), now),
+        "running": [_run_facts(r, now) | {"kind": r.kind} for r in runs.filter(status=RollupRun.Status.RUNNING)],
+        "last_success_at": last_success.isoformat() if last_success else None,
+        "stale": last_success is None or now - last_success > stale_after,
+        "stale_after_seconds": round(stale_after.total_seconds()),
+        "dirty_waiting": {
+            "count": dirty["count"],
+            "oldest": dirty["oldest"].isoformat() if dirty["oldest"] else None,
+            "oldest_age_seconds": round((now - dirty["oldest"]).total_seconds()) if dirty["oldest"] else None,
+        },
+        "failures_last_7_days": failures.filter(started_at__gte=now - FAILURE_WINDOW).count(),
+        "recent_failures": [_run_facts(r, now) | {"kind": r.kind} for r in failures[:RECENT_FAILURES]],
+    }
+
+
+def _ago(seconds: int | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 2 * 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def _when(iso: str) -> str:
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _run_line(label: str, facts: dict[str, Any] | None) -> str:
+    if facts is None:
+        return f"{label:<18}never"
+    duration = f"{facts['duration_seconds']:.1f} s" if facts["duration_seconds"] is not None else "still running"
+    line = (
+        f"{label:<18}{_when(facts['started_at'])}  {facts['status']:<9}  {duration}  "
+        f"{facts['snapshots_written']} snapshots  ({_ago(facts['age_seconds'])})"
+    )
+    return line + (f"\n{'':<18}error: {facts['error']}" if facts["error"] else "")
+
+
+class Command(BaseCommand):
+    help = "Show the state of the KPI rollup: last full and incremental run, dirty periods waiting, failures."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        parser.add_argument(
+            "--check", action="store_true", help="exit 1 when KPIs are stale or the latest run of a kind failed"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        status = rollup_status()
+        self.stdout.write(json.dumps(status, indent=2) if options["json"] else self.render(status))
+        if options["check"]:
+            problems = self.problems(status)
+            if problems:
+                raise CommandError("; ".join(problems), returncode=1)
+
+    @staticmethod
+    def problems(status: dict[str, Any]) -> list[str]:
+        found = []
+        if status["stale"]:
+            found.append("KPIs are stale: no successful rollup within KPI_STALE_AFTER")
+        for kind in ("full", "incremental"):
+            last = status[f"last_{kind}"]
+            if last and last["status"] == RollupRun.Status.FAILED:
+                found.append(f"the last {kind} rollup failed")
+        return found
+
+    @staticmethod
+    def render(status: dict[str, Any]) -> str:
+        dirty = status["dirty_waiting"]
+        lines = [
+            f"KPI rollup status at {_when(status['now'])}",
+            _run_line("last full:", status["last_full"]),
+            _run_line("last incremental:", status["last_incremental"]),
+            f"{'running now:':<18}{len(status['running'])}"
+            + "".join(f"\n{'':<18}{r['kind']} since {_when(r['started_at'])}" for r in status["running"]),
+            f"{'last success:':<18}"
+            + (_when(status["last_success_at"]) if status["last_success_at"] else "never")
+            + ("  STALE" if status["stale"] else ""),
+            f"{'dirty waiting:':<18}{dirty['count']} ranges"
+            + (f", oldest {_when(dirty['oldest'])} ({_ago(dirty['oldest_age_seconds'])})" if dirty["oldest"] else ""),
+            f"{'failures (7 d):':<18}{status['failures_last_7_days']}",
+        ]
+        for failure in status["recent_failures"]:
+            lines.append(f"{'':<18}{_when(failure['started_at'])}  {failure['kind']}  {failure['error']}")
+        return "\n".join(lines)
