@@ -42,6 +42,13 @@ class Kpi:
     def higher_is_better(self) -> bool:
         return self.direction is Direction.HIGHER
 
+    @property
+    def compute(self):  # type: ignore[no-untyped-def]
+        """The formula (`metrics.formulas.FORMULAS[code]`) the rollup runs for this KPI."""
+        from metrics.formulas import FORMULAS
+
+        return FORMULAS[self.code]
+
 
 KPIS: tuple[Kpi, ...] = (
     Kpi("defects_found", Family.QUALITY, "Defects found", "count", Direction.LOWER,

@@ -1,0 +1,58 @@
+"""`export_kpis [--grain G] [--scope S] [--metric M] [--from D] [--to D]`: snapshots as CSV (SPEC §5)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from metrics.catalog import CATALOG, GRAINS
+from metrics.selectors import SNAPSHOT_COLUMNS, snapshot_queryset
+from productops import csvsafe
+
+
+def format_value(value: float | None) -> str:
+    """Up to 4 decimals, trailing zeros dropped (`12.5`, `0`, `-3.1416`); empty for null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _date(option: str):  # type: ignore[no-untyped-def]
+    def parse(raw: str) -> date:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise CommandError(f"{option}: expected YYYY-MM-DD, got {raw!r}") from None
+
+    return parse
+
+
+class Command(BaseCommand):
+    help = "Write stored KPI snapshots as CSV to stdout, sorted by metric, scope, grain, period_start."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--grain", choices=GRAINS)
+        parser.add_argument("--scope", help="org, area:<slug> or squad:<slug>")
+        parser.add_argument("--metric", help="a KPI code (see /api/catalog/)")
+        parser.add_argument("--from", dest="date_from", type=_date("--from"), help="first period_start (YYYY-MM-DD)")
+        parser.add_argument("--to", dest="date_to", type=_date("--to"), help="last period_start (YYYY-MM-DD)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        metric = options.get("metric")
+        if metric and metric not in CATALOG:
+            raise CommandError(f"--metric: unknown KPI {metric!r}")
+        rows = snapshot_queryset(
+            metric=metric,
+            scope=options.get("scope"),
+            grain=options.get("grain"),
+            date_from=options.get("date_from"),
+            date_to=options.get("date_to"),
+        ).values_list(*SNAPSHOT_COLUMNS)
+        out = csvsafe.writer(self.stdout, lineterminator="\n")
+        out.writerow(SNAPSHOT_COLUMNS)
+        for metric_code, scope, grain, period_start, value, sample_size in rows.iterator(chunk_size=5000):
+            out.writerow([metric_code, scope, grain, period_start.isoformat(), format_value(value), sample_size])
