@@ -1,8 +1,15 @@
 from django.urls import path
 
-from dashboards import views
+from dashboards.views import customers, metric, overview, ping, review, squad, timeuse
 
 app_name = "dashboards"
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", overview.overview, name="overview"),
+    path("areas/<slug:slug>/", overview.overview_area, name="area"),
+    path("squads/<slug:slug>/", squad.squad, name="squad"),
+    path("metrics/<slug:code>/", metric.metric, name="metric"),
+    path("customers/", customers.customers, name="customers"),
+    path("time/", timeuse.time_allocation, name="time"),
+    path("review/", review.review, name="review"),
+    path("ping/", ping.ping, name="ping"),
 ]

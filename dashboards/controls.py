@@ -1,0 +1,142 @@
+"""The page controls every dashboard carries in its query string: grain, date range, area.
+
+Bookmarkable: the state lives only in the URL. Bad values fall back to the defaults
+(month grain, the last 12 months) and the form reports which field was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+
+from metrics.catalog import GRAINS
+
+DEFAULT_GRAIN = "month"
+DEFAULT_MONTHS = 12
+
+
+def period_floor(day: date, grain: str) -> date:
+    """First day of the period (ISO week, calendar month or quarter) holding `day`."""
+    # TODO: use metrics.periods.period_start_for once it is committed (one home for period math).
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def period_next(start: date, grain: str) -> date:
+    """First day of the period after the one starting at `start`."""
+    if grain == "week":
+        return start + timedelta(days=7)
+    index = start.year * 12 + start.month - 1 + (1 if grain == "month" else 3)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_before(day: date, months: int) -> date:
+    """First day of the month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Controls:
+    grain: str
+    date_from: date
+    date_to: date
+    area: str  # area slug, "" for the whole org
+
+    @property
+    def scope(self) -> str:
+        """The aggregate scope the page shows: the org or the selected area."""
+        return f"area:{self.area}" if self.area else "org"
+
+    def period_from(self) -> date:
+        return period_floor(self.date_from, self.grain)
+
+    def latest_complete_period(self, today: date | None = None) -> date | None:
+        """Start of the last period that has ended by `date_to` (and by today); None if none in range."""
+        today = today or timezone.now().date()
+        end = min(self.date_to + timedelta(days=1), today)  # exclusive
+        latest = period_floor(end - timedelta(days=1), self.grain)
+        if period_next(latest, self.grain) > end:
+            latest = period_floor(latest - timedelta(days=1), self.grain)
+        return latest if latest >= self.period_from() else None
+
+    def params(self, **overrides: str) -> dict[str, str]:
+        values = {
+            "grain": self.grain,
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "area": self.area,
+        }
+        values.update(overrides)
+        return {k: v for k, v in values.items() if v}
+
+    def query(self, **overrides: str) -> str:
+        """The query string (without '?') reproducing these controls, with overrides."""
+        return urlencode(self.params(**overrides))
+
+    def with_area(self, area: str) -> Controls:
+        return replace(self, area=area)
+
+
+def default_controls(today: date | None = None) -> Controls:
+    today = today or timezone.now().date()
+    return Controls(DEFAULT_GRAIN, months_before(today, DEFAULT_MONTHS - 1), today, "")
+
+
+class ControlsForm(forms.Form):
+    grain = forms.ChoiceField(choices=[(g, g) for g in GRAINS], required=False)
+    date_from = forms.DateField(required=False, label="From")
+    date_to = forms.DateField(required=False, label="To")
+    area = forms.SlugField(required=False)
+
+    def __init__(self, data: QueryDict, areas: list[tuple[str, str]]) -> None:
+        renamed = {
+            "grain": data.get("grain", ""),
+            "date_from": data.get("from", ""),
+            "date_to": data.get("to", ""),
+            "area": data.get("area", ""),
+        }
+        super().__init__(renamed)
+        self.area_choices = areas
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        area = cleaned.get("area")
+        if area and area not in {slug for slug, _ in self.area_choices}:
+            self.add_error("area", f"unknown area {area!r}")
+            cleaned["area"] = ""
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "must not be before From")
+        return cleaned
+
+
+def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Controls, ControlsForm]:
+    """Controls from a query string; invalid fields fall back to their defaults."""
+    form = ControlsForm(data, areas)
+    defaults = default_controls()
+    form.is_valid()
+    cleaned = getattr(form, "cleaned_data", {})
+    grain = cleaned.get("grain") if "grain" not in form.errors else None
+    date_from = cleaned.get("date_from") if "date_from" not in form.errors else None
+    date_to = cleaned.get("date_to") if "date_to" not in form.errors else None
+    area = cleaned.get("area") if "area" not in form.errors else ""
+    controls = Controls(
+        grain=grain or defaults.grain,
+        date_from=date_from or defaults.date_from,
+        date_to=date_to or defaults.date_to,
+        area=area or "",
+    )
+    if controls.date_from > controls.date_to:
+        controls = replace(controls, date_from=defaults.date_from, date_to=defaults.date_to)
+    return controls, form

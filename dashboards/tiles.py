@@ -1,0 +1,213 @@
+"""Page building blocks made from snapshot DataFrames: KPI tiles and the squads × KPIs
+heatmap. Reads nothing; the views pass in what the selectors returned."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dashboards import stats
+from dashboards.charts import sparkline_points
+from dashboards.selectors import TargetRule, target_for
+from metrics.catalog import Kpi, dora_level
+
+
+def format_value(kpi: Kpi, value: float | None) -> str:
+    """A KPI value as shown on a page, in the KPI's unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kpi.unit == "count":
+        return f"{value:,.0f}"
+    if kpi.unit == "%":
+        return f"{value:.1f} %"
+    if kpi.unit == "hours":
+        return f"{value:.1f} h"
+    if kpi.unit == "currency":
+        return f"{value:,.0f}"
+    if kpi.unit.startswith("score"):
+        return f"{value:+.0f}"
+    return f"{value:.2f}"
+
+
+def format_delta(kpi: Kpi, change: stats.Change | None) -> str:
+    if change is None:
+        return "–"
+    unit = {"%": " pp", "hours": " h"}.get(kpi.unit, "")
+    digits = 0 if kpi.unit in {"count", "currency"} or kpi.unit.startswith("score") else 1
+    if kpi.unit == "per week":
+        digits = 2
+    text = f"{change.arrow} {abs(change.delta):,.{digits}f}{unit}"
+    if change.pct is not None and kpi.unit != "%":
+        text += f" ({change.pct:+.0f} %)"
+    return text
+
+
+def _clean(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def series(frame: pd.DataFrame, metric: str, scope: str) -> pd.DataFrame:
+    """One KPI's rows for one scope, ordered by period."""
+    rows = frame[(frame["metric"] == metric) & (frame["scope"] == scope)]
+    return rows.sort_values("period_start")
+
+
+@dataclass
+class Tile:
+    kpi: Kpi
+    period: date | None
+    value: float | None
+    sample_size: int
+    display: str
+    low_confidence: bool
+    interval: tuple[float, float] | None
+    previous: stats.Change | None
+    previous_display: str
+    baseline_value: float | None
+    baseline: stats.Change | None
+    baseline_display: str
+    target: TargetRule | None
+    status: str | None
+    dora: str | None
+    spark: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status_class(self) -> str:
+        return stats.status_class(self.status)
+
+    @property
+    def interval_display(self) -> str:
+        if self.interval is None:
+            return ""
+        lo, hi = self.interval
+        return f"95 % CI {lo:.1f}–{hi:.1f} %"
+
+
+def make_tile(
+    kpi: Kpi,
+    rows: pd.DataFrame,
+    period: date | None,
+    *,
+    baseline_value: float | None,
+    rules: dict,
+    squad: str | None = None,
+) -> Tile:
+    """A tile for `kpi` from its rows of one scope (ordered by period) at the `period` shown."""
+    by_period = {row.period_start: row for row in rows.itertuples(index=False)}
+    current = by_period.get(period) if period else None
+    value = _clean(current.value) if current is not None else None
+    n = int(current.sample_size) if current is not None else 0
+    earlier = [p for p in by_period if period and p < period]
+    prev_row = by_period[max(earlier)] if earlier else None
+    prev_value = _clean(prev_row.value) if prev_row is not None else None
+    prev_change = stats.change(kpi, value, prev_value)
+    base_change = stats.change(kpi, value, baseline_value)
+    rule = target_for(rules, kpi.code, squad)
+    shown = [_clean(row.value) for row in rows.itertuples(index=False) if not period or row.period_start <= period]
+    return Tile(
+        kpi=kpi,
+        period=period,
+        value=value,
+        sample_size=n,
+        display=format_value(kpi, value),
+        low_confidence=stats.is_low_confidence(kpi, value, n),
+        interval=stats.kpi_interval(kpi, value, n),
+        previous=prev_change,
+        previous_display=format_delta(kpi, prev_change),
+        baseline_value=baseline_value,
+        baseline=base_change,
+        baseline_display=format_delta(kpi, base_change),
+        target=rule,
+        status=stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0.0),
+        dora=dora_level(kpi.code, value),
+        spark=sparkline_points(shown),
+    )
+
+
+@dataclass
+class HeatCell:
+    value: float | None
+    sample_size: int
+    display: str
+    colour: str
+    low_confidence: bool
+
+
+@dataclass
+class HeatRow:
+    slug: str
+    name: str
+    area: str
+    cells: list[HeatCell]
+
+
+def _colour(goodness: float | None) -> str:
+    """Red (worst) → amber → green (best) for a goodness in [0, 1]; grey for no value."""
+    if goodness is None:
+        return "#eceff3"
+    hue = 5 + 125 * goodness
+    return f"hsl({hue:.0f}, 62%, 80%)"
+
+
+def heatmap(
+    kpis: list[Kpi], frame: pd.DataFrame, squads: list, period: date | None, sort: str = "", descending: bool = False
+) -> list[HeatRow]:
+    """Squads × KPIs at `period`, one pandas pivot. Each cell is coloured by the squad's rank among
+    squads for that KPI, best green, worst red, by the KPI's direction. Sorted by `sort` (a KPI code)."""
+    at = frame[frame["period_start"] == period] if period else frame.iloc[0:0]
+    values = at.pivot_table(index="scope", columns="metric", values="value", aggfunc="first", dropna=False)
+    sizes = at.pivot_table(index="scope", columns="metric", values="sample_size", aggfunc="first")
+    goodness = {}
+    for kpi in kpis:
+        if kpi.code in values.columns:
+            column = values[kpi.code]
+            ranks = column.rank(pct=True, ascending=kpi.higher_is_better, method="average")
+            count = column.notna().sum()
+            if count > 1:
+                # Map the rank so the best squad is 1.0 and the worst 0.0.
+                goodness[kpi.code] = (column.rank(ascending=kpi.higher_is_better, method="average") - 1) / (count - 1)
+            else:
+                goodness[kpi.code] = ranks.where(ranks.isna(), 0.5)
+    rows = []
+    for squad in squads:
+        cells = []
+        for kpi in kpis:
+            value = _lookup(values, squad.scope, kpi.code)
+            n = _lookup(sizes, squad.scope, kpi.code)
+            good = _lookup(goodness.get(kpi.code), squad.scope) if kpi.code in goodness else None
+            size = int(n) if n is not None else 0
+            cells.append(
+                HeatCell(
+                    value=value,
+                    sample_size=size,
+                    display=format_value(kpi, value),
+                    colour=_colour(good if value is not None else None),
+                    low_confidence=stats.is_low_confidence(kpi, value, size),
+                )
+            )
+        rows.append(HeatRow(slug=squad.slug, name=squad.name, area=squad.area.slug, cells=cells))
+    codes = [kpi.code for kpi in kpis]
+    if sort in codes:
+        index = codes.index(sort)
+        present = [r for r in rows if r.cells[index].value is not None]
+        missing = [r for r in rows if r.cells[index].value is None]
+        present.sort(key=lambda r: (r.cells[index].value, r.name), reverse=descending)
+        rows = present + missing
+    return rows
+
+
+def _lookup(table: pd.DataFrame | pd.Series | None, row: str, column: str | None = None) -> float | None:
+    if table is None:
+        return None
+    try:
+        value = table.at[row, column] if column is not None else table.at[row]
+    except KeyError:
+        return None
+    return _clean(value)

@@ -1,0 +1,60 @@
+"""`/review/`: the print-friendly monthly business review — every KPI of the latest complete
+period with its change, target status and how many squads are on track."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.http import HttpRequest, HttpResponse
+
+from dashboards import charts, selectors, stats
+from dashboards.tiles import make_tile, series
+from dashboards.views.common import Table, render_page, start_page
+from metrics.catalog import Family, kpis_for_grain
+
+
+def review(request: HttpRequest) -> HttpResponse:
+    page = start_page(request)
+    c = page.controls
+    scope = c.scope
+    kpis = kpis_for_grain(c.grain)
+    period = c.latest_complete_period()
+    last = period or c.date_to
+    squads = selectors.squads_for(c.area)
+    trend = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
+    at_period = selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
+    baseline = selectors.active_baseline()
+    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[scope])
+    rules = selectors.targets()
+    values = {(r.metric, r.scope): r.value for r in at_period.itertuples(index=False)}
+
+    rows = []
+    for kpi in kpis:
+        tile = make_tile(kpi, series(trend, kpi.code, scope), period, baseline_value=base.get((kpi.code, scope)),
+                         rules=rules)
+        counts: Counter[str] = Counter()
+        for squad in squads:
+            value = values.get((kpi.code, squad.scope))
+            value = None if value is None or value != value else value
+            rule = selectors.target_for(rules, kpi.code, squad.slug)
+            status = stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
+            counts[status or "no target or value"] += 1
+        rows.append({"tile": tile, "counts": counts,
+                     "status_counts": [counts[stats.ON_TRACK], counts[stats.AT_RISK], counts[stats.OFF_TRACK]]})
+    families = []
+    for family in Family:
+        members = [k for k in kpis if k.family == family]
+        if members:
+            families.append({"name": family.value, "chart_id": f"review-{family.value}",
+                             "chart": charts.family_trends(members, trend, scope, scope_label=c.scope)})
+    table = Table(["metric", "period_start", "value", "sample_size", "change_vs_previous", "change_vs_baseline",
+                   "target", "status", "dora_level", "squads_on_track", "squads_at_risk", "squads_off_track"],
+                  [[r["tile"].kpi.code, period, r["tile"].value, r["tile"].sample_size,
+                    r["tile"].previous.delta if r["tile"].previous else None,
+                    r["tile"].baseline.delta if r["tile"].baseline else None,
+                    r["tile"].target.value if r["tile"].target else None, r["tile"].status or "",
+                    r["tile"].dora or "", r["counts"][stats.ON_TRACK], r["counts"][stats.AT_RISK],
+                    r["counts"][stats.OFF_TRACK]] for r in rows])
+    context = {"rows": rows, "period": period, "families": families, "baseline": baseline,
+               "squad_count": len(squads), "status_names": [stats.ON_TRACK, stats.AT_RISK, stats.OFF_TRACK]}
+    return render_page(page, "dashboards/review.html", context, {"summary": table}, "review")

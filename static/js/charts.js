@@ -1,0 +1,32 @@
+/* Draw every Plotly figure on the page. Figures are server-built JSON in
+   <script type="application/json" id="..."> (Django's json_script), referenced by
+   <div class="chart" data-figure="id">. No inline script, so CSP script-src 'self' holds. */
+(function () {
+  "use strict";
+  function draw() {
+    if (typeof Plotly === "undefined") {
+      console.error("plotly.min.js did not load");
+      return;
+    }
+    var charts = document.querySelectorAll("div.chart[data-figure]");
+    for (var i = 0; i < charts.length; i++) {
+      var div = charts[i];
+      var source = document.getElementById(div.getAttribute("data-figure"));
+      if (!source) { continue; }
+      var figure = JSON.parse(source.textContent);
+      Plotly.newPlot(div, figure.data, figure.layout, {
+        displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]
+      });
+      div.setAttribute("data-drawn", "true");
+    }
+  }
+  window.addEventListener("beforeprint", function () {
+    var charts = document.querySelectorAll("div.chart[data-drawn]");
+    for (var i = 0; i < charts.length; i++) { Plotly.Plots.resize(charts[i]); }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
