@@ -15,7 +15,16 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
-from metrics.ingest.kinds import KINDS, Lookups, RecordKind, build_instance, get_kind, kind_for_model, parse_cells
+from metrics.ingest.kinds import (
+    KINDS,
+    Lookups,
+    RecordKind,
+    build_instance,
+    field_values,
+    get_kind,
+    kind_for_model,
+    parse_cells,
+)
 from squads.roles import can_write_squad_record
 
 __all__ = ["KINDS", "RecordKind", "delete_record", "kind_for_model", "save_record"]
@@ -43,15 +52,27 @@ def save_record(
     Surveys and areas named for the first time are created (SPEC §2).
     """
     record_kind = get_kind(kind)
-    if instance is not None:
-        if not isinstance(instance, record_kind.model):
-            raise TypeError(f"{type(instance).__name__} is not a {kind} record")
-        _require_scope(record_kind, user, _squad_id(record_kind, instance))
+    if instance is None:
+        return _save(record_kind, data, user, record_kind.model(), creating=True)
+    if not isinstance(instance, record_kind.model):
+        raise TypeError(f"{type(instance).__name__} is not a {kind} record")
+    _require_scope(record_kind, user, _squad_id(record_kind, instance))
+    before = field_values(instance)
+    try:
+        return _save(record_kind, data, user, instance, creating=False)
+    except (ValidationError, PermissionDenied):
+        for attname, value in before.items():  # a refused change leaves the caller's object as it was
+            setattr(instance, attname, value)
+        raise
+
+
+def _save(
+    record_kind: RecordKind, data: Mapping[str, Any], user: Any, instance: models.Model, *, creating: bool
+) -> models.Model:
     values, errors = parse_cells(record_kind, data)
     refs = {c.ref: {values[c.name]} for c in record_kind.columns if c.ref and values.get(c.name)}
     lookups = Lookups.load(record_kind, refs)
-    if instance is None:
-        instance = record_kind.model()
+    if creating:
         values = {**{name: None for name in record_kind.column_names if name not in errors}, **values}
     instance, errors = build_instance(
         record_kind, {}, lookups, instance=instance, parsed=values, errors=errors, validate_unique=True
