@@ -22,7 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from metrics.demo import RECORDS_PER_SQUAD_YEAR, generate_org
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, Survey, TimeAllocation
 from metrics.models.records import PCT_FIELDS
 from squads.models import Area, Squad
 from tests.factories import SquadFactory
@@ -158,6 +158,12 @@ class TestDefaultDemoOrg:
         assert len(by_squad_month) == Squad.objects.count() * len(months)  # every squad, every month
         assert all(len(heads) >= 3 for heads in by_squad_month.values())
         assert sum(1 for heads in by_squad_month.values() if len(set(heads)) > 1) > 0.5 * len(by_squad_month)
+
+    def test_kpi_snapshots_are_rolled_up_after_seeding(self, default_seed, db):
+        monthly = KpiSnapshot.objects.filter(metric="releases", scope="org", grain="month")
+        assert monthly.count() >= 25
+        assert sum(row.value for row in monthly) == Release.objects.count()
+        assert "snapshots written" in default_seed
 
     def test_demo_users_have_their_roles_and_log_in_with_the_printed_passwords(self, default_seed, db):
         passwords = _printed_passwords(default_seed)
