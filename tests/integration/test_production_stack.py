@@ -1,0 +1,158 @@
+"""The processes docker-compose.yml starts — gunicorn, a Celery worker, Celery beat — run here
+against the local PostgreSQL and Redis: a release posted over HTTP shows up in the KPI API
+a few seconds later (issue 6, "Done when").
+
+The commands are read from docker-compose.yml and run through docker/entrypoint.sh in
+production mode (`DJANGO_ENV=production`), on a database of their own that the web
+process migrates on start, exactly as in a container.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from tests.integration.stack import (
+    compose_command,
+    create_database,
+    drop_database,
+    free_port,
+    manage,
+    production_env,
+    running,
+    server_url,
+    wait_for,
+)
+from tests.services import require_postgres, require_redis
+
+pytestmark = pytest.mark.services
+
+KPI_DEADLINE_SECONDS = 60
+
+
+class Http:
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base = base
+        self.token = token
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        headers = {"Accept": "application/json", "Host": "127.0.0.1"}
+        if self.token:
+            headers["Authorization"] = f"Token {self.token}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def up(self) -> bool:
+        try:
+            return self.request("GET", "/healthz")[0] == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+
+def json_lines(text: str) -> list[dict]:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_a_release_posted_over_http_reaches_the_kpi_api(tmp_path: Path) -> None:
+    require_postgres()
+    broker = require_redis()
+    base = server_url(connection.settings_dict)
+    db_name = f"{connection.settings_dict['NAME'].removeprefix('test_')}_stack"
+    db_url = create_database(base, db_name)
+    port = free_port()
+    env = production_env(
+        database_url=db_url,
+        broker_url=broker,
+        PORT=str(port),
+        WEB_BIND_HOST="127.0.0.1",
+        WEB_CONCURRENCY="2",
+        CELERY_WORKER_CONCURRENCY="2",
+    )
+    beat_argv = compose_command("beat")
+    beat_argv[beat_argv.index("--schedule") + 1] = str(tmp_path / "celerybeat-schedule")
+    try:
+        with running(tmp_path) as stack:
+            stack.start("web", compose_command("web"), env | {"MIGRATE_ON_START": "1"})
+            http = Http(f"http://127.0.0.1:{port}")
+            wait_for(lambda: stack.assert_running() or http.up(), timeout=120, what="gunicorn /healthz")
+            stack.start("worker", compose_command("worker"), env)
+            stack.start("beat", beat_argv, env)
+
+            password = secrets.token_urlsafe(24)
+            manage(
+                env | {"DJANGO_SUPERUSER_PASSWORD": password},
+                "createsuperuser",
+                "--noinput",
+                "--username",
+                "pipeline",
+                "--email",
+                "pipeline@example.com",
+            )
+            token = manage(env, "drf_create_token", "pipeline").stdout.split()[2]
+            api = Http(http.base, token)
+
+            assert Http(http.base).request("GET", "/api/releases/")[0] in {401, 403}, "anonymous is refused"
+            status, body = api.request("GET", "/readyz")
+            assert (status, body["reasons"]) == (200, []), body
+
+            status, body = api.request(
+                "POST",
+                "/api/squads/",
+                {"slug": "stack", "name": "Stack", "area": "platform", "monthly_cost_per_head": "9000", "active": True},
+            )
+            assert status == 201, body
+            status, body = api.request(
+                "POST",
+                "/api/releases/",
+                {
+                    "external_id": "stack-r1",
+                    "squad": "stack",
+                    "version": "1.0.0",
+                    "released_at": "2026-03-10T10:00:00Z",
+                    "first_commit_at": "2026-03-09T10:00:00Z",
+                    "status": "succeeded",
+                },
+            )
+            assert status == 201, body
+
+            def march_releases() -> dict | None:
+                stack.assert_running()
+                status, body = api.request("GET", "/api/kpis/?metric=releases&scope=org&grain=month")
+                assert status == 200, body
+                rows = [r for r in body["results"] if r["period_start"] == "2026-03-01"]
+                return rows[0] if rows and rows[0]["sample_size"] == 1 else None
+
+            row = wait_for(march_releases, timeout=KPI_DEADLINE_SECONDS, what="the release in /api/kpis/")
+            assert (row["metric"], row["scope"], row["grain"], row["value"]) == ("releases", "org", "month", 1)
+            stack.assert_running()  # beat and worker still up after the round trip
+    finally:
+        drop_database(base, db_name)
+
+    web_log = json_lines(stack.log("web"))
+    posted = [
+        e for e in web_log if e.get("event") == "request" and e["path"] == "/api/releases/" and e["method"] == "POST"
+    ]
+    assert posted and posted[0]["status"] == 201 and posted[0]["user_id"] is not None
+    assert posted[0]["duration_ms"] > 0
+    tasks = [e for e in json_lines(stack.log("worker")) if e.get("event") == "task"]
+    assert any(t["task"] == "metrics.rollup_dirty" and t["state"] == "SUCCESS" and t["duration_ms"] >= 0 for t in tasks)
+    assert "beat: Starting" in stack.log("beat")
