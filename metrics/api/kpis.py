@@ -1,0 +1,163 @@
+"""`GET /api/kpis/` (stored snapshots) and `GET /api/catalog/` (the KPI registry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from metrics.api.pagination import KpiPagination
+from metrics.catalog import CATALOG, DORA_THRESHOLDS, GRAINS, KPIS
+from metrics.models import KpiSnapshot
+from squads.models import Area, Squad
+
+
+class KpiQuerySerializer(serializers.Serializer):
+    """The query parameters of `/api/kpis/`; all optional, combined with AND."""
+
+    metric = serializers.ChoiceField(
+        choices=sorted(CATALOG), required=False, help_text="A KPI code from /api/catalog/."
+    )
+    scope = serializers.CharField(required=False, max_length=140, help_text="`org`, `area:<slug>` or `squad:<slug>`.")
+    grain = serializers.ChoiceField(choices=GRAINS, required=False)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # `from` is a Python keyword, so these two cannot be class attributes.
+        fields["from"] = serializers.DateField(
+            required=False, help_text="Periods starting on or after this day (YYYY-MM-DD)."
+        )
+        fields["to"] = serializers.DateField(
+            required=False, help_text="Periods starting on or before this day (YYYY-MM-DD)."
+        )
+        return fields
+
+    def validate_scope(self, value: str) -> str:
+        if value == "org":
+            return value
+        kind, _, slug = value.partition(":")
+        model = {"area": Area, "squad": Squad}.get(kind)
+        if model is None or not slug:
+            raise serializers.ValidationError("must be org, area:<slug> or squad:<slug>.")
+        if not model.objects.filter(slug=slug).exists():
+            raise serializers.ValidationError(f"no {kind} with slug {slug!r}.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to": "must not be before from."})
+        return attrs
+
+
+class KpiSnapshotSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    scope = serializers.CharField()
+    grain = serializers.CharField()
+    period_start = serializers.DateField()
+    value = serializers.FloatField(allow_null=True, help_text="null where the denominator is empty.")
+    sample_size = serializers.IntegerField()
+
+
+def snapshots(
+    *,
+    metric: str | None = None,
+    scope: str | None = None,
+    grain: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> Any:
+    """Stored snapshots matching the filters, in a stable order."""
+    rows = KpiSnapshot.objects.all()
+    if metric:
+        rows = rows.filter(metric=metric)
+    if scope:
+        rows = rows.filter(scope=scope)
+    if grain:
+        rows = rows.filter(grain=grain)
+    if date_from:
+        rows = rows.filter(period_start__gte=date_from)
+    if date_to:
+        rows = rows.filter(period_start__lte=date_to)
+    return rows.order_by("metric", "scope", "grain", "period_start")
+
+
+class KpiListView(APIView):
+    """KPI snapshots as computed by the rollup, 1000 a page; follow `next`."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = KpiPagination
+
+    @extend_schema(
+        summary="KPI values per scope and period",
+        parameters=[KpiQuerySerializer],
+        responses=KpiSnapshotSerializer(many=True),
+        tags=["kpis"],
+    )
+    def get(self, request: Request) -> Response:
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        rows = snapshots(
+            metric=params.get("metric"),
+            scope=params.get("scope"),
+            grain=params.get("grain"),
+            date_from=params.get("from"),
+            date_to=params.get("to"),
+        ).values("metric", "scope", "grain", "period_start", "value", "sample_size")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(KpiSnapshotSerializer(page, many=True).data)
+
+
+class CatalogEntrySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    family = serializers.CharField()
+    label = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["higher", "lower"], help_text="Which way is better.")
+    definition = serializers.CharField()
+    grains = serializers.ListField(child=serializers.CharField(), help_text="Grains it is computed for.")
+    dora_levels = serializers.DictField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="DORA 2023 levels (elite, high, medium) → the bound a value must reach (≥ where higher is "
+        "better, ≤ where lower is); below medium is low. null where DORA publishes no levels.",
+    )
+
+
+def catalog_entries() -> list[dict[str, Any]]:
+    """Every KPI of the catalog, in catalog order."""
+    return [
+        {
+            "code": kpi.code,
+            "family": str(kpi.family),
+            "label": kpi.label,
+            "unit": kpi.unit,
+            "direction": str(kpi.direction),
+            "definition": kpi.definition,
+            "grains": list(kpi.grains),
+            "dora_levels": (
+                dict(DORA_THRESHOLDS[kpi.code][:-1])  # "low" is everything past "medium"
+                if kpi.code in DORA_THRESHOLDS
+                else None
+            ),
+        }
+        for kpi in KPIS
+    ]
+
+
+class CatalogView(APIView):
+    """The KPI catalog: a JSON list, one entry per KPI."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(summary="Every KPI's definition", responses=CatalogEntrySerializer(many=True), tags=["kpis"])
+    def get(self, request: Request) -> Response:
+        return Response(catalog_entries())
