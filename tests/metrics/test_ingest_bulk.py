@@ -1,0 +1,78 @@
+"""Large imports run in bulk: the number of queries depends on rows / BATCH_SIZE,
+never on one query per row (no timing asserts: see bench/import_records_bench.py)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from metrics.ingest import importer
+from metrics.ingest.importer import import_csv
+from metrics.models import Incident
+from tests.factories import ReleaseFactory, SquadFactory
+
+INC_HEADER = "external_id,squad,severity,started_at,resolved_at,customer_impact,caused_by_release,title"
+
+
+def incidents_csv(
+    rows: int, *, squads: list[str], releases: list[str], prefix: str = "inc", title: str = "t"
+) -> io.BytesIO:
+    lines = [INC_HEADER]
+    for i in range(rows):
+        day = 1 + i % 28
+        release = releases[i % len(releases)] if i % 2 else ""
+        lines.append(
+            f"{prefix}-{i},{squads[i % len(squads)]},{1 + i % 4},2026-02-{day:02d}T10:00:00Z,"
+            f"2026-02-{day:02d}T11:00:00+01:00,{'yes' if i % 3 else 'no'},{release},{title} {i}"
+        )
+    return io.BytesIO(("\n".join(lines) + "\n").encode())
+
+
+@pytest.fixture
+def org(squad_a, squad_b):  # type: ignore[no-untyped-def]
+    squads = [squad_a, squad_b] + [SquadFactory(slug=f"s{n}") for n in range(5)]
+    releases = [ReleaseFactory(external_id=f"rel-{n}", squad=squads[n % len(squads)]).external_id for n in range(20)]
+    return [s.slug for s in squads], releases
+
+
+def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With one batch covering the file, 2k and 4k rows cost the same queries to
+    create, update and re-import, with or without a user's scope check."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", 10_000)
+    squads, releases = org
+
+    def cost(rows: int, prefix: str, title: str, action: str, user=None, only=squads) -> int:  # type: ignore[no-untyped-def]
+        stream = incidents_csv(rows, squads=only, releases=releases, prefix=prefix, title=title)
+        with CaptureQueriesContext(connection) as captured:
+            report = import_csv(kind="incidents", stream=stream, user=user)
+        assert report.errors == []
+        assert {o.action for o in report.rows} == {action}
+        return len(captured)
+
+    for title, action in (("first", "create"), ("changed", "update"), ("changed", "unchanged")):
+        small, big = cost(2000, "small", title, action), cost(4000, "big", title, action)
+        assert small == big, action
+        assert big <= 12, action
+
+    def pm():  # type: ignore[no-untyped-def]
+        """alpha's PM, loaded afresh so Django's per-user permission cache starts empty each time"""
+        return type(users["pm"]).objects.get(pk=users["pm"].pk)
+
+    assert cost(2000, "pm-small", "t", "create", pm(), ["alpha"]) == cost(
+        4000, "pm-big", "t", "create", pm(), ["alpha"]
+    )
+    assert Incident.objects.count() == 12000
+
+
+def test_100k_rows_import_in_bulk(org, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    squads, releases = org
+    rows = 100_000
+    batches = -(-rows // importer.BATCH_SIZE)
+    with django_assert_max_num_queries(12 + 2 * batches):  # fetch existing + insert, per batch
+        report = import_csv(kind="incidents", stream=incidents_csv(rows, squads=squads, releases=releases))
+    assert (report.created, report.errors) == (rows, [])
+    assert Incident.objects.count() == rows
+    assert Incident.objects.filter(caused_by_release__external_id="rel-1").count() == rows // 2 // 10
