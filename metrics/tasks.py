@@ -7,7 +7,7 @@ Only transient database errors are retried, with exponential backoff.
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import group, shared_task
 from django.db import InterfaceError, OperationalError
 
 from metrics import rollup
@@ -43,3 +43,17 @@ def rollup_full(since: str | None = None) -> int:
 def rollup_unit(unit: dict) -> int:
     """Run one unit of a full rollup (see `metrics.rollup.rollup_units`), e.g. from a Celery group."""
     return rollup.run_unit(unit)
+
+
+@shared_task(name="metrics.rollup_full_distributed", ignore_result=True)
+def rollup_full_distributed(since: str | None = None) -> int:
+    """Fan a full rollup out to every worker as a Celery group of `rollup_unit` tasks; returns units sent.
+
+    Each unit records its own `RollupRun`, so progress and failures show in `rollup_status`
+    without a result backend (a chord would need one). Added by ops (issue 6) for scale-out.
+    """
+    from datetime import date
+
+    units = rollup.rollup_units(since=date.fromisoformat(since) if since else None)
+    group(rollup_unit.s(unit) for unit in units).apply_async()
+    return len(units)
