@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -14,17 +13,23 @@ from rest_framework.views import APIView
 
 from metrics.api.pagination import KpiPagination
 from metrics.catalog import CATALOG, DORA_THRESHOLDS, GRAINS, KPIS
-from metrics.models import KpiSnapshot
+from metrics.selectors import snapshot_queryset
 from squads.models import Area, Squad
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class KpiQuerySerializer(serializers.Serializer):
     """The query parameters of `/api/kpis/`; all optional, combined with AND."""
 
-    metric = serializers.ChoiceField(
-        choices=sorted(CATALOG), required=False, help_text="A KPI code from /api/catalog/."
+    metric = serializers.CharField(
+        required=False, help_text="A KPI code from /api/catalog/, or several separated by commas."
     )
-    scope = serializers.CharField(required=False, max_length=140, help_text="`org`, `area:<slug>` or `squad:<slug>`.")
+    scope = serializers.CharField(
+        required=False, help_text="`org`, `area:<slug>` or `squad:<slug>`, or several separated by commas."
+    )
     grain = serializers.ChoiceField(choices=GRAINS, required=False)
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -38,16 +43,32 @@ class KpiQuerySerializer(serializers.Serializer):
         )
         return fields
 
-    def validate_scope(self, value: str) -> str:
-        if value == "org":
-            return value
-        kind, _, slug = value.partition(":")
-        model = {"area": Area, "squad": Squad}.get(kind)
-        if model is None or not slug:
+    def validate_metric(self, value: str) -> list[str]:
+        codes = _split(value)
+        unknown = [code for code in codes if code not in CATALOG]
+        if unknown or not codes:
+            raise serializers.ValidationError(
+                f"unknown KPI {', '.join(unknown) or repr(value)}; see /api/catalog/ for the codes."
+            )
+        return codes
+
+    def validate_scope(self, value: str) -> list[str]:
+        scopes = _split(value)
+        if not scopes:
             raise serializers.ValidationError("must be org, area:<slug> or squad:<slug>.")
-        if not model.objects.filter(slug=slug).exists():
-            raise serializers.ValidationError(f"no {kind} with slug {slug!r}.")
-        return value
+        wanted: dict[str, set[str]] = {"area": set(), "squad": set()}
+        for scope in scopes:
+            if scope == "org":
+                continue
+            kind, _, slug = scope.partition(":")
+            if kind not in wanted or not slug:
+                raise serializers.ValidationError(f"{scope!r} must be org, area:<slug> or squad:<slug>.")
+            wanted[kind].add(slug)
+        for kind, model in (("area", Area), ("squad", Squad)):
+            missing = wanted[kind] - set(model.objects.filter(slug__in=wanted[kind]).values_list("slug", flat=True))
+            if missing:
+                raise serializers.ValidationError(f"no {kind} with slug {', '.join(sorted(missing))}.")
+        return scopes
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("from"), attrs.get("to")
@@ -63,29 +84,6 @@ class KpiSnapshotSerializer(serializers.Serializer):
     period_start = serializers.DateField()
     value = serializers.FloatField(allow_null=True, help_text="null where the denominator is empty.")
     sample_size = serializers.IntegerField()
-
-
-def snapshots(
-    *,
-    metric: str | None = None,
-    scope: str | None = None,
-    grain: str | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-) -> Any:
-    """Stored snapshots matching the filters, in a stable order."""
-    rows = KpiSnapshot.objects.all()
-    if metric:
-        rows = rows.filter(metric=metric)
-    if scope:
-        rows = rows.filter(scope=scope)
-    if grain:
-        rows = rows.filter(grain=grain)
-    if date_from:
-        rows = rows.filter(period_start__gte=date_from)
-    if date_to:
-        rows = rows.filter(period_start__lte=date_to)
-    return rows.order_by("metric", "scope", "grain", "period_start")
 
 
 class KpiListView(APIView):
@@ -104,9 +102,9 @@ class KpiListView(APIView):
         query = KpiQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        rows = snapshots(
-            metric=params.get("metric"),
-            scope=params.get("scope"),
+        rows = snapshot_queryset(
+            metric=params.get("metric") or None,
+            scope=params.get("scope") or None,
             grain=params.get("grain"),
             date_from=params.get("from"),
             date_to=params.get("to"),
