@@ -50,8 +50,10 @@ _WEEKDAY_RESPONSES = (1.1, 1.2, 1.2, 1.1, 1.0, 0.35, 0.3)
 _SEVERITY_INCIDENT = (1, 13, 47, 39)
 _SEVERITY_DEFECT = (3, 15, 50, 32)
 _SEVERITY_CUSTOMER_DEFECT = (6, 24, 45, 25)
-_CUSTOMER_IMPACT_BY_SEVERITY = {1: 1.0, 2: 0.7, 3: 0.25, 4: 0.05}
-_INCIDENT_MEDIAN_HOURS = {1: 2.5, 2: 3.0, 3: 8.0, 4: 30.0}
+_CUSTOMER_IMPACT_BY_SEVERITY = {1: 1.0, 2: 0.5, 3: 0.06, 4: 0.0}
+# Customer-facing incidents are mitigated fast (uptime ~99%); the others linger longer.
+_INCIDENT_MEDIAN_HOURS = {1: 4.0, 2: 5.0, 3: 6.0, 4: 14.0}
+_IMPACT_MEDIAN_HOURS = {1: 2.0, 2: 1.0, 3: 0.6, 4: 0.5}
 _DEFECT_MEDIAN_DAYS = {1: 0.3, 2: 2.0, 3: 7.0, 4: 20.0}
 
 
@@ -280,14 +282,16 @@ class _Generator:
 
     def _incident(self, p: _Profile, started: datetime, severity: int, cause: Release | None) -> Incident:
         rng = self.rng
-        median = _INCIDENT_MEDIAN_HOURS[severity] * math.sqrt(p.badness(self._t(started.date())))
+        impact = rng.random() < _CUSTOMER_IMPACT_BY_SEVERITY[severity]
+        median = (_IMPACT_MEDIAN_HOURS if impact else _INCIDENT_MEDIAN_HOURS)[severity]
+        median *= math.sqrt(p.badness(self._t(started.date())))
         resolved = started + timedelta(hours=max(0.08, rng.lognormvariate(math.log(median), 0.9)))
         return Incident(
             squad_id=p.squad.pk,
             severity=severity,
             started_at=started,
             resolved_at=resolved if resolved <= self.horizon else None,
-            customer_impact=rng.random() < _CUSTOMER_IMPACT_BY_SEVERITY[severity],
+            customer_impact=impact,
             title=f"{p.squad.name}: {rng.choice(vocab.INCIDENT_SYMPTOMS)}",
         )
 
@@ -299,7 +303,7 @@ class _Generator:
             started = cause.released_at + timedelta(minutes=rng.uniform(10, 240))
         else:
             started = datetime.combine(rng.choice(self.days), time(), UTC) + timedelta(hours=rng.uniform(0, 24))
-        resolved = started + timedelta(hours=rng.uniform(3, 10))
+        resolved = started + timedelta(hours=rng.uniform(2, 6))
         incident = Incident(
             squad_id=p.squad.pk,
             severity=1,
@@ -337,9 +341,9 @@ class _Generator:
 
     def open_incidents(self, profiles: list[_Profile]) -> None:
         """A few incidents still open at the end of the span, like any Monday morning."""
-        for n, (severity, impact) in enumerate(((2, True), (3, False), (4, False))):
+        for n, (severity, impact, hours_ago) in enumerate(((2, True, 2), (3, False, 20), (4, False, 40))):
             p = self.rng.choice(profiles)
-            started = self.horizon - timedelta(hours=self.rng.uniform(1, 30))
+            started = self.horizon - timedelta(hours=self.rng.uniform(0.2, hours_ago))
             if started.date() < self.start:
                 continue
             self.w.add(

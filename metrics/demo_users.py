@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.password_validation import validate_password
 
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.models import Baseline, CustomerResponse, Defect, Incident, Release, Survey, Target, TimeAllocation
 from squads.models import Area, Squad
 from squads.roles import ADMIN, OPS_STAFF, SQUAD_PM, VIEWER
 
@@ -37,7 +37,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "demo-admin-2026", ADMIN, is_staff=True, is_superuser=True),
 )
 
-_DATA_MODELS = (Area, Squad, Survey, Release, Incident, Defect, CustomerResponse, TimeAllocation)
+_DATA_MODELS = (Area, Squad, Survey, Release, Incident, Defect, CustomerResponse, TimeAllocation, Target, Baseline)
 
 
 def existing_data() -> list[str]:

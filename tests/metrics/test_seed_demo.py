@@ -21,8 +21,20 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
+from metrics.catalog import CATALOG
 from metrics.demo import RECORDS_PER_SQUAD_YEAR, generate_org
-from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, Survey, TimeAllocation
+from metrics.demo_targets import _first_quarter_from
+from metrics.models import (
+    Baseline,
+    CustomerResponse,
+    Defect,
+    Incident,
+    KpiSnapshot,
+    Release,
+    Survey,
+    Target,
+    TimeAllocation,
+)
 from metrics.models.records import PCT_FIELDS
 from squads.models import Area, Squad
 from tests.factories import SquadFactory
@@ -165,6 +177,16 @@ class TestDefaultDemoOrg:
         assert sum(row.value for row in monthly) == Release.objects.count()
         assert "snapshots written" in default_seed
 
+    def test_targets_and_an_active_baseline_inside_the_data_are_set(self, default_seed, db):
+        org_targets = dict(Target.objects.filter(squad=None).values_list("metric", "value"))
+        assert org_targets["uptime_pct"] == 99.5 and org_targets["change_failure_rate"] == 5.0
+        assert set(org_targets) <= set(CATALOG)
+        assert Target.objects.filter(squad__pm__username="pm", metric="uptime_pct").exists()
+        baseline = Baseline.objects.get(active=True)
+        first_release = Release.objects.order_by("released_at").first().released_at.date()
+        assert first_release <= baseline.start < baseline.end < timezone.now().date()
+        assert baseline.start.day == 1 and baseline.start.month in {1, 4, 7, 10}
+
     def test_demo_users_have_their_roles_and_log_in_with_the_printed_passwords(self, default_seed, db):
         passwords = _printed_passwords(default_seed)
         assert set(passwords) == {"viewer", "pm", "ops", "admin"}
@@ -255,3 +277,17 @@ def test_record_volume_matches_the_documented_rate_and_scales_linearly():
     doubled_records = sum(doubled[kind] for kind in ("releases", "defects", "customer_responses", "time_allocations"))
     single_records = sum(counts[kind] for kind in ("releases", "defects", "customer_responses", "time_allocations"))
     assert 1.7 < doubled_records / single_records < 2.3
+
+
+@pytest.mark.parametrize(
+    ("day", "quarter"),
+    [
+        (date(2024, 10, 26), date(2025, 1, 1)),
+        (date(2025, 1, 1), date(2025, 1, 1)),
+        (date(2025, 1, 2), date(2025, 4, 1)),
+        (date(2025, 4, 1), date(2025, 4, 1)),
+        (date(2025, 5, 1), date(2025, 7, 1)),
+    ],
+)
+def test_baseline_starts_at_the_first_full_quarter(day, quarter):
+    assert _first_quarter_from(day) == quarter

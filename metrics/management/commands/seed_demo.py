@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.demo import generate_org
+from metrics.demo_targets import create_demo_targets
 from metrics.demo_users import DEMO_USERS, create_demo_users, existing_data
 from metrics.rollup import full_rollup
 from squads.models import Squad
@@ -19,7 +20,7 @@ from squads.models import Squad
 class Command(BaseCommand):
     help = (
         "Fill an EMPTY database with a demo org (squads in several areas, years of every record kind, "
-        "one demo user per role), then run the full KPI rollup."
+        "targets and a baseline, one demo user per role), then run the full KPI rollup."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                 first = Squad.objects.order_by("id").first()
                 pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
                 create_demo_users(pm_squads)
+                counts |= create_demo_targets(start=start, squad=pm_squads[0])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Seeded {_describe(counts)} from {start} to {today} in {time.monotonic() - began:.1f}s.")
@@ -83,7 +85,8 @@ class Command(BaseCommand):
 
 
 def _describe(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in counts.items())
+    words = {kind: kind.replace("_", " ") for kind in counts}
+    return ", ".join(f"{n:,} {words[kind][:-1] if n == 1 else words[kind]}" for kind, n in counts.items())
 
 
 def _start_for(today: date, years: float) -> date:
