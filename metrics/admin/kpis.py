@@ -33,8 +33,22 @@ class TargetAdmin(admin.ModelAdmin):
     search_fields = ("metric", "squad__slug")
 
 
+class BaselineForm(forms.ModelForm):
+    class Meta:
+        model = Baseline
+        fields = ("name", "start", "end", "active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:  # the DB constraint `baseline_ordered`, said on the field
+            self.add_error("end", "must not be before start.")
+        return cleaned
+
+
 @admin.register(Baseline)
 class BaselineAdmin(admin.ModelAdmin):
+    form = BaselineForm
     list_display = ("name", "start", "end", "active")
     list_filter = ("active",)
     search_fields = ("name",)

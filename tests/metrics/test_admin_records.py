@@ -56,13 +56,13 @@ def incident_post(incident: Incident, **changes: object) -> dict[str, str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["pm", "ops", "admin"])
-@pytest.mark.parametrize("changelist", CHANGELISTS)
-def test_every_list_page_loads_for_staff_roles(users, client_for, squad_a, role, changelist):
+def test_every_list_page_loads_for_staff_roles(users, client_for, squad_a, role):
     ReleaseFactory(squad=squad_a)
     IncidentFactory(squad=squad_a)
     DefectFactory(squad=squad_a)
-    response = client_for(users[role]).get(reverse(f"admin:{changelist}_changelist"))
-    assert response.status_code == 200
+    client = client_for(users[role])
+    statuses = {name: client.get(reverse(f"admin:{name}_changelist")).status_code for name in CHANGELISTS}
+    assert statuses == dict.fromkeys(CHANGELISTS, 200)
 
 
 @pytest.mark.django_db
@@ -184,3 +184,46 @@ def test_pm_adds_a_release_for_own_squad(users, client_for, squad_a):
     release = Release.objects.get(external_id="r-9")
     assert (release.squad_id, release.version, release.status) == (squad_a.pk, "2.0", "rolled_back")
     assert release.first_commit_at == dt.datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_admin_writes_go_through_the_service_layer(users, client_for, squad_a, monkeypatch):
+    from metrics import services
+
+    calls: list[tuple[str, str]] = []
+    real_save, real_delete = services.save_record, services.delete_record
+
+    def save_record(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(("save", kwargs["kind"], kwargs["user"].username, kwargs["data"]["squad"]))
+        return real_save(**kwargs)
+
+    def delete_record(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(("delete", type(kwargs["instance"]).__name__, kwargs["user"].username, ""))
+        return real_delete(**kwargs)
+
+    monkeypatch.setattr(services, "save_record", save_record)
+    monkeypatch.setattr(services, "delete_record", delete_record)
+    incident = IncidentFactory(squad=squad_a)
+    client = client_for(users["pm"])
+    client.post(reverse("admin:metrics_incident_change", args=[incident.pk]), incident_post(incident, severity=2))
+    client.post(reverse("admin:metrics_incident_delete", args=[incident.pk]), {"post": "yes"})
+    assert calls == [("save", "incidents", "pm_alpha", "alpha"), ("delete", "Incident", "pm_alpha", "")]
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refusal_only_the_service_knows_is_shown_on_the_form_and_rolls_back(users, client_for, squad_a, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from metrics import services
+
+    def refuse(**kwargs):  # type: ignore[no-untyped-def]
+        raise ValidationError({"version": ["taken by a concurrent write"]})
+
+    monkeypatch.setattr(services, "save_record", refuse)
+    data = {"external_id": "r-1", "squad": squad_a.pk, "version": "1.0", "status": "succeeded"}
+    data |= split_dt("released_at", dt.datetime(2026, 3, 2, 12, tzinfo=UTC)) | split_dt("first_commit_at", None)
+    response = client_for(users["pm"]).post(reverse("admin:metrics_release_add"), data)
+    assert response.status_code == 200
+    assert form_errors(response) == {"version": ["taken by a concurrent write"]}
+    assert not Release.objects.exists()
