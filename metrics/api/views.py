@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -60,11 +59,13 @@ class RecordViewSet(
         serializer.is_valid(raise_exception=True)
         try:
             serializer.save()
-        except IntegrityError:
-            # Another request created the same key between our look-up and insert: update it instead.
-            instance = self._existing(request.data)
-            if instance is None:
+        except exceptions.ValidationError:
+            # A concurrent request may have created this key between our look-up and the insert:
+            # then this POST is an update of that record, as if it had come second.
+            raced = self._existing(request.data) if instance is None else None
+            if raced is None:
                 raise
+            instance = raced
             self.check_object_permissions(request, instance)
             serializer = self.get_serializer(instance, data=request.data)
             serializer.is_valid(raise_exception=True)

@@ -136,6 +136,24 @@ class TestUpsert:
         assert Defect.objects.filter(external_id="BUG-1").count() == 1
         assert Defect.objects.get(external_id="BUG-1").severity == 1
 
+    def test_a_concurrent_create_of_the_same_key_becomes_an_update(self, admin, squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        """Another request inserted the key after our look-up: we update it (200), never a 500 or duplicate."""
+        from metrics.api.views import RecordViewSet
+
+        ReleaseFactory(squad=squad_a, external_id="race-1", version="1.0")
+        real = RecordViewSet._existing
+        calls: list[int] = []
+
+        def not_yet_visible(self, data):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            return None if len(calls) == 1 else real(self, data)
+
+        monkeypatch.setattr(RecordViewSet, "_existing", not_yet_visible)
+        response = send(admin, "POST", "/api/releases/", {**payload("releases", "race-1"), "version": "2.0"})
+        assert response.status_code == 200, response.content
+        assert len(calls) == 2
+        assert list(Release.objects.filter(external_id="race-1").values_list("version", flat=True)) == ["2.0"]
+
     def test_upsert_replaces_the_record(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
         """A POST is the whole record whether it creates or updates: left-out fields become empty."""
         send(admin, "POST", "/api/defects/", {**payload("defects", "BUG-2"), "resolved_at": "2026-03-20T00:00:00Z"})
