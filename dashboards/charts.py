@@ -134,7 +134,7 @@ def family_trends(
             "xref": f"x{axis} domain", "y": 1.0, "yanchor": "bottom", "yref": f"y{axis} domain",
             "font": {"size": 11},
         })
-    layout = _layout(height=70 + 150 * n, annotations=annotations, hovermode="closest",
+    layout = _layout(height=60 + 125 * n, annotations=annotations, hovermode="closest",
                      grid={"rows": n, "columns": 1, "pattern": "independent", "ygap": 0.35})
     layout["legend"] = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"}
     layout["margin"]["t"] = 30

@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from metrics.catalog import GRAINS
+from metrics.periods import next_period_start, period_start_for
 
 DEFAULT_GRAIN = "month"
 DEFAULT_MONTHS = 12
@@ -22,22 +23,12 @@ DEFAULT_MONTHS = 12
 
 def period_floor(day: date, grain: str) -> date:
     """First day of the period (ISO week, calendar month or quarter) holding `day`."""
-    # TODO: use metrics.periods.period_start_for once it is committed (one home for period math).
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    if grain == "quarter":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    raise ValueError(f"unknown grain {grain!r}")
+    return period_start_for(grain, day)
 
 
 def period_next(start: date, grain: str) -> date:
     """First day of the period after the one starting at `start`."""
-    if grain == "week":
-        return start + timedelta(days=7)
-    index = start.year * 12 + start.month - 1 + (1 if grain == "month" else 3)
-    return date(index // 12, index % 12 + 1, 1)
+    return next_period_start(grain, start)
 
 
 def months_before(day: date, months: int) -> date:

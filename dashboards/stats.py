@@ -11,6 +11,9 @@ from metrics.catalog import Kpi
 # A value computed from fewer records than this is marked low-confidence.
 LOW_CONFIDENCE_BELOW = 5
 
+# KPI kinds (metrics.catalog.Kpi.kind) whose value is exact, not an estimate from a sample.
+EXACT_KINDS = frozenset({"count", "per_week", "uptime"})
+
 # Rate KPIs that are proportions (successes / trials): these get a Wilson interval.
 PROPORTION_KPIS = frozenset({"escaped_defect_rate", "change_failure_rate", "csat_pct", "promise_kept_pct"})
 
@@ -46,11 +49,12 @@ def kpi_interval(kpi: Kpi, value: float | None, sample_size: int) -> tuple[float
 def is_low_confidence(kpi: Kpi, value: float | None, sample_size: int) -> bool:
     """True when a value rests on fewer than LOW_CONFIDENCE_BELOW records.
 
-    A count is exact whatever its size, so counts are never low-confidence; every
-    other kind (rates, means, medians, uptime, per-week, allocations) estimates something
-    from its `sample_size` records.
+    Counts, deploys per week (a count over the period's weeks) and uptime (measured over
+    the whole period) are exact whatever their sample size, so they are never marked; every
+    other kind (rates, means, medians, time allocations) estimates something from its
+    `sample_size` records.
     """
-    if kpi.kind == "count" or value is None:
+    if kpi.kind in EXACT_KINDS or value is None:
         return False
     return sample_size < LOW_CONFIDENCE_BELOW
 

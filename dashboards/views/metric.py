@@ -86,5 +86,6 @@ def metric(request: HttpRequest, code: str) -> HttpResponse:
         "dist_chart": dist,
         "proportion": code in stats.PROPORTION_KPIS,
         "low_confidence_below": stats.LOW_CONFIDENCE_BELOW,
+        "exact": kpi.kind in stats.EXACT_KINDS,
     }
     return render_page(page, "dashboards/metric.html", context, tables, f"metric-{code}")

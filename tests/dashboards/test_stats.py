@@ -37,6 +37,9 @@ def test_low_confidence_below_five_records_except_counts() -> None:
     assert stats.is_low_confidence(CATALOG["mttr_hours"], 3.0, 4)
     assert not stats.is_low_confidence(CATALOG["mttr_hours"], 3.0, 5)
     assert not stats.is_low_confidence(CATALOG["incidents"], 2.0, 2)
+    assert not stats.is_low_confidence(CATALOG["uptime_pct"], 100.0, 0)  # measured over the whole period
+    assert not stats.is_low_confidence(CATALOG["deploys_per_week"], 0.7, 3)
+    assert stats.is_low_confidence(CATALOG["csat_pct"], 75.0, 4)
     assert not stats.is_low_confidence(CATALOG["mttr_hours"], None, 0)
 
 

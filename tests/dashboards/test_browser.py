@@ -1,0 +1,150 @@
+"""The dashboards in real headless Chromium: every role signs in through the login form,
+opens every page, and the Plotly charts draw under the strict CSP without console errors.
+Screenshots go to artifacts/screenshots/<page>-<role>.png."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from metrics.demo import generate_org
+from metrics.demo_users import DEMO_USERS, create_demo_users
+from metrics.models import Baseline, Target
+from metrics.rollup import full_rollup
+from squads.models import Squad
+from tests.services import require_chromium
+
+# serialized_rollback: the role groups made by a data migration come back after each flush.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def demo_org(settings):  # type: ignore[no-untyped-def]
+    """A modest demo org (8 squads, ~14 months of every record kind), rolled up for real."""
+    settings.KPI_ROLLUP_ON_COMMIT = False  # the test runs the rollup itself, once
+    today = timezone.now().date()
+    with transaction.atomic():
+        generate_org(squads=8, areas=3, start=today - dt.timedelta(days=430), end=today, scale=0.6, seed=11)
+        squads = list(Squad.objects.order_by("slug"))
+        create_demo_users(squads[:2])
+        Target.objects.create(metric="change_failure_rate", value=12.0, at_risk_margin_pct=25.0)
+        Target.objects.create(metric="nps", value=30.0, at_risk_margin_pct=20.0)
+        Baseline.objects.create(name="first quarter", start=today - dt.timedelta(days=420),
+                                end=today - dt.timedelta(days=330))
+    full_rollup()
+    return squads
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    executable = require_chromium()
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync Playwright next to the live server thread
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+class Session:
+    """One signed-in browser tab that records console errors and failed page scripts."""
+
+    def __init__(self, browser, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+        self.context = browser.new_context(viewport={"width": 1440, "height": 900})
+        self.page = self.context.new_page()
+        self.base = base_url
+        self.errors: list[str] = []
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("response", lambda r: r.status >= 400 and self.errors.append(f"{r.status} {r.url}"))
+        self.page.goto(f"{base_url}/")
+        assert "/login/" in self.page.url  # login is required
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("form[action='/login/'] button[type=submit]")
+        self.page.wait_for_load_state("load")
+        assert "/login/" not in self.page.url, f"{username} could not sign in"
+
+    def charts_drawn(self) -> int:
+        """Wait until every chart div holds Plotly's SVG; return how many charts there are."""
+        page = self.page
+        expected = page.locator("div.chart[data-figure]").count()
+        page.wait_for_function(
+            "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=expected,
+            timeout=15000,
+        )
+        for i in range(expected):
+            assert page.locator("div.chart[data-figure]").nth(i).locator(".main-svg").count() >= 1
+        return expected
+
+    def open(self, path: str, shot: str) -> int:
+        response = self.page.goto(f"{self.base}{path}")
+        assert response is not None and response.status == 200, path
+        charts = self.charts_drawn()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+        assert self.errors == [], f"console errors on {path}: {self.errors}"
+        return charts
+
+
+def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+    squad = demo_org[0]
+    area = squad.area.slug
+    pages = {
+        "overview": "/",
+        "area": f"/areas/{area}/",
+        "squad": f"/squads/{squad.slug}/",
+        "metric": "/metrics/change_failure_rate/",
+        "customers": "/customers/",
+        "time": "/time/",
+        "review": "/review/",
+    }
+    roles = {"viewer": "viewer", "pm": "pm", "ops": "ops", "admin": "admin"}
+    passwords = {u.username: u.password for u in DEMO_USERS}
+    for role, username in roles.items():
+        session = Session(browser, live_server.url, username, passwords[username])
+        for name, path in pages.items():
+            charts = session.open(path, f"{name}-{role}")
+            assert charts >= 1, f"{name} has no chart"
+        session.context.close()
+
+
+def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+    session = Session(browser, live_server.url, "viewer", dict((u.username, u.password) for u in DEMO_USERS)["viewer"])
+    page = session.page
+    session.open("/", "overview-controls-before")
+    # change the grain and the range through the GET form
+    page.select_option("form.controls select[name=grain]", "week")
+    start = (timezone.now().date() - dt.timedelta(days=120)).isoformat()
+    page.fill("form.controls input[name=from]", start)
+    page.click("form.controls button[type=submit]")
+    page.wait_for_load_state("load")
+    query = parse_qs(urlparse(page.url).query)
+    assert query["grain"] == ["week"] and query["from"] == [start]
+    assert session.charts_drawn() == 4  # one per family; support KPIs have no week grain
+    assert "Latest complete week" in page.content()
+    assert page.locator("form.controls select[name=grain]").input_value() == "week"
+    # sort the heatmap by a KPI column, then follow a cell to the squad page
+    page.click("table.heatmap thead a:has-text('Change failure rate')")
+    page.wait_for_load_state("load")
+    assert parse_qs(urlparse(page.url).query)["sort"] == ["change_failure_rate"]
+    cell = page.locator("table.heatmap tbody tr").first.locator("td a").first
+    href = cell.get_attribute("href")
+    cell.click()
+    page.wait_for_load_state("load")
+    assert urlparse(page.url).path == urlparse(href).path and urlparse(page.url).path.startswith("/squads/")
+    assert parse_qs(urlparse(page.url).query)["grain"] == ["week"]  # the controls travel with the link
+    assert session.charts_drawn() == 4
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "squad-from-heatmap-viewer.png"), full_page=True)
+    assert session.errors == []
