@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from metrics.dirty import EVERYTHING_FROM, Span, mark_spans, spans_for
@@ -212,7 +212,11 @@ class _Import:
                 report.updated += 1
                 report.rows.append(RowOutcome(line, key, "update"))
         if not report.errors and not report.dry_run:
-            self._write(creates, updates, lookups)
+            try:
+                self._write(creates, updates, lookups)
+            except DatabaseError as exc:  # e.g. a concurrent write took a key between our read and write
+                reason = f"the database refused the rows, nothing was written (retry the import): {exc}".strip()
+                report.errors.append(RowError(1, "file", reason))
 
     def _parse(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict, dict]]:
         """Parse every row; flag missing and duplicate keys."""

@@ -108,7 +108,8 @@ class RecordKind:
             if col.ref == REF_USER_EMAIL:
                 row[col.name] = instance.pm_email or ""
             elif col.ref:
-                target = getattr(instance, col.field)
+                # no related object (yet): an empty cell, not RelatedObjectDoesNotExist
+                target = getattr(instance, col.field) if getattr(instance, f"{col.field}_id") is not None else None
                 row[col.name] = "" if target is None else getattr(target, _REF_KEY[col.ref])
             else:
                 row[col.name] = col.format(getattr(instance, col.field))

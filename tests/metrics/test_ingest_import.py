@@ -347,3 +347,18 @@ def test_command_refuses_unknown_kind_and_missing_file(db, tmp_path) -> None:  #
         call_command("import_records", "widgets", str(tmp_path / "x.csv"))
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_records", "releases", str(tmp_path / "missing.csv"))
+
+
+def test_a_key_taken_by_a_concurrent_write_fails_the_whole_file_cleanly(squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Simulate another writer inserting r1 between the importer's read and its write."""
+    from metrics.ingest import importer
+
+    ReleaseFactory(external_id="r1", squad=squad_a, version="0.1")
+    monkeypatch.setattr(importer._Import, "_existing", lambda self, keys: {})
+    report = import_csv(
+        kind="releases",
+        stream=_bytes(REL_HEADER, "r0,alpha,1.0,2026-03-01,,succeeded", "r1,alpha,1.0,2026-03-01,,succeeded"),
+    )
+    assert [(e.line, e.field) for e in report.errors] == [(1, "file")]
+    assert "the database refused the rows, nothing was written" in report.errors[0].reason
+    assert list(Release.objects.values_list("external_id", "version")) == [("r1", "0.1")]
