@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from metrics.ingest.importer import import_csv
 from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, Incident, Survey
@@ -59,10 +60,12 @@ def test_import_preview_writes_nothing_and_lists_rejects_with_line_and_field(use
     assert errors == {(3, "nps_score"), (4, "submitted_at"), (4, "squad")}
     page = preview.content.decode()
     assert "<td>3</td><td>nps_score</td>" in page
+    assert '<td class="rejected">2</td>' in page and '<td class="problems">3</td>' in page
     assert '<input type="submit" value="Confirm import" name="confirm" disabled>' in page
     assert outcomes(preview) == [(2, "r-1", "create"), (3, "r-2", "reject"), (4, "r-3", "reject")]
     assert not CustomerResponse.objects.exists()
     assert not Survey.objects.filter(slug="nps-new").exists()  # not even the survey the file names
+    assert not AuditEvent.objects.filter(action="import").exists()
 
 
 @pytest.mark.django_db
@@ -105,6 +108,14 @@ def test_import_preview_then_confirm_writes_the_previewed_file(users, client_for
         "Imported data.csv: 1 created, 1 updated, 1 unchanged."
     ]
     assert CustomerResponse.objects.get(external_id="r-2").account == "Globex"
+    event = AuditEvent.objects.get(action="import")
+    assert (event.user, event.extra["kind"], event.extra["filename"], event.extra["source"]) == (
+        users["ops"],
+        "customer_responses",
+        "data.csv",
+        "admin",
+    )
+    assert (event.extra["created"], event.extra["updated"], event.extra["unchanged"]) == (1, 1, 1)
     new = CustomerResponse.objects.get(external_id="r-3")
     assert (new.squad_id, new.csat_score, new.outcome_score, new.top_problem, new.comment) == (
         squad_a.pk,
