@@ -12,6 +12,8 @@ import datetime as dt
 
 import django_filters as filters
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from metrics.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
@@ -21,6 +23,11 @@ UTC = dt.UTC
 
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class DayFilter(filters.DateFilter):
+    """A day `YYYY-MM-DD` (documented as a date in the OpenAPI schema)."""
 
 
 class RecordFilterSet(filters.FilterSet):
@@ -35,7 +42,7 @@ class RecordFilterSet(filters.FilterSet):
     def get_filters(cls):  # type: ignore[no-untyped-def]
         found = super().get_filters()
         for name, label in (("from", "on or after"), ("to", "on or before")):
-            found[name] = filters.DateFilter(
+            found[name] = DayFilter(
                 method=f"filter_{name}",
                 help_text=f"Only records with {cls.date_field} {label} this day (YYYY-MM-DD, UTC).",
             )

@@ -133,3 +133,38 @@ def test_page_size_defaults_to_100_and_caps_at_1000(viewer, squad_a) -> None:  #
     assert paginator.get_page_size(Request(factory.get("/api/releases/", {"page_size": 5000}))) == 1000
     assert paginator.get_page_size(Request(factory.get("/api/releases/", {"page_size": 250}))) == 250
     assert len(viewer.get("/api/releases/", {"page_size": 2}).json()["results"]) == 2
+
+
+@pytest.mark.parametrize(
+    "path", ["squads", "releases", "incidents", "defects", "customer-responses", "time-allocations"]
+)
+def test_list_queries_do_not_grow_with_the_page(viewer, squad_a, squad_b, path) -> None:  # type: ignore[no-untyped-def]
+    """Related slugs come from joins, not one query per row (no N+1)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def make(n: int) -> None:
+        for i in range(n):
+            squad = squad_a if i % 2 else squad_b
+            if path == "squads":
+                SquadFactory(area__slug=f"area-{i}")
+            elif path == "releases":
+                ReleaseFactory(squad=squad)
+            elif path == "incidents":
+                IncidentFactory(squad=squad, caused_by_release=ReleaseFactory(squad=squad))
+            elif path == "defects":
+                DefectFactory(squad=squad)
+            elif path == "customer-responses":
+                CustomerResponseFactory(squad=squad, survey__slug=f"s-{i}")
+            else:
+                TimeAllocationFactory(squad=squad, survey__slug=f"t-{i}")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert viewer.get(f"/api/{path}/").status_code == 200
+        return len(queries)
+
+    make(2)
+    few = count()
+    make(20)
+    assert count() == few
