@@ -227,3 +227,15 @@ def test_a_refusal_only_the_service_knows_is_shown_on_the_form_and_rolls_back(us
     assert response.status_code == 200
     assert form_errors(response) == {"version": ["taken by a concurrent write"]}
     assert not Release.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pm_picks_the_causing_release_of_any_squad_by_search(users, client_for, squad_a, squad_b):
+    ReleaseFactory(squad=squad_b, external_id="bravo-42", version="4.2.0")
+    ReleaseFactory(squad=squad_a, external_id="alpha-1", version="1.0.0")
+    response = client_for(users["pm"]).get(
+        reverse("admin:autocomplete"),
+        {"app_label": "metrics", "model_name": "incident", "field_name": "caused_by_release", "term": "bravo"},
+    )
+    assert response.status_code == 200
+    assert [item["text"] for item in response.json()["results"]] == ["bravo 4.2.0"]

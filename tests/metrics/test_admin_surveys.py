@@ -154,3 +154,36 @@ def test_pm_cannot_add_surveys_or_responses(users, client_for):
     )
     assert response.status_code == 403
     assert not Survey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_survey_page_shows_the_latest_rows_inline_and_counts_all(users, client_for):
+    survey = SurveyFactory(slug="big", kind="customer")
+    for day in range(1, 26):
+        CustomerResponseFactory(survey=survey, submitted_at=dt.datetime(2026, 1, day, tzinfo=UTC))
+    client = client_for(users["ops"])
+    page = client.get(reverse("admin:metrics_survey_change", args=[survey.pk]))
+    assert page.status_code == 200
+    [inline] = page.context["inline_admin_formsets"]
+    shown = [form.instance.submitted_at.day for form in inline.formset.initial_forms]
+    assert shown == list(range(25, 5, -1))  # the 20 most recent, newest first
+    listing = client.get(reverse("admin:metrics_survey_changelist")).content.decode()
+    assert f'?survey__id__exact={survey.pk}">25</a>' in listing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "page"),
+    [
+        ("ops", "metrics_survey_add"),
+        ("ops", "metrics_customerresponse_add"),
+        ("ops", "metrics_timeallocation_add"),
+        ("ops", "squads_squad_add"),
+        ("ops", "metrics_target_add"),
+        ("pm", "metrics_incident_add"),
+        ("pm", "metrics_release_add"),
+        ("pm", "metrics_defect_add"),
+    ],
+)
+def test_add_pages_load(users, client_for, role, page):
+    assert client_for(users[role]).get(reverse(f"admin:{page}")).status_code == 200
