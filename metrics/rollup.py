@@ -41,7 +41,7 @@ from metrics.periods import (
     start_of_ordinal,
     to_us,
 )
-from metrics.snapshot_store import delete_snapshots, upsert_snapshots
+from metrics.snapshot_store import delete_snapshots, sync_grain, upsert_snapshots
 
 logger = logging.getLogger(__name__)
 
@@ -171,13 +171,14 @@ def _run_unit(unit: dict, frames: Frames | None, scopes: Scopes, first_day: date
         frames = load_frames(_window({grain: (first, last)}) if unit.get("since") else None)
     rows = _as_rows(compute_grain(frames, scopes, grain, first, last, now), scopes, grain) if first <= last else None
     with transaction.atomic():
-        delete_snapshots(
+        return sync_grain(
+            rows,
             grain=grain,
             keep_scopes=scopes.names,
             first=period_start_for(grain, first_day),
             last=period_start_for(grain, now),
+            since=start_of_ordinal(grain, first) if unit.get("since") else None,
         )
-        return upsert_snapshots(rows) if rows is not None else 0
 
 
 def run_unit(unit: dict, *, now: datetime | None = None) -> int:
