@@ -156,3 +156,9 @@ def test_env_example_is_production_and_database_url_matches_postgres(documented)
     expected = f"postgres://{values['POSTGRES_USER']}:{values['POSTGRES_PASSWORD']}@postgres:5432/{values['POSTGRES_DB']}"
     assert url == expected
     assert values["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+
+
+def test_the_image_leaves_secrets_and_local_state_out() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".venv", ".git", "db.sqlite3", "staticfiles"} <= ignored
+    assert "USER app" in DOCKERFILE.read_text(), "the processes do not run as root"
