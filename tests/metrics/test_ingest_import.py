@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.models import AuditEvent
 from metrics.ingest.importer import import_csv
 from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, DirtyRange, Incident, Release, Survey, TimeAllocation
@@ -324,9 +325,14 @@ def test_command_prints_counts(squad_a, tmp_path) -> None:  # type: ignore[no-un
     call_command("import_records", "releases", str(path), "--dry-run", stdout=out)
     assert out.getvalue() == "1 created, 0 updated, 0 unchanged (dry run, nothing written)\n"
     assert Release.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="import").exists()  # a dry run is not an import
     call_command("import_records", "releases", str(path), stdout=out)
     assert out.getvalue().endswith("\n1 created, 0 updated, 0 unchanged\n")
     assert Release.objects.count() == 1
+    event = AuditEvent.objects.get(action="import")
+    assert (event.extra["kind"], event.extra["filename"], event.extra["created"], event.extra["source"]) == (
+        "releases", "rel.csv", 1, "command",
+    )  # fmt: skip
 
 
 def test_command_reports_errors_on_stderr_and_fails(squad_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -340,6 +346,7 @@ def test_command_reports_errors_on_stderr_and_fails(squad_a, tmp_path) -> None: 
         "line 3: status: Value 'shipped' is not a valid choice.",
     ]
     assert Release.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="import").exists()
 
 
 def test_command_refuses_unknown_kind_and_missing_file(db, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from audit.services import record_import
 from metrics.ingest.importer import import_csv
 from metrics.ingest.kinds import KINDS
 
@@ -20,10 +23,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, kind: str, file: str, dry_run: bool, **options: Any) -> None:
         try:
-            with open(file, "rb") as stream:
-                report = import_csv(kind=kind, stream=stream, dry_run=dry_run)
+            stream = open(file, "rb")  # closed by the `with` below
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        with stream, transaction.atomic():
+            report = import_csv(kind=kind, stream=stream, dry_run=dry_run)
+            if report.written:  # bulk writes bypass the per-record audit signals: one event for the file
+                record_import(
+                    kind,
+                    filename=os.path.basename(file),
+                    created=report.created,
+                    updated=report.updated,
+                    unchanged=report.unchanged,
+                    source="command",
+                )
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))
