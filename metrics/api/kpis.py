@@ -111,7 +111,9 @@ class KpiListView(APIView):
         ).values("metric", "scope", "grain", "period_start", "value", "sample_size")
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(KpiSnapshotSerializer(page, many=True).data)
+        # Rows are plain values already; a dict per row is ~10x cheaper than a serializer per row.
+        rows_out = [{**row, "period_start": row["period_start"].isoformat()} for row in page]
+        return paginator.get_paginated_response(rows_out)
 
 
 class CatalogEntrySerializer(serializers.Serializer):

@@ -113,9 +113,21 @@ def test_bad_parameters_are_a_400_naming_the_parameter(viewer, snapshots, params
     assert param in response.json()
 
 
-def test_page_past_the_end_is_404_not_500(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
-    assert viewer.get("/api/kpis/", {"page": 99}).status_code == 404
-    assert viewer.get("/api/kpis/", {"page": "x"}).status_code == 404
+@pytest.mark.parametrize("cursor", ["garbage", "WyJ4Il0=", "WyJhIiwiYiIsImMiLCJub3QgYSBkYXRlIl0=", "é"])
+def test_a_bad_cursor_is_a_400_naming_it(viewer, snapshots, cursor) -> None:  # type: ignore[no-untyped-def]
+    response = viewer.get("/api/kpis/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert "cursor" in response.json()
+
+
+def test_next_link_keeps_the_filters(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
+    body = viewer.get("/api/kpis/", {"metric": "releases", "scope": "org", "grain": "week", "page_size": 2}).json()
+    assert [r["period_start"] for r in body["results"]] == ["2026-03-02", "2026-03-09"]
+    second = viewer.get(body["next"]).json()
+    assert [r["period_start"] for r in second["results"]] == ["2026-03-16", "2026-03-23"]
+    third = viewer.get(second["next"]).json()
+    assert [r["period_start"] for r in third["results"]] == ["2026-03-30", "2026-04-06"]
+    assert third["next"] is None
 
 
 def test_anonymous_gets_401(db) -> None:  # type: ignore[no-untyped-def]
