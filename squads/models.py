@@ -17,8 +17,8 @@ class RemembersLoadedValues:
     _loaded_values: dict | None = None
 
     @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        instance = super().from_db(db, field_names, values)  # type: ignore[misc]
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):  # type: ignore[no-untyped-def]
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)  # type: ignore[misc]
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
