@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from audit import lockout
+from audit.context import client_ip
 from audit.services import record
 from metrics.models import Baseline, CustomerResponse, Defect, Incident, Release, Survey, Target, TimeAllocation
 from squads.models import Squad
@@ -99,6 +101,7 @@ def record_delete(sender: type, instance: Any, **kwargs: Any) -> None:
 @receiver(user_logged_in)
 def record_login(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
     record("login", user=user, request=request)
+    lockout.note_success(user.get_username())
 
 
 @receiver(user_logged_out)
@@ -110,3 +113,4 @@ def record_logout(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
 def record_login_failed(sender: type, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
     username = str(credentials.get("username", ""))[:150]
     record("login_failed", username=username, request=request, extra={"username": username})
+    lockout.note_failure(username, client_ip(request))

@@ -1,0 +1,31 @@
+"""The model backend, refusing every sign-in while the username or IP is locked out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from audit.context import client_ip
+from audit.lockout import is_locked
+
+
+class LockoutModelBackend(ModelBackend):
+    """ModelBackend + lockout. Raising PermissionDenied stops `authenticate` trying other backends."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
+        if username is None:
+            username = kwargs.get(self._username_field())
+        if is_locked(username, client_ip(request)):
+            raise PermissionDenied("locked out")
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+    @staticmethod
+    def _username_field() -> str:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().USERNAME_FIELD
