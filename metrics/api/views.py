@@ -11,11 +11,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics.api import filters, serializers
 from metrics.api.pagination import RecordPagination
+from metrics.api.parsers import SafeJSONParser
 from metrics.api.permissions import RecordPermission, has_model_perm
 from metrics.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
@@ -38,6 +40,7 @@ class RecordViewSet(
     serializer_class: type[serializers.RecordSerializer]
     permission_classes = [RecordPermission]
     pagination_class = RecordPagination
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
     lookup_value_regex = "[^/]+"
 
     def _existing(self, data: Any) -> Any:
@@ -47,7 +50,7 @@ class RecordViewSet(
         if not isinstance(value, str | int) or isinstance(value, bool):
             return None
         text = str(value).strip()
-        if not text:
+        if not text or "\x00" in text:  # no such key can exist; the service says why it is invalid
             return None
         return self.get_queryset().filter(**{key: text}).first()
 

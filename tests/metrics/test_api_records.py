@@ -319,18 +319,30 @@ MALFORMED = [
     ({"severity": 1e308}, "severity"),
     ({"severity": 10**30}, "severity"),
     ({"squad": 12}, "squad"),
+    ({"external_id": "nul\x00key"}, "external_id"),
+    ({"caused_by_release": "nul\x00key"}, "caused_by_release"),
+    ("[" * 100_000 + "]" * 100_000, None),  # deeper than Python's recursion limit
+    ('{"a":' * 100_000 + "1" + "}" * 100_000, None),
+    ('{"external_id": "n1", "squad": "alpha", "severity": NaN}', None),
+    (b'{"title": "\xe9"}', None),  # not UTF-8
 ]
 
 
 @pytest.mark.parametrize(("body", "field"), MALFORMED)
 def test_malformed_input_is_a_400_never_a_500(body, field, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
-    data = body if isinstance(body, str) else {**payload("incidents", "inc-bad"), **body}
+    data = body if isinstance(body, str | bytes) else {**payload("incidents", "inc-bad"), **body}
     before = _snapshot()
     response = send(admin, "POST", "/api/incidents/", data)
     assert response.status_code == 400, response.content
     if field:
         assert field in response.json(), response.json()
     assert _snapshot() == before
+
+
+def test_an_unsupported_content_type_is_a_415(admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    response = admin.post("/api/releases/", "external_id=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert not Release.objects.exists()
 
 
 def test_form_encoded_body_works_too(admin, squad_a) -> None:  # type: ignore[no-untyped-def]
