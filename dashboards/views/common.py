@@ -1,13 +1,23 @@
-"""What every dashboard page shares: the controls, the navigation, rollup freshness, CSV export."""
+"""What every dashboard page shares: the controls, the navigation, rollup freshness, CSV export,
+and the page cache.
+
+A page body depends only on the KPI snapshots, the records, targets, baseline and the query
+string, so it is built lazily and its rendered HTML cached (template fragment cache) under a key
+holding the time of the last rollup and the targets and baseline in force: a new rollup or an
+edited target shows at once; the per-user shell (navigation, sign-out form) is rendered each time.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 
 from dashboards import selectors
 from dashboards.controls import Controls, ControlsForm, parse_controls
@@ -29,6 +39,20 @@ class Page:
     controls: Controls
     form: ControlsForm
     context: dict
+    targets: dict
+    baseline: object  # metrics.models.Baseline | None
+
+    def cache_key(self) -> str:
+        """Identifies the page body: path, query string, last rollup, targets and baseline."""
+        baseline = self.baseline
+        parts = [
+            self.request.path,
+            "&".join(f"{k}={v}" for k, v in sorted(self.request.GET.items())),
+            str(self.context["rollup"].at),
+            repr(sorted(self.targets.items(), key=lambda item: (item[0][0], item[0][1] or ""))),
+            repr((baseline.pk, baseline.start, baseline.end) if baseline else None),  # type: ignore[attr-defined]
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
@@ -41,6 +65,8 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         data["area"] = area
     controls, form = parse_controls(data, areas)
     nav_squads = selectors.squads_for()
+    targets = selectors.targets()
+    baseline = selectors.active_baseline()
     context = {
         "controls": controls,
         "form": form,
@@ -50,8 +76,12 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         "families": [f.value for f in Family],
         "rollup": selectors.last_rollup(),
         "query": controls.query(),
+        "baseline": baseline,
     }
-    return Page(request, controls, form, context)
+    # The navigation links depend only on the query string and the areas and squads listed.
+    nav = [context["query"], *map(str, areas), *(f"{s.slug}:{s.name}" for s in nav_squads)]
+    context["nav_cache_key"] = hashlib.sha256("\n".join(nav).encode()).hexdigest()
+    return Page(request, controls, form, context, targets, baseline)
 
 
 def wants_csv(request: HttpRequest) -> bool:
@@ -85,7 +115,19 @@ def _cells(row: Iterable[object]) -> list[object]:
     return out
 
 
-def render_page(page: Page, template: str, context: dict, tables: dict[str, Table], basename: str) -> HttpResponse:
+Builder = Callable[[], tuple[dict, dict[str, Table]]]
+
+
+def render_page(page: Page, template: str, context: dict, build: Builder, basename: str) -> HttpResponse:
+    """Render a dashboard page. `context` is cheap and per request; `build()` returns the heavy
+    body context and the exportable tables, and runs only for a CSV export or a cache miss."""
     if wants_csv(page.request):
-        return csv_response(page.request, tables, basename)
-    return render(page.request, template, {**page.context, **context, "tables": sorted(tables)})
+        return csv_response(page.request, build()[1], basename)
+    built = SimpleLazyObject(lambda: build()[0])
+    return render(page.request, template, {
+        **page.context,
+        **context,
+        "data": built,
+        "page_cache_key": page.cache_key(),
+        "page_cache_seconds": getattr(settings, "DASHBOARD_CACHE_SECONDS", 600),
+    })

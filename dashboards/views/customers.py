@@ -3,31 +3,30 @@ and the top customer problems over time."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest, HttpResponse
 
 from dashboards import charts, selectors
 from dashboards.controls import period_next
 from dashboards.tiles import make_tile, series
-from dashboards.views.common import Table, render_page, start_page
+from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import CATALOG
 
 CUSTOMER_KPIS = ["nps", "csat_pct", "promise_kept_pct", "survey_responses"]
 
 
-def customers(request: HttpRequest) -> HttpResponse:
-    page = start_page(request)
+def build_customers(page: Page, period: date | None) -> tuple[dict, dict[str, Table]]:
+    """Customer KPI tiles and trends with response counts, and the top problems per period."""
     c = page.controls
     scope = c.scope
-    period = c.latest_complete_period()
     last = period or c.date_to
     kpis = [CATALOG[code] for code in CUSTOMER_KPIS]
     frame = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
                                      metrics=CUSTOMER_KPIS)
-    rules = selectors.targets()
-    baseline = selectors.active_baseline()
-    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[scope])
-    tiles = [make_tile(k, series(frame, k.code, scope), period, baseline_value=base.get((k.code, scope)), rules=rules)
-             for k in kpis]
+    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    tiles = [make_tile(k, series(frame, k.code, scope), period, baseline_value=base.get((k.code, scope)),
+                       rules=page.targets) for k in kpis]
     problems = selectors.top_problems(grain=c.grain, start=c.period_from(), end=period_next(last, c.grain),
                                       area=c.area)
     order = problems.attrs.get("order", [])
@@ -44,10 +43,16 @@ def customers(request: HttpRequest) -> HttpResponse:
     }
     context = {
         "tiles": tiles,
-        "period": period,
         "trend_chart": charts.customer_trends(kpis, frame, scope),
         "themes_chart": themes,
         "theme_periods": periods,
         "theme_rows": theme_rows,
     }
-    return render_page(page, "dashboards/customers.html", context, tables, "customers")
+    return context, tables
+
+
+def customers(request: HttpRequest) -> HttpResponse:
+    page = start_page(request)
+    period = page.controls.latest_complete_period()
+    return render_page(page, "dashboards/customers.html", {"period": period}, lambda: build_customers(page, period),
+                       "customers")

@@ -4,35 +4,27 @@ side and the distribution across squads."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
 
 from dashboards import charts, selectors, stats
 from dashboards.tiles import format_value, make_tile, series
-from dashboards.views.common import Table, render_page, start_page
-from metrics.catalog import CATALOG, DORA_THRESHOLDS
+from dashboards.views.common import Page, Table, render_page, start_page
+from metrics.catalog import CATALOG, DORA_THRESHOLDS, Kpi
 
 
-def metric(request: HttpRequest, code: str) -> HttpResponse:
-    if code not in CATALOG:
-        raise Http404(f"no KPI {code!r}")
-    kpi = CATALOG[code]
-    page = start_page(request)
-    grain_note = ""
-    if page.controls.grain not in kpi.grains:
-        grain_note = f"{kpi.label} is not computed per {page.controls.grain}; showing {kpi.grains[0]}s."
-        page.controls = replace(page.controls, grain=kpi.grains[0])
-        page.context["controls"] = page.controls
+def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[str, Table]]:
+    """The KPI's tile and trend for the scope, every squad's value, the distribution across squads."""
     c = page.controls
+    code = kpi.code
     scope = c.scope
-    period = c.latest_complete_period()
     last = period or c.date_to
     squads = selectors.squads_for(c.area)
     frame = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
                                      squads=squads, metrics=[code])
-    rules = selectors.targets()
-    baseline = selectors.active_baseline()
-    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[scope])
+    rules = page.targets
+    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     trend_rows = series(frame, code, scope)
     tile = make_tile(kpi, trend_rows, period, baseline_value=base.get((code, scope)), rules=rules)
     org_target = selectors.target_for(rules, code, None)
@@ -46,24 +38,27 @@ def metric(request: HttpRequest, code: str) -> HttpResponse:
         n = int(at.at[squad.scope, "sample_size"]) if squad.scope in at.index else 0
         rule = selectors.target_for(rules, code, squad.slug)
         interval = stats.kpi_interval(kpi, value, n)
+        status = stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
         rows.append({
             "squad": squad, "value": value, "display": format_value(kpi, value), "n": n,
             "low_confidence": stats.is_low_confidence(kpi, value, n),
             "interval": f"{interval[0]:.1f}–{interval[1]:.1f} %" if interval else "",
-            "status": stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0),
+            "status": status, "status_class": stats.status_class(status),
             "target": rule.value if rule else None,
         })
     present = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["value"],
                      reverse=kpi.higher_is_better)
     rows = present + [r for r in rows if r["value"] is None]
-    for r in rows:
-        r["status_class"] = stats.status_class(r["status"])
 
-    trend_chart = charts.metric_trend(kpi, trend_rows, "org" if not c.area else f"area {c.area}",
-                                      target=org_target.value if org_target else None)
-    bars = charts.squad_bars(kpi, [r["squad"].name for r in present], [r["value"] for r in present],
-                             [r["n"] for r in present])
-    dist = charts.distribution(kpi, squad_frame)
+    context = {
+        "tile": tile,
+        "rows": rows,
+        "trend_chart": charts.metric_trend(kpi, trend_rows, f"area {c.area}" if c.area else "org",
+                                           target=org_target.value if org_target else None),
+        "bars_chart": charts.squad_bars(kpi, [r["squad"].name for r in present], [r["value"] for r in present],
+                                        [r["n"] for r in present]),
+        "dist_chart": charts.distribution(kpi, squad_frame),
+    }
     tables = {
         "trend": Table(["metric", "scope", "period_start", "value", "sample_size"],
                        list(trend_rows.itertuples(index=False))),
@@ -73,19 +68,28 @@ def metric(request: HttpRequest, code: str) -> HttpResponse:
         "distribution": Table(["metric", "scope", "period_start", "value", "sample_size"],
                               list(squad_frame.sort_values(["period_start", "scope"]).itertuples(index=False))),
     }
+    return context, tables
+
+
+def metric(request: HttpRequest, code: str) -> HttpResponse:
+    if code not in CATALOG:
+        raise Http404(f"no KPI {code!r}")
+    kpi = CATALOG[code]
+    page = start_page(request)
+    grain_note = ""
+    if page.controls.grain not in kpi.grains:
+        grain_note = f"{kpi.label} is not computed per {page.controls.grain}; showing {kpi.grains[0]}s."
+        page.controls = replace(page.controls, grain=kpi.grains[0])
+        page.context["controls"] = page.controls
+    period = page.controls.latest_complete_period()
     context = {
         "kpi": kpi,
-        "tile": tile,
         "period": period,
         "grain_note": grain_note,
         "dora": DORA_THRESHOLDS.get(code),
-        "rows": rows,
-        "charts": [("trend", trend_chart), ("squads", bars), ("distribution", dist)],
-        "trend_chart": trend_chart,
-        "bars_chart": bars,
-        "dist_chart": dist,
         "proportion": code in stats.PROPORTION_KPIS,
         "low_confidence_below": stats.LOW_CONFIDENCE_BELOW,
         "exact": kpi.kind in stats.EXACT_KINDS,
     }
-    return render_page(page, "dashboards/metric.html", context, tables, f"metric-{code}")
+    return render_page(page, "dashboards/metric.html", context, lambda: build_metric(page, kpi, period),
+                       f"metric-{code}")

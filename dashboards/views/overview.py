@@ -6,12 +6,12 @@ from django.http import HttpRequest, HttpResponse
 
 from dashboards import charts, selectors
 from dashboards.tiles import heatmap, make_tile, series
-from dashboards.views.common import Table, render_page, start_page
+from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 
 
-def overview(request: HttpRequest, area: str | None = None) -> HttpResponse:
-    page = start_page(request, area=area)
+def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[str, Table]]:
+    """Tiles per family, trend charts and the squads × KPIs heatmap for the page's scope."""
     c = page.controls
     scope = c.scope
     kpis = kpis_for_grain(c.grain)
@@ -20,11 +20,9 @@ def overview(request: HttpRequest, area: str | None = None) -> HttpResponse:
     last = period or c.date_to
     trend = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
     at_period = selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
-    baseline = selectors.active_baseline()
-    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[scope])
-    rules = selectors.targets()
-
+    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     scope_label = f"area {c.area}" if c.area else "org"
+
     families = []
     tiles_table = Table(["metric", "period_start", "value", "sample_size", "change_vs_previous",
                          "baseline", "target", "status", "dora_level"])
@@ -33,7 +31,7 @@ def overview(request: HttpRequest, area: str | None = None) -> HttpResponse:
         if not members:
             continue
         tiles = [make_tile(k, series(trend, k.code, scope), period, baseline_value=base.get((k.code, scope)),
-                           rules=rules) for k in members]
+                           rules=page.targets) for k in members]
         for t in tiles:
             tiles_table.rows.append([t.kpi.code, t.period, t.value, t.sample_size,
                                      t.previous.delta if t.previous else None, t.baseline_value,
@@ -41,26 +39,26 @@ def overview(request: HttpRequest, area: str | None = None) -> HttpResponse:
         figure = charts.family_trends(members, trend, scope, scope_label=scope_label)
         families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}"})
 
+    rows = heatmap(kpis, at_period, squads, period, sort=sort, descending=descending)
+    tables = {
+        "tiles": tiles_table,
+        "heatmap": Table(["squad", "area", *[k.code for k in kpis]],
+                         [[r.slug, r.area, *[cell.value for cell in r.cells]] for r in rows]),
+        "trends": Table(["metric", "scope", "period_start", "value", "sample_size"],
+                        list(trend.sort_values(["metric", "period_start"]).itertuples(index=False))),
+    }
+    context = {"families": families, "heat_kpis": kpis, "heat_rows": rows, "squad_count": len(squads),
+               "scope_label": scope_label}
+    return context, tables
+
+
+def overview(request: HttpRequest, area: str | None = None) -> HttpResponse:
+    page = start_page(request, area=area)
     sort = request.GET.get("sort", "")
     descending = request.GET.get("dir", "desc") == "desc"
-    rows = heatmap(kpis, at_period, squads, period, sort=sort, descending=descending)
-    heat_table = Table(["squad", "area", *[k.code for k in kpis]],
-                       [[r.slug, r.area, *[cell.value for cell in r.cells]] for r in rows])
-    trend_table = Table(["metric", "scope", "period_start", "value", "sample_size"],
-                        list(trend.sort_values(["metric", "period_start"]).itertuples(index=False)))
-    context = {
-        "scope_label": scope_label,
-        "period": period,
-        "baseline": baseline,
-        "families": families,
-        "heat_kpis": kpis,
-        "heat_rows": rows,
-        "sort": sort,
-        "descending": descending,
-        "squad_count": len(squads),
-    }
-    tables = {"tiles": tiles_table, "heatmap": heat_table, "trends": trend_table}
-    return render_page(page, "dashboards/overview.html", context, tables, f"overview-{c.area or 'org'}")
+    context = {"period": page.controls.latest_complete_period(), "sort": sort, "descending": descending}
+    return render_page(page, "dashboards/overview.html", context, lambda: build_overview(page, sort, descending),
+                       f"overview-{page.controls.area or 'org'}")
 
 
 def overview_area(request: HttpRequest, slug: str) -> HttpResponse:

@@ -4,28 +4,27 @@ period with its change, target status and how many squads are on track."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 from django.http import HttpRequest, HttpResponse
 
 from dashboards import charts, selectors, stats
 from dashboards.tiles import make_tile, series
-from dashboards.views.common import Table, render_page, start_page
+from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 
 
-def review(request: HttpRequest) -> HttpResponse:
-    page = start_page(request)
+def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table]]:
+    """Every KPI of the period with change, target status and squads on track; family trends."""
     c = page.controls
     scope = c.scope
     kpis = kpis_for_grain(c.grain)
-    period = c.latest_complete_period()
     last = period or c.date_to
     squads = selectors.squads_for(c.area)
     trend = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
     at_period = selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
-    baseline = selectors.active_baseline()
-    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[scope])
-    rules = selectors.targets()
+    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    rules = page.targets
     values = {(r.metric, r.scope): r.value for r in at_period.itertuples(index=False)}
 
     rows = []
@@ -55,6 +54,11 @@ def review(request: HttpRequest) -> HttpResponse:
                     r["tile"].target.value if r["tile"].target else None, r["tile"].status or "",
                     r["tile"].dora or "", r["counts"][stats.ON_TRACK], r["counts"][stats.AT_RISK],
                     r["counts"][stats.OFF_TRACK]] for r in rows])
-    context = {"rows": rows, "period": period, "families": families, "baseline": baseline,
-               "squad_count": len(squads), "status_names": [stats.ON_TRACK, stats.AT_RISK, stats.OFF_TRACK]}
-    return render_page(page, "dashboards/review.html", context, {"summary": table}, "review")
+    return {"rows": rows, "families": families, "squad_count": len(squads)}, {"summary": table}
+
+
+def review(request: HttpRequest) -> HttpResponse:
+    page = start_page(request)
+    period = page.controls.latest_complete_period()
+    return render_page(page, "dashboards/review.html", {"period": period}, lambda: build_review(page, period),
+                       "review")

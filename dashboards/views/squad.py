@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from dashboards import charts, selectors
 from dashboards.controls import period_floor, period_next
 from dashboards.tiles import format_value, make_tile, series
-from dashboards.views.common import Table, render_page, start_page
+from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 from squads.models import Squad
 
@@ -25,23 +25,10 @@ def _periods(start: date, last: date | None, grain: str) -> list[date]:
     return periods
 
 
-def squad(request: HttpRequest, slug: str) -> HttpResponse:
-    the_squad = get_object_or_404(Squad.objects.select_related("area"), slug=slug)
-    page = start_page(request)
+def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date | None) -> tuple[dict, dict]:
+    """The squad's tiles beside the org median of squads, trends with markers, and its records."""
     c = page.controls
     kpis = kpis_for_grain(c.grain)
-    latest = c.latest_complete_period()
-    choices = _periods(c.period_from(), latest, c.grain)
-    period = latest
-    asked = request.GET.get("period", "")
-    if asked:
-        try:
-            wanted = period_floor(date.fromisoformat(asked), c.grain)
-        except ValueError:
-            wanted = None
-        if wanted in choices:
-            period = wanted
-
     others = list(page.context["nav_squads"])
     if the_squad not in others:
         others.append(the_squad)
@@ -53,9 +40,7 @@ def squad(request: HttpRequest, slug: str) -> HttpResponse:
         .agg(value=("value", "median"), sample_size=("value", "count"))
         .assign(scope="median")
     )
-    baseline = selectors.active_baseline()
-    base = selectors.baseline_means(baseline, grain=c.grain, scopes=[the_squad.scope])
-    rules = selectors.targets()
+    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[the_squad.scope])  # type: ignore[arg-type]
     markers = selectors.squad_markers(the_squad, c.period_from(), period_next(last, c.grain))
 
     families = []
@@ -68,7 +53,8 @@ def squad(request: HttpRequest, slug: str) -> HttpResponse:
         tiles = []
         for k in members:
             tile = make_tile(k, series(squad_rows, k.code, the_squad.scope), period,
-                             baseline_value=base.get((k.code, the_squad.scope)), rules=rules, squad=the_squad.slug)
+                             baseline_value=base.get((k.code, the_squad.scope)), rules=page.targets,
+                             squad=the_squad.slug)
             at = median[(median["metric"] == k.code) & (median["period_start"] == period)]["value"]
             med = float(at.iloc[0]) if len(at) and at.notna().iloc[0] else None
             tile.extra["median"] = format_value(k, med)
@@ -100,14 +86,30 @@ def squad(request: HttpRequest, slug: str) -> HttpResponse:
                          [[d.external_id, d.severity, d.found_at, d.found_in, d.found_by, d.resolved_at, d.title]
                           for d in records.defects]),
     }
+    return {"families": families, "records": records}, tables
+
+
+def squad(request: HttpRequest, slug: str) -> HttpResponse:
+    the_squad = get_object_or_404(Squad.objects.select_related("area"), slug=slug)
+    page = start_page(request)
+    c = page.controls
+    latest = c.latest_complete_period()
+    choices = _periods(c.period_from(), latest, c.grain)
+    period = latest
+    asked = request.GET.get("period", "")
+    if asked:
+        try:
+            wanted = period_floor(date.fromisoformat(asked), c.grain)
+        except ValueError:
+            wanted = None
+        if wanted in choices:
+            period = wanted
     context = {
         "squad": the_squad,
         "period": period,
         "period_end": period_next(period, c.grain) if period else None,
         "period_choices": choices,
-        "families": families,
-        "records": records,
         "records_limit": selectors.RECORDS_LIMIT,
-        "baseline": baseline,
     }
-    return render_page(page, "dashboards/squad.html", context, tables, f"squad-{the_squad.slug}")
+    return render_page(page, "dashboards/squad.html", context, lambda: build_squad(page, the_squad, period, latest),
+                       f"squad-{the_squad.slug}")

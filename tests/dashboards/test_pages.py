@@ -186,3 +186,28 @@ def test_csv_export_is_neutralised(client_for, users, store) -> None:  # type: i
     assert by_squad["charlie"][header.index("change_failure_rate")] == "30"
     assert by_squad["alpha"][header.index("change_failure_rate")] == "14"
     assert client.get(f"/?{RANGE}&format=csv&table=nope").status_code == 404
+
+
+def test_page_body_is_cached_until_the_next_rollup_or_target_change(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from metrics.models import KpiSnapshot
+
+    client = client_for(users["viewer"])
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get(f"/?{RANGE}").content.decode()
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get(f"/?{RANGE}").content.decode()
+    assert len(warm.captured_queries) < len(cold.captured_queries)
+    assert tile(second, "Change failure rate") == tile(first, "Change failure rate")
+    # a rollup rewrites the snapshot and records its run: the page shows the new value at once
+    KpiSnapshot.objects.filter(metric="change_failure_rate", scope="org", period_start="2025-06-01").update(value=8.0)
+    now = timezone.now()
+    RollupRun.objects.create(kind="incremental", status="succeeded", started_at=now, finished_at=now)
+    third = client.get(f"/?{RANGE}").content.decode()
+    assert "8.0 %" in tile(third, "Change failure rate") and "on track" in tile(third, "Change failure rate")
+    # ops staff move the target: the status follows without a rollup
+    Target.objects.filter(metric="change_failure_rate", squad=None).update(value=5.0, at_risk_margin_pct=0.0)
+    fourth = client.get(f"/?{RANGE}").content.decode()
+    assert "off track" in tile(fourth, "Change failure rate")
