@@ -74,7 +74,7 @@ def rollup_state() -> dict[str, Any]:
 
     last = (
         RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .order_by("-finished_at")
+        .order_by("-started_at")  # the order RollupRun is kept in (Meta.ordering)
         .values_list("finished_at", flat=True)
         .first()
     )

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from django.db import connection
 
 from tests.integration.stack import (
+    ROOT,
     compose_command,
     create_database,
     drop_database,
@@ -35,6 +39,7 @@ from tests.services import require_postgres, require_redis
 pytestmark = pytest.mark.services
 
 KPI_DEADLINE_SECONDS = 60
+COMPOSE_BEAT_SCHEDULE = "/var/lib/celerybeat/schedule"
 
 
 class Http:
@@ -64,6 +69,18 @@ class Http:
             return False
 
 
+def healthcheck(service: str, env: dict[str, str], beat_schedule: str) -> int:
+    """Run the service's health check from docker-compose.yml here; its exit status."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    test = list(compose["services"][service]["healthcheck"]["test"])
+    env = env | {"HOSTNAME": socket.gethostname()}  # set by the container runtime in a container
+    if test[0] == "CMD-SHELL":
+        argv = ["sh", "-c", test[1].replace("$$", "$")]
+    else:
+        argv = [beat_schedule if arg == COMPOSE_BEAT_SCHEDULE else arg for arg in test[1:]]
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, timeout=60).returncode
+
+
 def json_lines(text: str) -> list[dict]:
     lines = []
     for line in text.splitlines():
@@ -88,7 +105,8 @@ def test_a_release_posted_over_http_reaches_the_kpi_api(tmp_path: Path) -> None:
         CELERY_WORKER_CONCURRENCY="2",
     )
     beat_argv = compose_command("beat")
-    beat_argv[beat_argv.index("--schedule") + 1] = str(tmp_path / "celerybeat-schedule")
+    beat_schedule = str(tmp_path / "celerybeat-schedule")
+    beat_argv[beat_argv.index("--schedule") + 1] = beat_schedule
     try:
         with running(tmp_path) as stack:
             stack.start("web", compose_command("web"), env | {"MIGRATE_ON_START": "1"})
@@ -144,6 +162,8 @@ def test_a_release_posted_over_http_reaches_the_kpi_api(tmp_path: Path) -> None:
             row = wait_for(march_releases, timeout=KPI_DEADLINE_SECONDS, what="the release in /api/kpis/")
             assert (row["metric"], row["scope"], row["grain"], row["value"]) == ("releases", "org", "month", 1)
             stack.assert_running()  # beat and worker still up after the round trip
+            for service in ("web", "worker", "beat"):
+                assert healthcheck(service, env, beat_schedule) == 0, f"{service} health check fails"
     finally:
         drop_database(base, db_name)
 

@@ -46,7 +46,7 @@ def rollup_status(now: datetime | None = None) -> dict[str, Any]:
     runs = RollupRun.objects.order_by("-started_at")
     last_success = (
         runs.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .order_by("-finished_at")
+        .order_by("-started_at")  # the order RollupRun is kept in (Meta.ordering)
         .values_list("finished_at", flat=True)
         .first()
     )
