@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from metrics.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from squads.models import Squad
 from tests.factories import (
     CustomerResponseFactory,
     DefectFactory,
@@ -51,6 +53,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     "defects": Endpoint("defects", "external_id", frozenset({"pm", "admin"})),
     "customer-responses": Endpoint("customer-responses", "external_id", frozenset({"ops", "admin"})),
     "time-allocations": Endpoint("time-allocations", "external_id", frozenset({"ops", "admin"})),
+}
+
+
+MODELS: dict[str, Any] = {
+    "squads": Squad,
+    "releases": Release,
+    "incidents": Incident,
+    "defects": Defect,
+    "customer-responses": CustomerResponse,
+    "time-allocations": TimeAllocation,
 }
 
 

@@ -20,23 +20,14 @@ from metrics.api.serializers import (
     TimeAllocationSerializer,
 )
 from metrics.ingest.kinds import KINDS
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.models import Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
 from tests.factories import IncidentFactory, ReleaseFactory
-from tests.metrics.api_support import fast_password_hashing, payload, send
+from tests.metrics.api_support import MODELS, fast_password_hashing, payload, send
 
 pytestmark = pytest.mark.django_db
 __all__ = ["fast_password_hashing"]  # autouse fixture
 UTC = dt.UTC
-
-MODELS = {
-    "squads": Squad,
-    "releases": Release,
-    "incidents": Incident,
-    "defects": Defect,
-    "customer-responses": CustomerResponse,
-    "time-allocations": TimeAllocation,
-}
 
 
 @pytest.fixture
