@@ -20,9 +20,9 @@ from metrics.api.serializers import (
     TimeAllocationSerializer,
 )
 from metrics.ingest.kinds import KINDS
-from metrics.models import Defect, Incident, Release, Survey, TimeAllocation
+from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
-from tests.factories import IncidentFactory, ReleaseFactory
+from tests.factories import IncidentFactory, ReleaseFactory, UserFactory
 from tests.metrics.api_support import MODELS, fast_password_hashing, payload, send
 
 pytestmark = pytest.mark.django_db
@@ -340,3 +340,45 @@ def test_form_encoded_body_works_too(admin, squad_a) -> None:  # type: ignore[no
     response = admin.post("/api/releases/", payload("releases", "form-1"))
     assert response.status_code == 201, response.content
     assert Release.objects.get(external_id="form-1").first_commit_at == dt.datetime(2026, 3, 9, 10, tzinfo=UTC)
+
+
+class TestSpecValues:
+    """The SPEC §2 value rules that accept input, through the API."""
+
+    def test_naive_timestamp_is_utc_and_booleans_take_any_case(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+        data = {**payload("incidents", "i-naive"), "started_at": "2026-03-11T08:00:00", "customer_impact": "YES"}
+        data["resolved_at"] = "2026-03-11T09:00:00+01:00"  # = 08:00Z, equal to the start: allowed
+        response = send(admin, "POST", "/api/incidents/", data)
+        assert response.status_code == 201, response.content
+        assert response.json()["started_at"] == "2026-03-11T08:00:00Z"
+        stored = Incident.objects.get(external_id="i-naive")
+        assert stored.started_at == stored.resolved_at == dt.datetime(2026, 3, 11, 8, tzinfo=UTC)
+        assert stored.customer_impact is True
+
+    @pytest.mark.parametrize(("other", "accepted"), [("5.5", True), ("4.5", True), ("5.6", False), ("4.4", False)])
+    def test_percentages_add_up_to_100_within_half_a_point(self, admin, squad_a, other, accepted) -> None:  # type: ignore[no-untyped-def]
+        # 40 + 20 + 20 + 5 + 10 = 95, so pct_other 5.5 → 100.5 (ok), 5.6 → 100.6 (rejected).
+        data = {**payload("time-allocations", "ta-sum"), "pct_other": other}
+        response = send(admin, "POST", "/api/time-allocations/", data)
+        assert response.status_code == (201 if accepted else 400), response.content
+        assert TimeAllocation.objects.filter(external_id="ta-sum").exists() is accepted
+
+    def test_response_without_squad_and_with_a_new_survey(self, users, client_for) -> None:  # type: ignore[no-untyped-def]
+        ops = client_for(users["ops"])
+        data = {**payload("customer-responses", "cr-1"), "squad": None, "survey": "pulse-q2", "csat_score": None}
+        response = send(ops, "POST", "/api/customer-responses/", data)
+        assert response.status_code == 201, response.content
+        assert response.json()["squad"] is None
+        stored = CustomerResponse.objects.get(external_id="cr-1")
+        assert stored.survey.slug == "pulse-q2" and stored.survey.kind == Survey.Kind.CUSTOMER
+        assert (stored.nps_score, stored.csat_score) == (9, None)
+
+    def test_squad_pm_email_links_the_user_who_may_then_write_its_records(self, users, client_for) -> None:  # type: ignore[no-untyped-def]
+        new_pm = UserFactory(username="pm_delta", role="squad_pm")
+        ops = client_for(users["ops"])
+        data = {**payload("squads", "delta"), "pm_email": new_pm.email.upper()}
+        assert send(ops, "POST", "/api/squads/", data).status_code == 201
+        assert Squad.objects.get(slug="delta").pm == new_pm
+        pm = client_for(new_pm)
+        assert send(pm, "POST", "/api/releases/", payload("releases", "d-1", squad="delta")).status_code == 201
+        assert send(pm, "POST", "/api/releases/", payload("releases", "a-1", squad="alpha")).status_code == 403
