@@ -37,7 +37,8 @@ class MonthField(serializers.Field):
         return data
 
 
-def _error_messages(error: DjangoValidationError) -> dict[str, list[str]] | list[str]:
+def _error_messages(error: DjangoValidationError) -> dict[str, list[str]]:
+    """Django's ValidationError as DRF's `{field: [messages]}`."""
     if hasattr(error, "error_dict"):
         return {
             ("non_field_errors" if field == "__all__" else field): [str(m) for m in messages]

@@ -178,6 +178,19 @@ class TestUpdate:
         incident.refresh_from_db()
         assert (incident.title, incident.resolved_at, incident.severity) == ("", None, 2)
 
+    def test_admin_moves_a_record_and_sees_the_new_references(self, admin, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+        ReleaseFactory(squad=squad_b, external_id="rel-b")
+        incident = IncidentFactory(squad=squad_a)
+        url = f"/api/incidents/{incident.external_id}/"
+        assert admin.get(url).json()["squad"] == "alpha"
+        response = send(admin, "PATCH", url, {"squad": "bravo", "caused_by_release": "rel-b"})
+        assert response.status_code == 200
+        assert (response.json()["squad"], response.json()["caused_by_release"]) == ("bravo", "rel-b")
+        response = send(admin, "PATCH", url, {"caused_by_release": None})
+        assert response.json()["caused_by_release"] is None
+        incident.refresh_from_db()
+        assert (incident.squad_id, incident.caused_by_release_id) == (squad_b.id, None)
+
     def test_the_key_cannot_be_changed(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
         release = ReleaseFactory(squad=squad_a, external_id="r-1")
         response = send(admin, "PATCH", "/api/releases/r-1/", {"external_id": "r-2"})
