@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -83,11 +84,18 @@ class RecordViewSet(
         super().check_object_permissions(request, obj)
 
 
+_WRITE_ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, nothing written: `{field: [message, ...]}`."),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Your role may not write this record (SPEC §6)."),
+}
+
+
 def record_schema(name: str) -> Any:
-    """OpenAPI summaries and the upsert's two success codes for a record viewset."""
+    """OpenAPI summaries, the upsert's two success codes and the write errors for a record viewset."""
 
     def decorate(viewset: type[RecordViewSet]) -> type[RecordViewSet]:
         serializer, key = viewset.serializer_class, viewset.serializer_class.key
+        updated = {200: serializer, **_WRITE_ERRORS, 404: OpenApiResponse(description=f"No record with this {key}.")}
         return extend_schema_view(
             list=extend_schema(summary=f"List {name}", tags=[name]),
             retrieve=extend_schema(summary=f"One of the {name}, by {key}", tags=[name]),
@@ -98,10 +106,13 @@ def record_schema(name: str) -> Any:
                 responses={
                     200: OpenApiResponse(serializer, description="Updated an existing record."),
                     201: OpenApiResponse(serializer, description="Created."),
+                    **_WRITE_ERRORS,
                 },
             ),
-            update=extend_schema(summary=f"Replace one of the {name}", tags=[name]),
-            partial_update=extend_schema(summary=f"Change some fields of one of the {name}", tags=[name]),
+            update=extend_schema(summary=f"Replace one of the {name}", tags=[name], responses=updated),
+            partial_update=extend_schema(
+                summary=f"Change some fields of one of the {name}", tags=[name], responses=updated
+            ),
         )(viewset)
 
     return decorate
