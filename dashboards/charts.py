@@ -24,6 +24,7 @@ TIME_COLOURS = {
     "ktlo": "#64748b",
     "other": "#cbd5e1",
 }
+_EMPTY = pd.DataFrame({"period_start": [], "value": [], "sample_size": [], "scope": [], "metric": []})
 FONT = {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"}
 
 
@@ -105,27 +106,27 @@ def _band(kpi: Kpi, rows: pd.DataFrame, colour: str, axis: str = "") -> list[dic
 
 def family_trends(
     kpis: list[Kpi],
-    frame: pd.DataFrame,
-    scope: str,
+    series: dict[str, pd.DataFrame],
     *,
     scope_label: str,
-    comparison: pd.DataFrame | None = None,
+    comparison: dict[str, pd.DataFrame] | None = None,
     comparison_label: str = "",
 ) -> dict:
     """One small chart per KPI of a family, stacked with a shared time axis: the scope's line
-    (with its Wilson band for proportions) and optionally a comparison line (e.g. the org median)."""
+    (with its Wilson band for proportions) and optionally a comparison line (e.g. the org median).
+    `series` and `comparison` map a KPI code to its rows ordered by period (`tiles.by_metric`)."""
     traces: list[dict] = []
     annotations = []
     n = len(kpis)
     for i, kpi in enumerate(kpis, start=1):
         axis = "" if i == 1 else str(i)
-        rows = frame[(frame["metric"] == kpi.code) & (frame["scope"] == scope)].sort_values("period_start")
+        rows = series.get(kpi.code, _EMPTY)
         traces += _band(kpi, rows, PALETTE[0], axis)
         line = _line(kpi, rows, scope_label, PALETTE[0], axis)
         line["showlegend"] = i == 1
         traces.append(line)
         if comparison is not None:
-            other = comparison[comparison["metric"] == kpi.code].sort_values("period_start")
+            other = comparison.get(kpi.code, _EMPTY)
             cmp_line = _line(kpi, other, comparison_label, PALETTE[1], axis, dash="dash")
             cmp_line["showlegend"] = i == 1
             traces.append(cmp_line)
@@ -209,22 +210,25 @@ def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
 
 
 def customer_trends(kpis: list[Kpi], frame: pd.DataFrame, scope: str) -> dict:
-    """NPS, CSAT and promise-kept lines (left axis) with the response counts as bars (right axis)."""
+    """NPS, CSAT and promise-kept lines (left axis, drawn on top) over the response counts as bars
+    (right axis)."""
     traces = []
     for i, kpi in enumerate(kpis):
         rows = frame[(frame["metric"] == kpi.code) & (frame["scope"] == scope)].sort_values("period_start")
         if kpi.code == "survey_responses":
             traces.append({
-                "type": "bar", "name": "responses", "yaxis": "y2", "x": [_iso(d) for d in rows["period_start"]],
+                "type": "bar", "name": "responses", "yaxis": "y", "x": [_iso(d) for d in rows["period_start"]],
                 "y": [_num(v) for v in rows["value"]], "marker": {"color": "#cbd5e1"}, "opacity": 0.6,
                 "hovertemplate": "%{y:.0f} responses<extra></extra>",
             })
         else:
             line = _line(kpi, rows, kpi.label, PALETTE[i % len(PALETTE)])
+            line["yaxis"] = "y2"
             traces.append(line)
-    layout = _layout(height=360, yaxis={"title": {"text": "score / %"}, "gridcolor": "#eef1f4"},
-                     yaxis2={"title": {"text": "responses"}, "overlaying": "y", "side": "right", "showgrid": False},
-                     xaxis={"type": "date"})
+    layout = _layout(height=360, xaxis={"type": "date"},
+                     yaxis={"title": {"text": "responses"}, "side": "right", "showgrid": False, "rangemode": "tozero"},
+                     yaxis2={"title": {"text": "NPS / %"}, "overlaying": "y", "side": "left", "gridcolor": "#eef1f4"})
+    layout["margin"]["r"] = 56
     return {"data": traces, "layout": layout}
 
 

@@ -45,17 +45,33 @@ def format_delta(kpi: Kpi, change: stats.Change | None) -> str:
     return text
 
 
-def _clean(value: object) -> float | None:
+def clean_number(value: object) -> float | None:
     if value is None:
         return None
     number = float(value)  # type: ignore[arg-type]
     return None if math.isnan(number) else number
 
 
+def by_metric(frame: pd.DataFrame, scope: str | None = None) -> dict[str, pd.DataFrame]:
+    """Each KPI's rows (of one scope, when given), ordered by period — one pass over the frame."""
+    rows = frame if scope is None else frame[frame["scope"] == scope]
+    return {str(metric): group for metric, group in rows.sort_values("period_start").groupby("metric", sort=False)}
+
+
 def series(frame: pd.DataFrame, metric: str, scope: str) -> pd.DataFrame:
     """One KPI's rows for one scope, ordered by period."""
     rows = frame[(frame["metric"] == metric) & (frame["scope"] == scope)]
     return rows.sort_values("period_start")
+
+
+def rows_of(index: dict[str, pd.DataFrame], metric: str) -> pd.DataFrame:
+    """The rows of `metric` from a `by_metric` index (empty when it has none)."""
+    return index.get(metric, EMPTY)
+
+
+EMPTY = pd.DataFrame({"metric": pd.Series(dtype="object"), "scope": pd.Series(dtype="object"),
+                      "period_start": pd.Series(dtype="object"), "value": pd.Series(dtype="float64"),
+                      "sample_size": pd.Series(dtype="int64")})
 
 
 @dataclass
@@ -102,15 +118,16 @@ def make_tile(
     """A tile for `kpi` from its rows of one scope (ordered by period) at the `period` shown."""
     by_period = {row.period_start: row for row in rows.itertuples(index=False)}
     current = by_period.get(period) if period else None
-    value = _clean(current.value) if current is not None else None
+    value = clean_number(current.value) if current is not None else None
     n = int(current.sample_size) if current is not None else 0
     earlier = [p for p in by_period if period and p < period]
     prev_row = by_period[max(earlier)] if earlier else None
-    prev_value = _clean(prev_row.value) if prev_row is not None else None
+    prev_value = clean_number(prev_row.value) if prev_row is not None else None
     prev_change = stats.change(kpi, value, prev_value)
     base_change = stats.change(kpi, value, baseline_value)
     rule = target_for(rules, kpi.code, squad)
-    shown = [_clean(row.value) for row in rows.itertuples(index=False) if not period or row.period_start <= period]
+    shown = [clean_number(row.value) for row in rows.itertuples(index=False)
+             if not period or row.period_start <= period]
     return Tile(
         kpi=kpi,
         period=period,
@@ -156,39 +173,39 @@ def _colour(goodness: float | None) -> str:
     return f"hsl({hue:.0f}, 62%, 80%)"
 
 
+def _goodness(kpis: list[Kpi], at: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(scope, metric) → the squad's rank among squads for the KPI, 1.0 best, 0.0 worst (ties share
+    their average rank; a lone value is 0.5), by the KPI's direction — one grouped pandas rank."""
+    valid = at[at["value"].notna() & at["metric"].isin([k.code for k in kpis])]
+    if valid.empty:
+        return {}
+    grouped = valid.groupby("metric")["value"]
+    count = grouped.transform("count")
+    share = ((grouped.rank(method="average") - 1) / (count - 1).where(count > 1)).fillna(0.5)
+    higher = valid["metric"].map({k.code: k.higher_is_better for k in kpis})
+    share = share.where(higher, 1 - share)
+    return {(scope, metric): float(g) for scope, metric, g in zip(valid["scope"], valid["metric"], share, strict=True)}
+
+
 def heatmap(
     kpis: list[Kpi], frame: pd.DataFrame, squads: list, period: date | None, sort: str = "", descending: bool = False
 ) -> list[HeatRow]:
-    """Squads × KPIs at `period`, one pandas pivot. Each cell is coloured by the squad's rank among
-    squads for that KPI, best green, worst red, by the KPI's direction. Sorted by `sort` (a KPI code)."""
+    """Squads × KPIs at `period`. Each cell is coloured by the squad's rank among squads for that
+    KPI (pandas rank per KPI), best green, worst red, by the KPI's direction. Sorted by `sort` (a KPI code)."""
     at = frame[frame["period_start"] == period] if period else frame.iloc[0:0]
-    values = at.pivot_table(index="scope", columns="metric", values="value", aggfunc="first", dropna=False)
-    sizes = at.pivot_table(index="scope", columns="metric", values="sample_size", aggfunc="first")
-    goodness = {}
-    for kpi in kpis:
-        if kpi.code in values.columns:
-            column = values[kpi.code]
-            ranks = column.rank(pct=True, ascending=kpi.higher_is_better, method="average")
-            count = column.notna().sum()
-            if count > 1:
-                # Map the rank so the best squad is 1.0 and the worst 0.0.
-                goodness[kpi.code] = (column.rank(ascending=kpi.higher_is_better, method="average") - 1) / (count - 1)
-            else:
-                goodness[kpi.code] = ranks.where(ranks.isna(), 0.5)
+    cells_at = {(r.scope, r.metric): (clean_number(r.value), int(r.sample_size)) for r in at.itertuples(index=False)}
+    goodness = _goodness(kpis, at)
     rows = []
     for squad in squads:
         cells = []
         for kpi in kpis:
-            value = _lookup(values, squad.scope, kpi.code)
-            n = _lookup(sizes, squad.scope, kpi.code)
-            good = _lookup(goodness.get(kpi.code), squad.scope) if kpi.code in goodness else None
-            size = int(n) if n is not None else 0
+            value, size = cells_at.get((squad.scope, kpi.code), (None, 0))
             cells.append(
                 HeatCell(
                     value=value,
                     sample_size=size,
                     display=format_value(kpi, value),
-                    colour=_colour(good if value is not None else None),
+                    colour=_colour(goodness.get((squad.scope, kpi.code)) if value is not None else None),
                     low_confidence=stats.is_low_confidence(kpi, value, size),
                 )
             )
@@ -201,13 +218,3 @@ def heatmap(
         present.sort(key=lambda r: (r.cells[index].value, r.name), reverse=descending)
         rows = present + missing
     return rows
-
-
-def _lookup(table: pd.DataFrame | pd.Series | None, row: str, column: str | None = None) -> float | None:
-    if table is None:
-        return None
-    try:
-        value = table.at[row, column] if column is not None else table.at[row]
-    except KeyError:
-        return None
-    return _clean(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from dashboards import charts, selectors
-from dashboards.tiles import heatmap, make_tile, series
+from dashboards.tiles import by_metric, heatmap, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 
@@ -23,6 +23,7 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
     base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     scope_label = f"area {c.area}" if c.area else "org"
 
+    index = by_metric(trend, scope)
     families = []
     tiles_table = Table(["metric", "period_start", "value", "sample_size", "change_vs_previous",
                          "baseline", "target", "status", "dora_level"])
@@ -30,13 +31,13 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
         members = [k for k in kpis if k.family == family]
         if not members:
             continue
-        tiles = [make_tile(k, series(trend, k.code, scope), period, baseline_value=base.get((k.code, scope)),
+        tiles = [make_tile(k, rows_of(index, k.code), period, baseline_value=base.get((k.code, scope)),
                            rules=page.targets) for k in members]
         for t in tiles:
             tiles_table.rows.append([t.kpi.code, t.period, t.value, t.sample_size,
                                      t.previous.delta if t.previous else None, t.baseline_value,
                                      t.target.value if t.target else None, t.status or "", t.dora or ""])
-        figure = charts.family_trends(members, trend, scope, scope_label=scope_label)
+        figure = charts.family_trends(members, index, scope_label=scope_label)
         families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}"})
 
     rows = heatmap(kpis, at_period, squads, period, sort=sort, descending=descending)

@@ -9,7 +9,7 @@ from datetime import date
 from django.http import HttpRequest, HttpResponse
 
 from dashboards import charts, selectors, stats
-from dashboards.tiles import make_tile, series
+from dashboards.tiles import by_metric, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 
@@ -27,9 +27,10 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
     rules = page.targets
     values = {(r.metric, r.scope): r.value for r in at_period.itertuples(index=False)}
 
+    index = by_metric(trend, scope)
     rows = []
     for kpi in kpis:
-        tile = make_tile(kpi, series(trend, kpi.code, scope), period, baseline_value=base.get((kpi.code, scope)),
+        tile = make_tile(kpi, rows_of(index, kpi.code), period, baseline_value=base.get((kpi.code, scope)),
                          rules=rules)
         counts: Counter[str] = Counter()
         for squad in squads:
@@ -45,7 +46,7 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
         members = [k for k in kpis if k.family == family]
         if members:
             families.append({"name": family.value, "chart_id": f"review-{family.value}",
-                             "chart": charts.family_trends(members, trend, scope, scope_label=c.scope)})
+                             "chart": charts.family_trends(members, index, scope_label=c.scope)})
     table = Table(["metric", "period_start", "value", "sample_size", "change_vs_previous", "change_vs_baseline",
                    "target", "status", "dora_level", "squads_on_track", "squads_at_risk", "squads_off_track"],
                   [[r["tile"].kpi.code, period, r["tile"].value, r["tile"].sample_size,

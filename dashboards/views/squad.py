@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from dashboards import charts, selectors
 from dashboards.controls import period_floor, period_next
-from dashboards.tiles import format_value, make_tile, series
+from dashboards.tiles import by_metric, clean_number, format_value, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
 from metrics.catalog import Family, kpis_for_grain
 from squads.models import Squad
@@ -43,6 +43,10 @@ def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date 
     base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[the_squad.scope])  # type: ignore[arg-type]
     markers = selectors.squad_markers(the_squad, c.period_from(), period_next(last, c.grain))
 
+    own = by_metric(squad_rows)
+    medians = by_metric(median)
+    at_period = median[median["period_start"] == period]
+    median_at = {r.metric: clean_number(r.value) for r in at_period.itertuples(index=False)}
     families = []
     tiles_table = Table(["metric", "period_start", "value", "sample_size", "org_median", "baseline", "target",
                          "status"])
@@ -52,17 +56,16 @@ def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date 
             continue
         tiles = []
         for k in members:
-            tile = make_tile(k, series(squad_rows, k.code, the_squad.scope), period,
+            tile = make_tile(k, rows_of(own, k.code), period,
                              baseline_value=base.get((k.code, the_squad.scope)), rules=page.targets,
                              squad=the_squad.slug)
-            at = median[(median["metric"] == k.code) & (median["period_start"] == period)]["value"]
-            med = float(at.iloc[0]) if len(at) and at.notna().iloc[0] else None
+            med = median_at.get(k.code)
             tile.extra["median"] = format_value(k, med)
             tiles.append(tile)
             tiles_table.rows.append([k.code, period, tile.value, tile.sample_size, med, tile.baseline_value,
                                      tile.target.value if tile.target else None, tile.status or ""])
-        figure = charts.family_trends(members, frame, the_squad.scope, scope_label=the_squad.name,
-                                      comparison=median, comparison_label="org median of squads")
+        figure = charts.family_trends(members, own, scope_label=the_squad.name, comparison=medians,
+                                      comparison_label="org median of squads")
         figure = charts.with_markers(figure, markers.releases, markers.incidents)
         families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}"})
 
