@@ -37,16 +37,26 @@ class GrainContext:
     _cache: dict = field(default_factory=dict)
 
     @property
-    def grid(self) -> pd.MultiIndex:
-        if "grid" not in self._cache:
-            self._cache["grid"] = pd.MultiIndex.from_product(
-                [np.arange(len(self.scopes.names)), np.arange(self.first, self.last + 1)], names=["scope", "p"]
-            )
-        return self._cache["grid"]
+    def width(self) -> int:
+        """Periods in the grid."""
+        return self.last - self.first + 1
+
+    @property
+    def grid(self) -> pd.RangeIndex:
+        """Positions of the grid rows: scope-major, `scope * width + (p - first)`."""
+        return pd.RangeIndex(len(self.scopes.names) * self.width)
+
+    @property
+    def grid_scope(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.scopes.names)), self.width)
+
+    @property
+    def grid_p(self) -> np.ndarray:
+        return np.tile(np.arange(self.first, self.last + 1), len(self.scopes.names))
 
     def period_days(self) -> pd.Series:
         """Days in each grid row's period."""
-        p = self.grid.get_level_values("p").to_numpy()
+        p = self.grid_p
         return pd.Series(ordinal_end_days(self.grain, p) - ordinal_start_days(self.grain, p), index=self.grid)
 
     def sums(self, kind: str, time_col: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -63,37 +73,48 @@ class GrainContext:
             self._cache[key] = self._sums(frame, time_col, columns)
         return self._cache[key]
 
-    def _sums(self, frame: pd.DataFrame, time_col: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        frame = frame[frame[time_col].notna()]
-        p = ordinal_of_us(self.grain, frame[time_col].to_numpy().astype(np.int64))
-        keep = (p >= self.first) & (p <= self.last)
-        data = pd.DataFrame({c: frame[c].to_numpy()[keep] for c in columns}, index=pd.RangeIndex(int(keep.sum())))
-        data["n"] = 1
-        data["squad_id"] = frame["squad_id"].to_numpy()[keep]
-        data["p"] = p[keep]
-        per_squad = data.groupby(["squad_id", "p"], sort=False).sum().reset_index()
-        org = per_squad.drop(columns="squad_id").groupby("p").sum()
-        org["scope"] = 0
-        with_squad = per_squad[per_squad["squad_id"] >= 0]
-        ids = with_squad["squad_id"].to_numpy()
-        squad_level = with_squad.drop(columns="squad_id").assign(scope=self.scopes.squad_scope[ids])
-        area_level = squad_level.assign(scope=self.scopes.area_scope[ids]).groupby(["scope", "p"]).sum()
-        out = pd.concat(
-            [org.reset_index().set_index(["scope", "p"]), squad_level.set_index(["scope", "p"]), area_level]
-        )
-        return out.reindex(self.grid, fill_value=0)
+    def _placed(self, frame: pd.DataFrame, time_col: str, extra: np.ndarray | None = None) -> tuple:
+        """Rows of `frame` whose `time_col` falls in the grid: (mask, period index, squad slot).
 
-    def per_scope_level(self, frame: pd.DataFrame, time_col: str) -> pd.DataFrame:
-        """The rows of `frame` in the grid, repeated once per scope level (org, area, squad) with `scope`, `p`."""
-        frame = frame[frame[time_col].notna()]
-        p = ordinal_of_us(self.grain, frame[time_col].to_numpy().astype(np.int64))
-        keep = (p >= self.first) & (p <= self.last)
-        frame = frame[keep].assign(p=p[keep])
-        return self.levels(frame)
+        The slot is the squad id, or `S` (one past the last id) for a record without a squad.
+        """
+        times = frame[time_col].to_numpy()
+        ok = ~np.isnan(times) if times.dtype.kind == "f" else np.ones(len(times), dtype=bool)
+        if extra is not None:
+            ok &= extra
+        p = np.full(len(times), self.first - 1, dtype=np.int64)
+        p[ok] = ordinal_of_us(self.grain, times[ok].astype(np.int64))
+        ok &= (p >= self.first) & (p <= self.last)
+        ids = frame["squad_id"].to_numpy()[ok]
+        size = len(self.scopes.squad_scope)
+        slot = np.where((ids >= 0) & (ids < size), ids, size)
+        return ok, p[ok] - self.first, slot
+
+    def _to_scopes(self, per_slot: np.ndarray) -> np.ndarray:
+        """(squad slots + 1) × periods → scopes × periods: org = all, area = its squads, squad = itself."""
+        out = np.zeros((len(self.scopes.names), per_slot.shape[1]))
+        out[0] = per_slot.sum(axis=0)
+        squad_scope, known = self.scopes.squad_scope, self.scopes.squad_scope >= 0
+        out[squad_scope[known]] = per_slot[:-1][known]
+        np.add.at(out, self.scopes.area_scope[known], per_slot[:-1][known])
+        return out
+
+    def _sums(self, frame: pd.DataFrame, time_col: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        # Sums of integers in float64 are exact (and so independent of order) below 2**53.
+        ok, period, slot = self._placed(frame, time_col)
+        width = self.last - self.first + 1
+        key = slot * width + period
+        size = (len(self.scopes.squad_scope) + 1) * width
+        out = {}
+        for column in ("n", *columns):
+            weights = None if column == "n" else frame[column].to_numpy()[ok].astype(float)
+            per_slot = np.bincount(key, weights=weights, minlength=size).reshape(-1, width)
+            out[column] = self._to_scopes(per_slot).ravel()
+        return pd.DataFrame(out, index=self.grid)
 
     def levels(self, frame: pd.DataFrame) -> pd.DataFrame:
         ids = frame["squad_id"].to_numpy()
-        with_squad = frame[ids >= 0]
+        with_squad = frame[(ids >= 0) & (ids < len(self.scopes.squad_scope))]
         sq_ids = with_squad["squad_id"].to_numpy()
         return pd.concat(
             [
@@ -105,12 +126,31 @@ class GrainContext:
         )
 
     def median(self, frame: pd.DataFrame, time_col: str, value: pd.Series) -> Result:
-        """Median of `value` (hours) per grid row; sample_size = how many values."""
-        data = frame.assign(_v=value)
-        data = data[data["_v"].notna()]
-        rows = self.per_scope_level(data, time_col)
-        grouped = rows.groupby(["scope", "p"])["_v"].agg(["median", "size"]).reindex(self.grid)
-        return grouped["median"], grouped["size"].fillna(0).astype(np.int64)
+        """Median of `value` per grid row (the mean of the middle two for an even count);
+        sample_size = how many values. One sort over the rows of all three scope levels."""
+        values = value.to_numpy(dtype=float)
+        ok, period, slot = self._placed(frame, time_col, extra=~np.isnan(values))
+        values = values[ok]
+        width = self.last - self.first + 1
+        squad_scope = np.append(self.scopes.squad_scope, -1)[slot]
+        area_scope = np.append(self.scopes.area_scope, -1)[slot]
+        in_area, in_squad = area_scope >= 0, squad_scope >= 0
+        keys = np.concatenate(
+            [period, area_scope[in_area] * width + period[in_area], squad_scope[in_squad] * width + period[in_squad]]
+        )
+        # sort by (key, value) with one integer sort: key × n + the value's rank among the records
+        by_value = np.argsort(values, kind="stable")
+        rank = np.empty(len(values), dtype=np.int64)
+        rank[by_value] = np.arange(len(values))
+        ranks = np.concatenate([rank, rank[in_area], rank[in_squad]])
+        combined = np.sort(keys.astype(np.int64) * max(len(values), 1) + ranks)
+        ordered = values[by_value][combined % max(len(values), 1)]
+        counts = np.bincount(keys, minlength=len(self.scopes.names) * width)
+        starts = np.cumsum(counts) - counts
+        has = counts > 0
+        median = np.full(len(counts), np.nan)
+        median[has] = (ordered[starts[has] + (counts[has] - 1) // 2] + ordered[starts[has] + counts[has] // 2]) / 2
+        return pd.Series(median, index=self.grid), pd.Series(counts.astype(np.int64), index=self.grid)
 
 
 def _rate(numerator: pd.Series, denominator: pd.Series, scale: float = 100.0) -> pd.Series:
@@ -209,10 +249,11 @@ def uptime_pct(ctx: GrainContext) -> Result:
     reach = rows.groupby(keys)["ce"].cummax()
     previous = reach.groupby(keys).shift(1).fillna(np.iinfo(np.int64).min).astype(np.int64)
     rows = rows.assign(covered=np.maximum(rows["ce"] - np.maximum(rows["cs"], previous), 0))
+    rows = rows.assign(position=rows["scope"] * ctx.width + (rows["p"] - ctx.first))
     grouped = (
-        rows.groupby(["scope", "p"]).agg(down=("covered", "sum"), n=("covered", "size")).reindex(ctx.grid, fill_value=0)
+        rows.groupby("position").agg(down=("covered", "sum"), n=("covered", "size")).reindex(ctx.grid, fill_value=0)
     )
-    p_grid = ctx.grid.get_level_values("p").to_numpy()
+    p_grid = ctx.grid_p
     g_start = ordinal_start_days(ctx.grain, p_grid) * US_PER_DAY
     g_end = np.minimum(ordinal_end_days(ctx.grain, p_grid) * US_PER_DAY, ctx.now_us)
     length = pd.Series((g_end - g_start).astype(float), index=ctx.grid)

@@ -11,6 +11,7 @@ inside it (an incremental rollup); `None` loads everything (a full rollup).
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,10 +19,12 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
-from metrics.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.catalog import GRAINS
+from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
 from squads.models import Area, Squad
 
 Window = tuple[datetime, datetime] | None
+PARALLEL_LOADS = 3
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Frames:
     defects: pd.DataFrame  # squad_id, found, production, customer
     responses: pd.DataFrame  # squad_id (-1: none), submitted, nps, csat, outcome
     allocations: pd.DataFrame  # squad_id, month, headcount, support_c, features_c, cost_cents
+    snapshots: pd.DataFrame | None = None  # stored: metric, scope, grain, period_start, value, sample_size
 
 
 def _us(column: str) -> str:
@@ -70,6 +74,24 @@ def _fetch(sql: str, params: list, columns: list[str], dtypes: dict[str, str]) -
     )
 
 
+def _fetch_in_thread(spec: tuple) -> pd.DataFrame:
+    try:
+        return _fetch(*spec)
+    finally:
+        connection.close()  # this worker thread's own connection
+
+
+def _fetch_all(specs: dict[str, tuple]) -> dict[str, pd.DataFrame]:
+    """Run the loads; on PostgreSQL outside a transaction, three at a time on their own connections so
+    the server computes one while Python parses another. Inside a transaction (tests, callers that
+    must see their own uncommitted rows) one after the other on this connection."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return {name: _fetch(*spec) for name, spec in specs.items()}
+    with ThreadPoolExecutor(max_workers=PARALLEL_LOADS) as pool:
+        futures = {name: pool.submit(_fetch_in_thread, spec) for name, spec in specs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
 def _dt(value: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -78,9 +100,11 @@ def _d(value: date) -> object:
     return connection.ops.adapt_datefield_value(value)
 
 
-def load_frames(window: Window = None) -> Frames:
-    """Load every record kind (within `window` when given) as DataFrames."""
+def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None) -> Frames:
+    """Load every record kind (within `window` when given) as DataFrames; with `snapshots_of`, also
+    the stored snapshots of those grains (a full rollup compares against them)."""
     rel, inc = Release._meta.db_table, Incident._meta.db_table
+    specs: dict[str, tuple] = {}
     where_rel, params_rel = "", []
     where_inc, params_inc = "", []
     where_def, params_def = "", []
@@ -100,7 +124,7 @@ def load_frames(window: Window = None) -> Frames:
         where_alloc = " WHERE a.month >= %s AND a.month < %s"
         params_alloc = [_d(window[0].date()), _d(window[1].date())]
 
-    releases = _fetch(
+    specs["releases"] = (
         f"SELECT r.squad_id, {_us('r.released_at')}, {_us('r.first_commit_at')},"
         f" CASE WHEN r.status = 'rolled_back' OR EXISTS"
         f" (SELECT 1 FROM {inc} x WHERE x.caused_by_release_id = r.id) THEN 1 ELSE 0 END"
@@ -109,7 +133,7 @@ def load_frames(window: Window = None) -> Frames:
         ["squad_id", "released", "first_commit", "failed"],
         {"squad_id": "int64", "released": "int64", "first_commit": "float64", "failed": "int64"},
     )
-    incidents = _fetch(
+    specs["incidents"] = (
         f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us('i.started_at')},"
         f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END, {_us('r.released_at')}"
         f" FROM {inc} i LEFT JOIN {rel} r ON r.id = i.caused_by_release_id{where_inc}",
@@ -124,21 +148,21 @@ def load_frames(window: Window = None) -> Frames:
             "release_released": "float64",
         },
     )
-    defects = _fetch(
+    specs["defects"] = (
         f"SELECT squad_id, {_us('found_at')}, CASE WHEN found_in = 'production' THEN 1 ELSE 0 END,"
         f" CASE WHEN found_by = 'customer' THEN 1 ELSE 0 END FROM {Defect._meta.db_table}{where_def}",
         params_def,
         ["squad_id", "found", "production", "customer"],
         {"squad_id": "int64", "found": "int64", "production": "int64", "customer": "int64"},
     )
-    responses = _fetch(
+    specs["responses"] = (
         f"SELECT COALESCE(squad_id, -1), {_us('submitted_at')}, nps_score, csat_score, outcome_score"
         f" FROM {CustomerResponse._meta.db_table}{where_resp}",
         params_resp,
         ["squad_id", "submitted", "nps", "csat", "outcome"],
         {"squad_id": "int64", "submitted": "int64", "nps": "float64", "csat": "float64", "outcome": "float64"},
     )
-    allocations = _fetch(
+    specs["allocations"] = (
         f"SELECT a.squad_id, {_day_us('a.month')}, a.headcount, CAST(ROUND(a.pct_support * 100) AS INTEGER),"
         f" CAST(ROUND(a.pct_features * 100) AS INTEGER), CAST(ROUND(s.monthly_cost_per_head * 100) AS BIGINT)"
         f" FROM {TimeAllocation._meta.db_table} a JOIN {Squad._meta.db_table} s ON s.id = a.squad_id{where_alloc}",
@@ -153,7 +177,29 @@ def load_frames(window: Window = None) -> Frames:
             "cost_cents": "int64",
         },
     )
-    return Frames(releases, incidents, defects, responses, allocations)
+    if snapshots_of:
+        grains = ", ".join(f"'{g}'" for g in snapshots_of if g in GRAINS)
+        specs["snapshots"] = (
+            f"SELECT metric, scope, grain, period_start, value, sample_size FROM {KpiSnapshot._meta.db_table}"
+            f" WHERE grain IN ({grains})",
+            [],
+            ["metric", "scope", "grain", "period_start", "value", "sample_size"],
+            {
+                "metric": str,
+                "scope": str,
+                "grain": str,
+                "period_start": str,
+                "value": "float64",
+                "sample_size": "int64",
+            },
+        )
+    loaded = _fetch_all(specs)
+    if "snapshots" in loaded:
+        stored = loaded["snapshots"]
+        stored["period_start"] = pd.to_datetime(stored["period_start"].astype(str), format="%Y-%m-%d").astype(
+            "datetime64[ns]"
+        )
+    return Frames(**loaded)
 
 
 @dataclass(frozen=True)

@@ -104,8 +104,8 @@ def compute_grain(frames: Frames, scopes: Scopes, grain: str, first: int, last: 
             pd.DataFrame(
                 {
                     "metric": kpi.code,
-                    "scope": ctx.grid.get_level_values("scope").to_numpy(),
-                    "p": ctx.grid.get_level_values("p").to_numpy(),
+                    "scope": ctx.grid_scope,
+                    "p": ctx.grid_p,
                     "value": value.to_numpy(dtype=float),
                     "sample_size": size.to_numpy(dtype=np.int64),
                 }
@@ -168,7 +168,7 @@ def _run_unit(unit: dict, frames: Frames | None, scopes: Scopes, first_day: date
         return 0
     first, last = _unit_range(unit, first_day, now)
     if frames is None:
-        frames = load_frames(_window({grain: (first, last)}) if unit.get("since") else None)
+        frames = load_frames(_window({grain: (first, last)}) if unit.get("since") else None, snapshots_of=[grain])
     rows = _as_rows(compute_grain(frames, scopes, grain, first, last, now), scopes, grain) if first <= last else None
     with transaction.atomic():
         return sync_grain(
@@ -177,7 +177,7 @@ def _run_unit(unit: dict, frames: Frames | None, scopes: Scopes, first_day: date
             keep_scopes=scopes.names,
             first=period_start_for(grain, first_day),
             last=period_start_for(grain, now),
-            since=start_of_ordinal(grain, first) if unit.get("since") else None,
+            stored=frames.snapshots,
         )
 
 
@@ -200,7 +200,7 @@ def full_rollup(*, since: date | None = None, now: datetime | None = None) -> in
         if first_day is not None:
             ranges = {u["grain"]: _unit_range(u, first_day, now) for u in units}
             ranges = {g: r for g, r in ranges.items() if r[0] <= r[1]}
-            frames = load_frames(_window(ranges) if since and ranges else None)
+            frames = load_frames(_window(ranges) if since and ranges else None, snapshots_of=list(GRAINS))
         run.snapshots_written = sum(_run_unit(u, frames, scopes, first_day, now) for u in units)
     logger.info("full KPI rollup wrote %d snapshots", run.snapshots_written)
     return run.snapshots_written

@@ -98,36 +98,6 @@ def _upsert_postgresql(rows: pd.DataFrame, computed_at: object) -> int:
     return len(rows)
 
 
-def _stored(grain: str, since: date | None) -> pd.DataFrame:
-    """The stored snapshots of `grain` (from `since`): metric, scope, period_start, value, sample_size."""
-    qs = KpiSnapshot.objects.filter(grain=grain)
-    if since:
-        qs = qs.filter(period_start__gte=since)
-    columns = ["metric", "scope", "period_start", "value", "sample_size"]
-    if connection.vendor == "postgresql":
-        sql, params = qs.values_list(*columns).query.sql_with_params()
-        with connection.cursor() as cursor:
-            buffer = io.StringIO()
-            cursor.copy_expert(f"COPY ({cursor.mogrify(sql, params).decode()}) TO STDOUT WITH (FORMAT csv)", buffer)
-        buffer.seek(0)
-        if buffer.getvalue():
-            frame = pd.read_csv(buffer, header=None, names=columns, dtype={"value": float, "sample_size": "int64"})
-            frame["period_start"] = frame["period_start"].astype("datetime64[s]").astype("datetime64[ns]")
-            return frame
-    else:
-        frame = pd.DataFrame.from_records(list(qs.values_list(*columns)), columns=columns)
-        if len(frame):
-            frame["value"] = frame["value"].astype(float)
-            frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[ns]")
-            return frame
-    return pd.DataFrame(
-        {
-            c: pd.Series(dtype=t)
-            for c, t in zip(columns, [object, object, "datetime64[ns]", float, "int64"], strict=True)
-        }
-    )
-
-
 def sync_grain(
     rows: pd.DataFrame | None,
     *,
@@ -135,15 +105,16 @@ def sync_grain(
     keep_scopes: Iterable[str],
     first: date | None,
     last: date | None,
-    since: date | None = None,
+    stored: pd.DataFrame,
 ) -> int:
-    """Make the stored snapshots of `grain` equal `rows` (from `since`): delete what should not exist,
-    write only new or changed rows. Returns how many rows were written. Call inside a transaction."""
+    """Make the stored snapshots of `grain` equal `rows`: delete what should not exist, write only
+    the rows that are new or changed compared with `stored` (as loaded by `metrics.frames`, read
+    under the same grain lock). Returns how many rows were written. Call inside a transaction."""
     delete_snapshots(grain=grain, keep_scopes=keep_scopes, first=first, last=last)
     if rows is None or not len(rows):
         return 0
-    stored = _stored(grain, since)
     key = ["metric", "scope", "period_start"]
+    stored = stored[stored["grain"] == grain].drop(columns="grain")
     rows = rows.assign(period_start=pd.to_datetime(rows["period_start"]).astype("datetime64[ns]"))
     merged = rows.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
     value, old = merged["value"].to_numpy(dtype=float), merged["value_stored"].to_numpy(dtype=float)
