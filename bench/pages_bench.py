@@ -7,8 +7,9 @@ Uses DATABASE_URL (default postgres://root@127.0.0.1:5432/productops_bench_pages
 (`metrics.demo.generate_org`) and runs the full KPI rollup. It then serves the app with gunicorn
 (gthread workers) on loopback, signs in `--users` simulated users through the login form, warms
 up, and for `--seconds` has every user request, in turn, `/`, one squad page and `/ping/` (a
-minimal login-required page) back to back. It prints the median and p95 latency of each, and
-the ratio of the p95s to /ping/'s, all measured in the same run. It also times each page once
+minimal login-required page), back to back (or with `--think` seconds between requests). It
+prints the median and p95 latency of each, and the ratio of the p95s to /ping/'s, all measured
+in the same run. It also times each page once
 with an empty page cache (a cold build) in-process.
 
 Target (issue 4): p95 < 300 ms and within 4× of the minimal page.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import signal
 import statistics
@@ -187,6 +189,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=8799)
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause (s) of a user between requests; 0 = back to back (worst case)")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL") or DEFAULT_DB
@@ -216,9 +220,12 @@ def main() -> None:
 
         def run(user: User) -> None:
             local: dict[str, list[float]] = {name: [] for name in pages}
+            pause = random.Random(id(user))
             while time.monotonic() < stop_at:
                 for name, path in pages.items():
                     local[name].append(user.timed_get(path))
+                    if args.think:
+                        time.sleep(pause.uniform(0.5, 1.5) * args.think)
             with lock:
                 for name, values in local.items():
                     samples[name].extend(values)
@@ -232,7 +239,8 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    print(f"\n{args.users} concurrent users, {args.seconds:.0f}s, gunicorn {args.workers} workers × "
+    think = f"think time ~{args.think:g}s" if args.think else "no think time"
+    print(f"\n{args.users} concurrent users ({think}), {args.seconds:.0f}s, gunicorn {args.workers} workers × "
           f"{args.threads} threads, {os.cpu_count()} CPUs (load generator on the same machine), "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'page':<10} {'path':<28} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'p95/ping':>9} {'cold ms':>8}")
