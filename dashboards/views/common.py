@@ -76,6 +76,7 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         "families": [f.value for f in Family],
         "rollup": selectors.last_rollup(),
         "query": controls.query(),
+        "query_without_area": controls.query(area=""),
         "baseline": baseline,
     }
     # The navigation links depend only on the query string and the areas and squads listed.

@@ -38,7 +38,8 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
                                      t.previous.delta if t.previous else None, t.baseline_value,
                                      t.target.value if t.target else None, t.status or "", t.dora or ""])
         figure = charts.family_trends(members, index, scope_label=scope_label)
-        families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}"})
+        families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}",
+                         "kpis": members})
 
     rows = heatmap(kpis, at_period, squads, period, sort=sort, descending=descending)
     tables = {

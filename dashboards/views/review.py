@@ -45,7 +45,7 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
     for family in Family:
         members = [k for k in kpis if k.family == family]
         if members:
-            families.append({"name": family.value, "chart_id": f"review-{family.value}",
+            families.append({"name": family.value, "chart_id": f"review-{family.value}", "kpis": members,
                              "chart": charts.family_trends(members, index, scope_label=c.scope)})
     table = Table(["metric", "period_start", "value", "sample_size", "change_vs_previous", "change_vs_baseline",
                    "target", "status", "dora_level", "squads_on_track", "squads_at_risk", "squads_off_track"],

@@ -67,7 +67,8 @@ def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date 
         figure = charts.family_trends(members, own, scope_label=the_squad.name, comparison=medians,
                                       comparison_label="org median of squads")
         figure = charts.with_markers(figure, markers.releases, markers.incidents)
-        families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}"})
+        families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}",
+                         "kpis": members})
 
     records = (
         selectors.squad_records(the_squad, period, period_next(period, c.grain)) if period
