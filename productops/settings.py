@@ -212,6 +212,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Deny by default: the schema and docs need sign-in like everything else.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "productops.openapi.document_error_responses",  # 400/401/403/404 on every operation
+    ],
 }
 
 # Celery: unset broker means tasks run in the calling process (embedded default).
