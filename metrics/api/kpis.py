@@ -99,7 +99,8 @@ class KpiListView(APIView):
         tags=["kpis"],
     )
     def get(self, request: Request) -> Response:
-        query = KpiQuerySerializer(data=request.query_params)
+        # An empty parameter (`?metric=&grain=month`) means "not given", as in the SPEC's own example.
+        query = KpiQuerySerializer(data={name: value for name, value in request.query_params.items() if value})
         query.is_valid(raise_exception=True)
         params = query.validated_data
         rows = snapshot_queryset(

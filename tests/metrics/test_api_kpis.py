@@ -76,6 +76,8 @@ def test_filters_combine(viewer, snapshots) -> None:  # type: ignore[no-untyped-
         ("releases", "org", "2026-03-01"),
     ]
     assert starts(metric="nps") == []
+    # Empty parameters, as in SPEC §5's `?metric=&scope=&grain=&from=&to=`, mean "no filter".
+    assert len(starts(metric="", scope="", grain="", **{"from": "", "to": ""})) == 10
 
 
 def test_next_link_walks_every_row_once(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
