@@ -24,6 +24,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -270,3 +272,86 @@ def test_next_request_and_next_rollup_succeed_after_connections_are_killed(pipel
     close_old_connections()
     incremental_rollup(now=NOW)
     assert releases_in_march("org") == 1
+
+
+def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settings, capsys):
+    """20 readers on dashboards and KPIs, one pipeline posting, one rollup loop, on loopback for a bounded time."""
+    settings.KPI_ROLLUP_ON_COMMIT = False  # a worker-like loop below does the rollups
+    token = Token.objects.get(user__username="pipeline").key
+    viewer = UserFactory(username="reader", role="viewer")
+    browser = Client()
+    browser.force_login(viewer)
+    session_cookie = f"sessionid={browser.cookies['sessionid'].value}"
+    posts, readers_n, budget = 100, 20, 30.0
+    posted: list[str] = []
+    errors: list[str] = []
+    reads = [0]
+    done = threading.Event()
+    started = time.monotonic()
+
+    def fetch(path: str, headers: dict[str, str], data: bytes | None = None) -> int:
+        request = urllib.request.Request(live_server.url + path, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def reader(n: int) -> None:
+        paths = ["/", "/squads/alpha/", "/metrics/releases/", "/api/kpis/?metric=releases&grain=month"]
+        try:
+            while not done.is_set() and time.monotonic() - started < budget:
+                path = paths[n % len(paths)]
+                headers = {"Cookie": session_cookie} if not path.startswith("/api/") else {
+                    "Authorization": f"Token {token}"}
+                status = fetch(path, headers)
+                if status != 200:
+                    errors.append(f"GET {path}: {status}")
+                reads[0] += 1
+        finally:
+            connections.close_all()
+
+    def poster() -> None:
+        try:
+            for i in range(posts):
+                if time.monotonic() - started > budget:
+                    break
+                body = json.dumps(release_body(f"load-{i}", squad=("alpha", "bravo")[i % 2], day=1 + i % 28)).encode()
+                status = fetch("/api/releases/", {"Authorization": f"Token {token}",
+                                                  "Content-Type": "application/json"}, body)
+                if status != 201:
+                    errors.append(f"POST load-{i}: {status}")
+                posted.append(f"load-{i}")
+        finally:
+            done.set()
+            connections.close_all()
+
+    def roller() -> None:
+        try:
+            while not done.is_set() and time.monotonic() - started < budget:
+                incremental_rollup(now=NOW)
+                time.sleep(0.2)
+        except Exception as exc:  # noqa: BLE001 — reported as a test failure below
+            errors.append(f"rollup: {type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers_n)]
+    threads += [threading.Thread(target=poster), threading.Thread(target=roller)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=budget + 30)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    incremental_rollup(now=NOW)  # the last dirty marks
+    found = Release.objects.filter(external_id__startswith="load-").count()
+    counted = KpiSnapshot.objects.get(metric="releases", scope="org", grain="month",
+                                      period_start=dt.date(2026, 3, 1)).value
+    with capsys.disabled():
+        print(f"\nload: {readers_n} readers made {reads[0]} reads; posted {len(posted)}, found {found}, "
+              f"counted in March org releases {counted}; {time.monotonic() - started:.1f} s; errors {len(errors)}")
+    assert not errors, errors[:20]
+    assert len(posted) >= 20, "the poster barely ran"
+    assert found == len(posted)
+    assert counted == len(posted)  # every posted release is dated March 2026
