@@ -134,3 +134,42 @@ def test_only_admins_view_the_audit_log_and_nobody_edits_it(users, client_for):
     for role in ("ops", "pm"):
         assert client_for(users[role]).get(url).status_code == 403
     assert client_for(users["viewer"]).get(url).status_code == 302  # not staff: admin login
+
+
+def test_api_and_admin_writes_are_attributed_to_their_user(users, squad_a):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=users["pm"])
+    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = {"external_id": "api-1", "squad": "alpha", "version": "1.0", "status": "succeeded",
+            "released_at": "2026-03-02T10:00:00Z"}
+    assert api.post("/api/releases/", body, content_type="application/json").status_code == 201
+    [created] = events("create", "metrics.release")
+    assert (created.user, created.object_key, created.ip) == (users["pm"], "api-1", "127.0.0.1")
+    assert api.patch("/api/releases/api-1/", {"version": "1.1"}, content_type="application/json").status_code == 200
+    [updated] = events("update", "metrics.release")
+    assert updated.user == users["pm"] and updated.changes == {"version": ["1.0", "1.1"]}
+
+    admin = Client()
+    admin.force_login(users["ops"])
+    target = Target.objects.create(metric="nps", squad=None, value=30.0)
+    response = admin.post(f"/admin/metrics/target/{target.pk}/change/",
+                          {"metric": "nps", "squad": "", "value": "35", "at_risk_margin_pct": "10"})
+    assert response.status_code == 302, response.content[:500]
+    [changed] = events("update", "metrics.target")
+    assert changed.user == users["ops"] and changed.changes == {"value": [30.0, 35.0]}
+
+
+def test_the_import_command_writes_one_import_event(tmp_path, squad_a):
+    from django.core.management import call_command
+
+    csv = tmp_path / "releases.csv"
+    csv.write_text(
+        "external_id,squad,version,released_at,first_commit_at,status\n"
+        "imp-1,alpha,1.0,2026-03-02T10:00:00Z,,succeeded\n"
+        "imp-2,alpha,1.1,2026-03-03T10:00:00Z,,rolled_back\n"
+    )
+    call_command("import_records", "releases", str(csv))
+    [event] = events("import")
+    assert event.extra["kind"] == "releases" and event.extra["filename"] == "releases.csv"
+    assert (event.extra["created"], event.extra["updated"], event.extra["unchanged"]) == (2, 0, 0)
