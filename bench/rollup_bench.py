@@ -133,14 +133,19 @@ def measure_copy() -> dict:
     return {"phase": "copy", "seconds": round(time.perf_counter() - started, 3), "bytes": Sink.size}
 
 
-def measure_full() -> dict:
+def measure_full(*, cold: bool = False) -> dict:
+    """A full rollup: `cold` from an empty snapshot table (every row inserted), else over the stored
+    snapshots (the nightly case: everything recomputed, only changed rows written)."""
+    from metrics.models import KpiSnapshot
     from metrics.rollup import full_rollup
 
+    if cold:
+        KpiSnapshot.objects.all().delete()
     base = _peak_mb()
     started = time.perf_counter()
     written = full_rollup()
     return {
-        "phase": "full",
+        "phase": "full_cold" if cold else "full",
         "seconds": round(time.perf_counter() - started, 3),
         "snapshots": written,
         "peak_rss_mb": round(_peak_mb(), 1),
@@ -233,7 +238,13 @@ def measure_incremental() -> dict:
     }
 
 
-PHASES = {"copy": measure_copy, "full": measure_full, "insert_day": insert_one_day, "incremental": measure_incremental}
+PHASES = {
+    "copy": measure_copy,
+    "full_cold": lambda: measure_full(cold=True),
+    "full": measure_full,
+    "insert_day": insert_one_day,
+    "incremental": measure_incremental,
+}
 
 
 def _child(phase: str) -> dict:
@@ -254,22 +265,20 @@ def main() -> None:
     _ensure_database()
     _setup()
     print(json.dumps(build(args.rebuild, args.scale)), flush=True)
-    results = {}
-    for phase in ("copy", "full", "copy", "full", "insert_day", "incremental"):
-        results[phase] = _child(phase)  # copy and full twice: the second runs on a warm cache
-        print(json.dumps(results[phase]), flush=True)
-    ratio = results["full"]["seconds"] / results["copy"]["seconds"]
-    print(
-        json.dumps(
-            {
-                "phase": "summary",
-                "full_over_copy": round(ratio, 2),
-                "full_peak_rss_mb": results["full"]["peak_rss_mb"],
-                "incremental_seconds": results["incremental"]["seconds"],
-                "targets": {"full_over_copy": 3, "peak_rss_mb": 1024, "incremental_seconds": 2},
-            }
-        )
-    )
+    results: dict[str, dict] = {}
+    for step, phase in enumerate(("copy", "full_cold", "copy", "full", "insert_day", "incremental")):
+        # COPY is timed right before each full rollup, so both see the same machine load
+        results[f"{phase}{step}" if phase == "copy" else phase] = result = _child(phase)
+        print(json.dumps(result), flush=True)
+    summary = {
+        "phase": "summary",
+        "full_over_copy": round(results["full"]["seconds"] / results["copy2"]["seconds"], 2),
+        "full_cold_over_copy": round(results["full_cold"]["seconds"] / results["copy0"]["seconds"], 2),
+        "peak_rss_mb": max(results["full"]["peak_rss_mb"], results["full_cold"]["peak_rss_mb"]),
+        "incremental_seconds": results["incremental"]["seconds"],
+        "targets": {"full_over_copy": 3, "peak_rss_mb": 1024, "incremental_seconds": 2},
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -209,12 +209,31 @@ def full_rollup(*, since: date | None = None, now: datetime | None = None) -> in
 # --- incremental rollup ---------------------------------------------------------------------
 
 
-def _stored_state(grain: str) -> tuple[date | None, date | None, set[str]]:
-    from django.db.models import Max, Min
+def _stored_state() -> dict[str, dict[str, tuple[date, date]]]:
+    """For each grain, each stored scope's first and last period_start.
 
-    agg = KpiSnapshot.objects.filter(grain=grain).aggregate(lo=Min("period_start"), hi=Max("period_start"))
-    scopes = set(KpiSnapshot.objects.filter(grain=grain).values_list("scope", flat=True).distinct())
-    return agg["lo"], agg["hi"], scopes
+    A loose index scan on (grain, scope, period_start): a few index probes per scope instead of
+    reading every snapshot row, so it stays cheap however long the history is.
+    """
+    table = KpiSnapshot._meta.db_table
+    sql = (
+        f"WITH RECURSIVE t(scope) AS (SELECT MIN(scope) FROM {table} WHERE grain = %s"
+        f" UNION ALL SELECT (SELECT MIN(scope) FROM {table} WHERE grain = %s AND scope > t.scope)"
+        f" FROM t WHERE t.scope IS NOT NULL)"
+        f" SELECT t.scope, (SELECT MIN(period_start) FROM {table} WHERE grain = %s AND scope = t.scope),"
+        f" (SELECT MAX(period_start) FROM {table} WHERE grain = %s AND scope = t.scope)"
+        f" FROM t WHERE t.scope IS NOT NULL"
+    )
+    state: dict[str, dict[str, tuple[date, date]]] = {}
+    with connection.cursor() as cursor:
+        for grain in GRAINS:
+            cursor.execute(sql, [grain] * 4)
+            state[grain] = {scope: (_as_date(lo), _as_date(hi)) for scope, lo, hi in cursor.fetchall()}
+    return state
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite returns text
 
 
 def _last_run_started(now: datetime) -> datetime:
@@ -228,7 +247,12 @@ def _last_run_started(now: datetime) -> datetime:
 
 
 def _targets(
-    grain: str, dirty: list[tuple[int, str, date, date]], scopes: Scopes, first_day: date, now: datetime
+    grain: str,
+    dirty: list[tuple[int, str, date, date]],
+    scopes: Scopes,
+    stored: dict[str, tuple[date, date]],
+    first_day: date,
+    now: datetime,
 ) -> np.ndarray:
     """Boolean matrix scopes × periods (from the first to the current) that must be recomputed."""
     first, last = _period_range(grain, first_day, now)
@@ -243,16 +267,20 @@ def _targets(
         todo[index[scope], lo : hi + 1] = True
     # periods whose length grew because time passed since the last run (the current one at least)
     todo[:, max(0, ordinal_of(grain, _last_run_started(now)) - first) :] = True
-    stored_lo, stored_hi, stored_scopes = _stored_state(grain)
-    if stored_lo is None:
-        todo[:, :] = True
-    else:
-        todo[:, : max(0, ordinal_of(grain, stored_lo) - first)] = True  # the data now starts earlier
-        todo[:, max(0, ordinal_of(grain, stored_hi) - first + 1) :] = True  # periods begun since
-        for name, i in index.items():
-            if name not in stored_scopes:
-                todo[i, :] = True  # a new squad or area
+    for name, i in index.items():
+        if name not in stored:
+            todo[i, :] = True  # a new squad or area (or nothing stored yet)
+            continue
+        stored_lo, stored_hi = stored[name]
+        todo[i, : max(0, ordinal_of(grain, stored_lo) - first)] = True  # the data now starts earlier
+        todo[i, max(0, ordinal_of(grain, stored_hi) - first + 1) :] = True  # periods begun since
     return todo
+
+
+def _needs_delete(stored: dict[str, tuple[date, date]], scopes: Scopes, first: date | None, last: date) -> bool:
+    """Whether stored snapshots of a grain exist that should not: gone scopes, periods out of range."""
+    names = set(scopes.names) if first else set()
+    return any(scope not in names or first is None or lo < first or hi > last for scope, (lo, hi) in stored.items())
 
 
 def incremental_rollup(*, now: datetime | None = None) -> int:
@@ -262,9 +290,10 @@ def incremental_rollup(*, now: datetime | None = None) -> int:
         dirty = list(DirtyRange.objects.order_by("id").values_list("id", "scope", "start", "end"))
         first_day = earliest_record_day()
         scopes = load_scopes()
+        stored = _stored_state()
         pieces: list[pd.DataFrame] = []
         if first_day is not None:
-            todos = {grain: _targets(grain, dirty, scopes, first_day, now) for grain in GRAINS}
+            todos = {grain: _targets(grain, dirty, scopes, stored[grain], first_day, now) for grain in GRAINS}
             ranges = {}
             for grain, todo in todos.items():
                 columns = np.flatnonzero(todo.any(axis=0))
@@ -279,12 +308,10 @@ def incremental_rollup(*, now: datetime | None = None) -> int:
                 pieces.append(_as_rows(result[wanted], scopes, grain))
         with transaction.atomic():
             for grain in GRAINS:
-                delete_snapshots(
-                    grain=grain,
-                    keep_scopes=scopes.names if first_day else [],
-                    first=period_start_for(grain, first_day) if first_day else None,
-                    last=period_start_for(grain, now),
-                )
+                first = period_start_for(grain, first_day) if first_day else None
+                last = period_start_for(grain, now)
+                if _needs_delete(stored[grain], scopes, first, last):
+                    delete_snapshots(grain=grain, keep_scopes=scopes.names, first=first, last=last)
             written = upsert_snapshots(pd.concat(pieces, ignore_index=True)) if pieces else 0
             DirtyRange.objects.filter(id__in=[row[0] for row in dirty]).delete()
         run.snapshots_written = written
