@@ -355,3 +355,87 @@ def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settin
     assert len(posted) >= 20, "the poster barely ran"
     assert found == len(posted)
     assert counted == len(posted)  # every posted release is dated March 2026
+
+
+WORKER_SCRIPT = (
+    "from productops.celery import app;"
+    "app.conf.broker_transport_options = {**app.conf.broker_transport_options, 'visibility_timeout': 2,"
+    " 'unacked_restore_interval': 1, 'unacked_restore_throttle': 1};"
+    "app.worker_main(['worker', '--pool=solo', '--loglevel=WARNING', '--without-gossip', '--without-mingle',"
+    " '--without-heartbeat'])"
+)
+
+
+def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, settings):
+    """A real worker takes rollup_dirty, is SIGKILLed in the middle; the unacked (acks_late) task is
+    redelivered to the restarted worker, which finishes it: dirty marks consumed, snapshots = full recompute."""
+    from productops.celery import app
+    from tests.services import require_redis
+
+    broker = require_redis().rsplit("/", 1)[0] + "/8"  # this suite's own Redis database
+    settings.KPI_ROLLUP_ON_COMMIT = False  # exactly one task, sent below
+    squads = [SquadFactory(slug=f"sq-{i}", area__slug=f"area-{i % 3}") for i in range(8)]
+    _bulk_releases("w", 400, squads)
+    full_rollup()  # real now, as the worker uses
+    for squad in squads[:3]:
+        squad.refresh_from_db()
+        Release.objects.create(external_id=f"w-new-{squad.slug}", squad=squad, version="n", status="rolled_back",
+                               released_at=dt.datetime(2026, 3, 9, tzinfo=UTC))
+    assert DirtyRange.objects.exists()
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+
+    def start_worker() -> subprocess.Popen:  # type: ignore[type-arg]
+        return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    app.conf.update(broker_url=broker, task_always_eager=False)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    workers = []
+    try:
+        app.control.purge()
+        runs_before = RollupRun.objects.count()
+        with grain_locks(GRAINS):  # park the worker inside the task and kill it there
+            from metrics.tasks import rollup_dirty
+
+            rollup_dirty.delay()
+            workers.append(start_worker())
+            deadline = time.monotonic() + 60
+            while RollupRun.objects.count() == runs_before and time.monotonic() < deadline:
+                assert workers[0].poll() is None, "the worker exited"
+                time.sleep(0.05)
+            assert RollupRun.objects.count() > runs_before, "the worker never started the rollup"
+            # Killed inside the task (it waits for the grain locks): deterministic, and nothing was written.
+            workers[0].send_signal(signal.SIGKILL)
+            workers[0].wait(timeout=30)
+        assert DirtyRange.objects.exists()
+        time.sleep(3)  # past the visibility timeout: the unacked message may be restored
+        workers.append(start_worker())
+        deadline = time.monotonic() + 90
+        while DirtyRange.objects.exists() and time.monotonic() < deadline:
+            assert workers[1].poll() is None, "the restarted worker exited"
+            time.sleep(0.25)
+        assert not DirtyRange.objects.exists(), "the killed task was not redone by the restarted worker"
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+        app.conf.update(saved)
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+    redone = snapshot_table()
+    full_rollup()  # real now, as the worker uses
+    assert snapshot_table() == redone
+    march = dt.date(2026, 3, 1)
+    assert KpiSnapshot.objects.get(metric="releases", scope="squad:sq-0", grain="month", period_start=march).value == (
+        Release.objects.filter(squad=squads[0], released_at__year=2026, released_at__month=3).count()
+    )
