@@ -132,6 +132,12 @@ def _as_rows(result: pd.DataFrame, scopes: Scopes, grain: str) -> pd.DataFrame:
     )
 
 
+def _first_day(now: datetime) -> date | None:
+    """The day of the earliest record, or None when there is none up to now (no periods at all)."""
+    first = earliest_record_day()
+    return first if first is not None and first <= now.date() else None
+
+
 def _period_range(grain: str, first_day: date, now: datetime) -> tuple[int, int]:
     return ordinal_of(grain, first_day), ordinal_of(grain, now)
 
@@ -185,7 +191,7 @@ def run_unit(unit: dict, *, now: datetime | None = None) -> int:
     """Run one unit of a full rollup on its own (e.g. in a Celery worker); returns snapshots written."""
     now = _now(now)
     with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks([unit["grain"]]):
-        run.snapshots_written = _run_unit(unit, None, load_scopes(), earliest_record_day(), now)
+        run.snapshots_written = _run_unit(unit, None, load_scopes(), _first_day(now), now)
     return run.snapshots_written
 
 
@@ -194,7 +200,7 @@ def full_rollup(*, since: date | None = None, now: datetime | None = None) -> in
     now = _now(now)
     units = rollup_units(since=since)
     with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks(GRAINS):
-        first_day = earliest_record_day()
+        first_day = _first_day(now)
         scopes = load_scopes()
         frames = None
         if first_day is not None:
@@ -288,7 +294,7 @@ def incremental_rollup(*, now: datetime | None = None) -> int:
     now = _now(now)
     with _recorded_run(RollupRun.Kind.INCREMENTAL, now) as run, grain_locks(GRAINS):
         dirty = list(DirtyRange.objects.order_by("id").values_list("id", "scope", "start", "end"))
-        first_day = earliest_record_day()
+        first_day = _first_day(now)
         scopes = load_scopes()
         stored = _stored_state()
         pieces: list[pd.DataFrame] = []

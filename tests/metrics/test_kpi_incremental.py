@@ -165,3 +165,18 @@ def test_units_are_json_and_each_rebuilds_its_grain(org: dict) -> None:
     assert rollup.run_unit(month, now=NOW) == 480
     assert all_snapshots() == before
     assert rollup.run_unit(month, now=NOW) == 0  # idempotent: nothing left to change
+
+
+def test_no_records_up_to_now_means_no_snapshots(db) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import ReleaseFactory
+
+    squad = SquadFactory(slug="solo")
+    assert rollup.full_rollup(now=NOW) == 0
+    ReleaseFactory(squad=squad, released_at=NOW + dt.timedelta(days=3))  # only a future record
+    assert rollup.incremental_rollup(now=NOW) == 0
+    assert rollup.full_rollup(now=NOW) == 0
+    assert not KpiSnapshot.objects.exists()
+    # once "now" reaches it, it counts
+    rollup.incremental_rollup(now=NOW + dt.timedelta(days=4))
+    assert KpiSnapshot.objects.get(metric="releases", scope="squad:solo", grain="week",
+                                   period_start=dt.date(2026, 4, 13)).value == 1
