@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -74,9 +75,11 @@ class RecordViewSet(
             serializer = self.get_serializer(instance, data=request.data)
             serializer.is_valid(raise_exception=True)
             serializer.save()
-        if instance is not None:
-            return Response(serializer.data, status=status.HTTP_200_OK)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        location = reverse(
+            f"{self.basename}-detail", kwargs={self.lookup_field: getattr(serializer.instance, self.lookup_field)}
+        )
+        code = status.HTTP_200_OK if instance is not None else status.HTTP_201_CREATED
+        return Response(serializer.data, status=code, headers={"Location": location})
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         if request.method == "POST" and not has_model_perm(request.user, type(obj), "change"):

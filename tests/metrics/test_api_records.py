@@ -79,6 +79,7 @@ class TestPipeline:
         }
         response = send(client, "POST", "/api/releases/", release)
         assert response.status_code == 201, response.content
+        assert response.headers["Location"] == "/api/releases/deploy-4711/"
         assert response.json() == {
             "id": Release.objects.get().id,
             **release,
@@ -123,6 +124,7 @@ class TestUpsert:
         assert first.status_code == 201
         second = send(admin, "POST", "/api/defects/", {**payload("defects", "BUG-1"), "severity": 1})
         assert second.status_code == 200
+        assert second.headers["Location"] == first.headers["Location"] == "/api/defects/BUG-1/"
         assert second.json()["id"] == first.json()["id"]
         assert Defect.objects.filter(external_id="BUG-1").count() == 1
         assert Defect.objects.get(external_id="BUG-1").severity == 1
