@@ -264,13 +264,13 @@ def _targets(
     first, last = _period_range(grain, first_day, now)
     todo = np.zeros((len(scopes.names), last - first + 1), dtype=bool)
     index = scopes.index
-    today = now.date()
     for _, scope, start, end in dirty:
-        if scope not in index or end < first_day or start > today:
-            continue
-        lo = ordinal_of(grain, max(start, first_day)) - first
-        hi = ordinal_of(grain, min(end, today)) - first
-        todo[index[scope], lo : hi + 1] = True
+        # clamp by period, not by day: a change on a day before the first record (say, that record
+        # was deleted) still affects the period both days share
+        lo = max(ordinal_of(grain, start), first) - first
+        hi = min(ordinal_of(grain, end), last) - first
+        if scope in index and lo <= hi:
+            todo[index[scope], lo : hi + 1] = True
     # periods whose length grew because time passed since the last run (the current one at least)
     todo[:, max(0, ordinal_of(grain, _last_run_started(now)) - first) :] = True
     for name, i in index.items():

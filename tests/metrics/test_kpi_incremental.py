@@ -180,3 +180,18 @@ def test_no_records_up_to_now_means_no_snapshots(db) -> None:  # type: ignore[no
     rollup.incremental_rollup(now=NOW + dt.timedelta(days=4))
     assert KpiSnapshot.objects.get(metric="releases", scope="squad:solo", grain="week",
                                    period_start=dt.date(2026, 4, 13)).value == 1
+
+
+def test_deleting_the_earliest_record_still_updates_the_period_it_shared(org: dict) -> None:
+    # A defect on Jan 30 becomes the earliest record; deleting it makes A4 (month 2026-02-01) the earliest
+    # again. Jan 30 then lies before the first record's day, but its week (Jan 26) and quarter (Q1) still
+    # exist and must be recomputed.
+    DefectFactory(external_id="EARLY", squad=Squad.objects.get(slug="alpha"), found_at=t("2026-01-30 10:00"))
+    rollup.incremental_rollup(now=NOW)
+    q1 = {"metric": "defects_found", "scope": "squad:alpha", "grain": "quarter", "period_start": dt.date(2026, 1, 1)}
+    assert KpiSnapshot.objects.get(**q1).value == 5  # D0 (Feb 3), D1, D2, D3 (March) + EARLY
+    Defect.objects.get(external_id="EARLY").delete()
+    rollup.incremental_rollup(now=NOW)
+    assert KpiSnapshot.objects.get(**q1).value == 4
+    assert not KpiSnapshot.objects.filter(grain="month", period_start=dt.date(2026, 1, 1)).exists()
+    _assert_equals_full_rollup()
