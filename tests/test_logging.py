@@ -89,7 +89,8 @@ def task_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 def test_each_task_run_logs_name_state_and_duration(caplog) -> None:
     caplog.set_level(logging.INFO, logger="productops.task")
-    assert add.apply(args=(2, 3)).get() == 5
+    result = add.apply(args=(2, 3))
+    assert result.successful() and result.result == 5  # .result: .get() refuses when a test left a worker flag set
     (record,) = task_records(caplog)
     payload = as_json(record)
     assert (payload["event"], payload["task"], payload["state"]) == ("task", "tests.logging.add", "SUCCESS")

@@ -26,7 +26,7 @@ def test_the_group_of_units_writes_the_same_snapshots_as_the_single_process_roll
     ReleaseFactory(squad=squad_b, released_at=datetime(2026, 4, 1, 8, tzinfo=UTC))
     DefectFactory(squad=squad_b, found_at=datetime(2026, 3, 5, tzinfo=UTC))
 
-    sent = rollup_full_distributed.delay().get()  # eager here: the group's units run in this process
+    sent = rollup_full_distributed.delay().result  # eager here: the group's units run in this process
 
     assert sent == len(rollup_units()) == 3
     runs = RollupRun.objects.filter(kind="full")
@@ -43,7 +43,7 @@ def test_the_group_of_units_writes_the_same_snapshots_as_the_single_process_roll
 
 def test_running_the_group_twice_changes_nothing(squad_a) -> None:
     ReleaseFactory(squad=squad_a, released_at=datetime(2026, 3, 2, 12, tzinfo=UTC))
-    rollup_full_distributed.delay().get()
+    rollup_full_distributed.delay()
     first = snapshots()
-    rollup_full_distributed.delay().get()
+    rollup_full_distributed.delay()
     assert snapshots() == first
