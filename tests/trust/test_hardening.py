@@ -133,3 +133,19 @@ def test_pages_carry_a_strict_csp_and_no_inline_script(url):
     assert script_src.split()[1:] == ["'self'"]
     assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert not INLINE_SCRIPT.search(response.content.decode())
+
+
+def test_read_only_fields_stay_read_only_when_sent(users, squad_a):
+    """No mass assignment: a client-sent `id` is ignored on create and on update."""
+    token = Token.objects.create(user=users["admin"])
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = {"id": 987654, "external_id": "ro-1", "squad": "alpha", "version": "1", "status": "succeeded",
+            "released_at": "2026-03-02T10:00:00Z"}
+    response = client.post("/api/releases/", body, content_type="application/json")
+    assert response.status_code == 201
+    from metrics.models import Release
+
+    release = Release.objects.get(external_id="ro-1")
+    assert release.pk != 987654 and response.json()["id"] == release.pk
+    assert client.patch("/api/releases/ro-1/", {"id": 5}, content_type="application/json").status_code == 200
+    assert Release.objects.get(external_id="ro-1").pk == release.pk
