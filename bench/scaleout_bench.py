@@ -11,7 +11,9 @@ command docker-compose.yml runs, through docker/entrypoint.sh — sends
 `metrics.rollup_full_distributed` (one `rollup_unit` message per unit of
 `metrics.rollup.rollup_units()`), and measures the wall time from sending it until every
 unit's `RollupRun` has finished. Rounds alternate the worker counts (1, 2, 1, 2, ...) so
-a warm cache favours neither. Prints JSON lines and a summary with the speed-up
+a warm cache favours neither. Two modes: `warm` (snapshots already stored, as for the
+nightly run, which writes only changed rows) and `cold` (the snapshot table emptied
+first, as after a restore: every row is written). Prints JSON lines and a summary with the speed-up
 (best wall time on 1 worker / best on 2); docs/operations.md quotes it.
 """
 
@@ -61,7 +63,8 @@ def wait_for_workers(count: int, timeout: float = 120) -> list[str]:
     raise TimeoutError(f"{count} workers did not answer ping within {timeout:.0f}s")
 
 
-def one_round(workers: int, db_url: str, broker: str, log_dir: Path) -> dict:
+def one_round(workers: int, db_url: str, broker: str, log_dir: Path, mode: str) -> dict:
+    from django.db import connection
     from django.utils import timezone
 
     from metrics.models import RollupRun
@@ -74,6 +77,9 @@ def one_round(workers: int, db_url: str, broker: str, log_dir: Path) -> dict:
     env = production_env(database_url=db_url, broker_url=broker, LOG_LEVEL="INFO", KPI_ROLLUP_ON_COMMIT="0")
     argv = compose_command("worker") + ["--concurrency", "1", "--without-gossip", "--without-mingle"]
     celery_app.control.purge()
+    if mode == "cold":  # as after a restore: every snapshot must be written, not just the changed ones
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE metrics_kpisnapshot")
     with running(log_dir) as stack:
         for n in range(workers):
             stack.start(f"worker{workers}-{n}", [*argv, "--hostname", f"bench{n}@%h"], env)
@@ -92,6 +98,7 @@ def one_round(workers: int, db_url: str, broker: str, log_dir: Path) -> dict:
         wall = time.perf_counter() - started
     return {
         "phase": "round",
+        "mode": mode,
         "workers": workers,
         "worker_names": names,
         "wall_seconds": round(wall, 2),
@@ -106,6 +113,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker process counts to compare")
     parser.add_argument("--rounds", type=int, default=2, help="rounds per worker count")
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=["warm", "cold"],
+        default=["warm", "cold"],
+        help="warm: snapshots stored (the nightly run writes only changes); cold: snapshot table emptied first",
+    )
     parser.add_argument("--scale", type=float, default=17.0, help="rollup_bench scale when building (17 ≈ 1M)")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -117,18 +131,20 @@ def main() -> None:
 
     records = sum(m.objects.count() for m in (Release, Incident, Defect, CustomerResponse, TimeAllocation))
     print(json.dumps({"phase": "data", "records": records, "cpus": os.cpu_count()}), flush=True)
-    results: dict[int, list[dict]] = {n: [] for n in args.workers}
+    results: dict[tuple[str, int], list[dict]] = {(m, n): [] for m in args.modes for n in args.workers}
     with tempfile.TemporaryDirectory(prefix="scaleout-bench-") as tmp:
-        for _ in range(args.rounds):
-            for workers in args.workers:
-                result = one_round(workers, db_url, broker, Path(tmp))
-                results[workers].append(result)
-                print(json.dumps(result), flush=True)
-    best = {n: min(r["wall_seconds"] for r in rs) for n, rs in results.items()}
-    summary = {"phase": "summary", "records": records, "best_wall_seconds": best}
-    if 1 in best:
-        summary["speedup"] = {n: round(best[1] / seconds, 2) for n, seconds in best.items() if n != 1}
-    print(json.dumps(summary), flush=True)
+        for mode in args.modes:
+            for _ in range(args.rounds):
+                for workers in args.workers:
+                    result = one_round(workers, db_url, broker, Path(tmp), mode)
+                    results[mode, workers].append(result)
+                    print(json.dumps(result), flush=True)
+    for mode in args.modes:
+        best = {n: min(r["wall_seconds"] for r in results[mode, n]) for n in args.workers}
+        summary = {"phase": "summary", "mode": mode, "records": records, "best_wall_seconds": best}
+        if 1 in best:
+            summary["speedup"] = {n: round(best[1] / seconds, 2) for n, seconds in best.items() if n != 1}
+        print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":
