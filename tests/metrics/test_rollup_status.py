@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -96,9 +96,20 @@ def test_empty_database_is_stale_and_shows_never(settings) -> None:
 
 
 def test_a_run_in_progress_is_listed_with_no_duration() -> None:
-    started = datetime(2026, 11, 26, 2, 17, tzinfo=UTC)
+    started = timezone.now() - timedelta(minutes=5)  # within Celery's 30-minute hard limit
     make_run("full", "running", started, None)
     status = json.loads(run("--json"))
     assert status["last_full"]["duration_seconds"] is None
     assert [(r["kind"], r["started_at"]) for r in status["running"]] == [("full", started.isoformat())]
     assert "still running" in run()
+
+
+def test_a_run_left_running_past_the_hard_time_limit_shows_as_abandoned(history, settings) -> None:
+    settings.CELERY_TASK_TIME_LIMIT = 30 * 60
+    make_run("full", "running", timezone.now() - timedelta(minutes=31), None)  # its worker was SIGKILLed
+    status = json.loads(run("--json"))
+    assert status["last_full"]["status"] == "abandoned"
+    assert status["running"] == []
+    assert "abandoned" in run() and "worker lost" in run()
+    with pytest.raises(CommandError, match="the last full rollup was abandoned"):
+        run("--check")

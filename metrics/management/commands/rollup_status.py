@@ -3,9 +3,10 @@
 Prints the last full and incremental run (start, status, duration, snapshots
 written), runs still in progress, the dirty ranges waiting for the next
 incremental run (how many, the oldest), and the recent failures with their
-error. `--check` exits 1 when KPIs are stale (no successful run within
-KPI_STALE_AFTER) or the latest run of a kind failed, so cron or monitoring can
-alert on it; `--json` prints the same facts as one JSON object.
+error. A run still marked running after Celery's hard time limit lost its
+worker and shows as `abandoned`. `--check` exits 1 when KPIs are stale (no
+successful run within KPI_STALE_AFTER) or the latest run of a kind failed or was
+abandoned, so cron or monitoring can alert on it; `--json` prints the same facts as one JSON object.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ RECENT_FAILURES = 5
 FAILURE_WINDOW = timedelta(days=7)
 
 
+def _abandoned(run: RollupRun, now: datetime) -> bool:
+    """Still "running" after Celery's hard time limit: its worker was lost, the row was never closed."""
+    return (
+        run.status == RollupRun.Status.RUNNING
+        and (now - run.started_at).total_seconds() > settings.CELERY_TASK_TIME_LIMIT
+    )
+
+
 def _run_facts(run: RollupRun | None, now: datetime) -> dict[str, Any] | None:
     if run is None:
         return None
@@ -32,7 +41,7 @@ def _run_facts(run: RollupRun | None, now: datetime) -> dict[str, Any] | None:
     return {
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "status": run.status,
+        "status": "abandoned" if _abandoned(run, now) else run.status,
         "duration_seconds": round(duration, 1) if duration is not None else None,
         "snapshots_written": run.snapshots_written,
         "age_seconds": round((now - run.started_at).total_seconds()),
@@ -57,7 +66,11 @@ def rollup_status(now: datetime | None = None) -> dict[str, Any]:
         "now": now.isoformat(),
         "last_full": _run_facts(runs.filter(kind=RollupRun.Kind.FULL).first(), now),
         "last_incremental": _run_facts(runs.filter(kind=RollupRun.Kind.INCREMENTAL).first(), now),
-        "running": [_run_facts(r, now) | {"kind": r.kind} for r in runs.filter(status=RollupRun.Status.RUNNING)],
+        "running": [
+            _run_facts(r, now) | {"kind": r.kind}
+            for r in runs.filter(status=RollupRun.Status.RUNNING)
+            if not _abandoned(r, now)
+        ],
         "last_success_at": last_success.isoformat() if last_success else None,
         "stale": last_success is None or now - last_success > stale_after,
         "stale_after_seconds": round(stale_after.total_seconds()),
@@ -90,7 +103,10 @@ def _when(iso: str) -> str:
 def _run_line(label: str, facts: dict[str, Any] | None) -> str:
     if facts is None:
         return f"{label:<18}never"
-    duration = f"{facts['duration_seconds']:.1f} s" if facts["duration_seconds"] is not None else "still running"
+    if facts["duration_seconds"] is not None:
+        duration = f"{facts['duration_seconds']:.1f} s"
+    else:
+        duration = "worker lost" if facts["status"] == "abandoned" else "still running"
     line = (
         f"{label:<18}{_when(facts['started_at'])}  {facts['status']:<9}  {duration}  "
         f"{facts['snapshots_written']} snapshots  ({_ago(facts['age_seconds'])})"
@@ -122,8 +138,8 @@ class Command(BaseCommand):
             found.append("KPIs are stale: no successful rollup within KPI_STALE_AFTER")
         for kind in ("full", "incremental"):
             last = status[f"last_{kind}"]
-            if last and last["status"] == RollupRun.Status.FAILED:
-                found.append(f"the last {kind} rollup failed")
+            if last and last["status"] in {RollupRun.Status.FAILED, "abandoned"}:
+                found.append(f"the last {kind} rollup {'failed' if last['status'] == 'failed' else 'was abandoned'}")
         return found
 
     @staticmethod
