@@ -67,10 +67,14 @@ def broker_app():  # type: ignore[no-untyped-def]
 
 
 def _reset_connections(app) -> None:  # type: ignore[no-untyped-def]
-    """Drop pooled broker connections so the next send connects to the configured broker."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop pooled broker connections so the next send connects to the configured broker.
+
+    kombu keeps one global pool per broker URL; `pools.reset()` closes and forgets them all, so
+    later tests (or this app) get fresh pools rather than a closed one."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
