@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
 
 import pandas as pd
 
@@ -251,7 +250,3 @@ def time_allocation(mix: pd.DataFrame, categories: list[str]) -> dict:
     """Stacked monthly bars of the headcount-weighted time split (%) per category."""
     long = mix.melt(id_vars=["month"], value_vars=categories, var_name="category", value_name="pct")
     return stacked_bars(long, "month", "category", "pct", categories, TIME_COLOURS, y_title="% of time")
-
-
-def iso_dates(days: list[date]) -> list[str]:
-    return [d.isoformat() for d in days]

@@ -4,8 +4,9 @@ the number of squads (tests/dashboards/test_query_counts.py holds us to it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import pandas as pd
 from django.conf import settings
@@ -72,7 +73,7 @@ def _frame(qs: QuerySet) -> pd.DataFrame:
     return frame
 
 
-def _scope_filter(scopes: list[str], squads: list[Squad] | None) -> Q:
+def _scope_filter(scopes: Sequence[str], squads: list[Squad] | None) -> Q:
     condition = Q(scope__in=scopes) if scopes else Q(pk__in=[])
     if squads is not None:
         condition |= Q(scope__in=[squad.scope for squad in squads])
@@ -84,7 +85,7 @@ def snapshot_frame(
     grain: str,
     period_from: date,
     period_to: date,
-    scopes: list[str] = (),  # type: ignore[assignment]
+    scopes: Sequence[str] = (),
     squads: list[Squad] | None = None,
     metrics: list[str] | None = None,
 ) -> pd.DataFrame:
@@ -103,7 +104,7 @@ def active_baseline() -> Baseline | None:
 
 
 def baseline_means(
-    baseline: Baseline | None, *, grain: str, scopes: list[str] = (), squads: list[Squad] | None = None  # type: ignore[assignment]
+    baseline: Baseline | None, *, grain: str, scopes: Sequence[str] = (), squads: list[Squad] | None = None
 ) -> dict[tuple[str, str], float]:
     """(metric, scope) → mean of the KPI's non-null snapshots whose period falls in the baseline range."""
     if baseline is None:
@@ -250,7 +251,3 @@ def time_mix(*, start: date, end: date, area: str = "", squad: Squad | None = No
         shares = [float(row[f"w_{name}"]) / weight if weight else None for name in TIME_CATEGORIES]
         records.append([row["month"], row["responses"], weight, *shares])
     return pd.DataFrame.from_records(records, columns=["month", "responses", "headcount", *TIME_CATEGORIES])
-
-
-def month_end_exclusive(day: date) -> date:
-    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
