@@ -73,12 +73,45 @@ def releases_in_march(scope: str = "squad:alpha") -> float | None:
     )
 
 
+def _fresh_broker_pools(app) -> None:  # type: ignore[no-untyped-def]
+    """Forget pooled broker connections and producers (kombu keeps global pools), so the next
+    send connects to the broker now configured."""
+    from kombu import pools
+
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()
+
+
 @pytest.fixture(autouse=True)
-def _roles(transactional_db) -> None:  # type: ignore[no-untyped-def]
+def _celery_as_configured():  # type: ignore[no-untyped-def]
+    """Each test starts from the settings' Celery config (embedded: eager, no broker) and fresh pools,
+    whatever an earlier test did to the shared app; the config is restored afterwards."""
+    from django.conf import settings
+
+    from productops.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
+    app.conf.update(broker_url=settings.CELERY_BROKER_URL or None,
+                    task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER)
+    _fresh_broker_pools(app)
+    yield
+    app.conf.update(saved)
+    _fresh_broker_pools(app)
+
+
+@pytest.fixture(autouse=True)
+def _roles(transactional_db):  # type: ignore[no-untyped-def]
     """Transactional tests flush the tables, role groups included: recreate them (idempotent)."""
     from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
 
+    ContentType.objects.clear_cache()  # the flush may have left cached ids that no longer exist
     importlib.import_module("squads.migrations.0002_roles").create_roles(apps, None)
+    yield
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture
@@ -96,6 +129,7 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)  # nothing listens on port 1
+    _fresh_broker_pools(app)
     try:
         for n in range(3):
             response = pipeline.post("/api/releases/", release_body(f"down-{n}", day=2 + n),
@@ -103,6 +137,7 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
             assert response.status_code == 201, response.content
     finally:
         app.conf.update(saved)
+        _fresh_broker_pools(app)
     assert Release.objects.filter(external_id__startswith="down-").count() == 3
     assert DirtyRange.objects.filter(scope="squad:alpha").exists()  # nothing was rolled up, nothing lost
     assert releases_in_march() is None
@@ -390,10 +425,7 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     app.conf.update(broker_url=broker, task_always_eager=False)
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
+    _fresh_broker_pools(app)
     workers = []
     try:
         app.control.purge()
@@ -428,10 +460,7 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
                 except subprocess.TimeoutExpired:
                     worker.kill()
         app.conf.update(saved)
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-        app.amqp._producer_pool = None
+        _fresh_broker_pools(app)
     redone = snapshot_table()
     full_rollup()  # real now, as the worker uses
     assert snapshot_table() == redone
