@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.test import Client
 
@@ -49,3 +51,17 @@ def client_for(db):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+@pytest.fixture
+def role_groups(transactional_db):  # type: ignore[no-untyped-def]
+    """Transactional tests flush every table, the migration-made role groups included:
+    recreate them (idempotent) instead of serialized_rollback, which clashes with
+    content types left by other flushing tests."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()  # the flush may have left cached ids that no longer exist
+    importlib.import_module("squads.migrations.0002_roles").create_roles(apps, None)
+    yield
+    ContentType.objects.clear_cache()

@@ -5,7 +5,6 @@ Screenshots go to artifacts/screenshots/<page>-<role>.png."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -20,8 +19,7 @@ from metrics.rollup import full_rollup
 from squads.models import Squad
 from tests.services import require_chromium
 
-# serialized_rollback: the role groups made by a data migration come back after each flush.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -45,9 +43,9 @@ def demo_org(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def browser(monkeypatch):  # type: ignore[no-untyped-def]
     executable = require_chromium()
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync Playwright next to the live server thread
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright next to the live server thread
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

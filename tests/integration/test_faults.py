@@ -16,7 +16,6 @@ on this test's own database and a closed port.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import signal
@@ -103,15 +102,8 @@ def _celery_as_configured():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _roles(transactional_db):  # type: ignore[no-untyped-def]
-    """Transactional tests flush the tables, role groups included: recreate them (idempotent)."""
-    from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
-
-    ContentType.objects.clear_cache()  # the flush may have left cached ids that no longer exist
-    importlib.import_module("squads.migrations.0002_roles").create_roles(apps, None)
+def _roles(role_groups):  # type: ignore[no-untyped-def]
     yield
-    ContentType.objects.clear_cache()
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from tests.factories import UserFactory
 from tests.metrics.api_support import fast_password_hashing
 from tests.services import require_chromium
 
-# serialized_rollback: the role groups made by a data migration come back after each flush.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
 __all__ = ["fast_password_hashing"]  # autouse fixture
 
 
