@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from core.admin import ReadOnlyAdmin
 from squads.roles import ADMIN
 
 
@@ -16,7 +17,7 @@ def is_admin(user: Any) -> bool:
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "username", "action", "model_label", "object_key", "ip")
     list_filter = ("action", "at", "model_label", ("user", admin.RelatedOnlyFieldListFilter))
     search_fields = ("username", "object_key", "model_label")
@@ -29,12 +30,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_admin(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

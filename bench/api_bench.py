@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-from metrics.catalog import KPIS  # noqa: E402
+from metrics.kpis.catalog import KPIS  # noqa: E402
 from metrics.models import KpiSnapshot, Release  # noqa: E402
 from squads.models import Area, Squad  # noqa: E402
 

@@ -20,7 +20,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from metrics.ingest.importer import import_csv  # noqa: E402
+from metrics.records.ingest.importer import import_csv  # noqa: E402
 from squads.models import Area, Squad  # noqa: E402
 
 

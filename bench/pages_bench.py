@@ -73,8 +73,8 @@ def setup_data(squads: int, years: int, scale: float, force: bool) -> str:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from metrics.demo import generate_org
-    from metrics.rollup import full_rollup
+    from metrics.demo.generator import generate_org
+    from metrics.kpis.rollup import full_rollup
     from squads.models import Squad
 
     if force and Squad.objects.exists():

@@ -67,7 +67,7 @@ def build(rebuild: bool, scale: float) -> dict:
     from django.core.management import call_command
     from django.db import transaction
 
-    from metrics.demo import generate_org
+    from metrics.demo.generator import generate_org
     from metrics.models import (
         CustomerResponse,
         Defect,
@@ -136,8 +136,8 @@ def measure_copy() -> dict:
 def measure_full(*, cold: bool = False) -> dict:
     """A full rollup: `cold` from an empty snapshot table (every row inserted), else over the stored
     snapshots (the nightly case: everything recomputed, only changed rows written)."""
+    from metrics.kpis.rollup import full_rollup
     from metrics.models import KpiSnapshot
-    from metrics.rollup import full_rollup
 
     if cold:
         KpiSnapshot.objects.all().delete()
@@ -158,7 +158,7 @@ def insert_one_day() -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from metrics.dirty import mark_spans, spans_for
+    from metrics.kpis.dirty import mark_spans, spans_for
     from metrics.models import CustomerResponse, Defect, Incident, Release, Survey
     from squads.models import Squad
 
@@ -226,7 +226,7 @@ def insert_one_day() -> dict:
 
 
 def measure_incremental() -> dict:
-    from metrics.rollup import incremental_rollup
+    from metrics.kpis.rollup import incremental_rollup
 
     started = time.perf_counter()
     written = incremental_rollup()
@@ -255,7 +255,7 @@ def _child(phase: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="drop and regenerate the bench data")
-    parser.add_argument("--scale", type=float, default=17.0, help="metrics.demo scale (17 ≈ 1M records)")
+    parser.add_argument("--scale", type=float, default=17.0, help="demo generator scale (17 ≈ 1M records)")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:

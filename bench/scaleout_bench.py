@@ -9,7 +9,7 @@ the broker `BENCH_BROKER_URL` (default redis://127.0.0.1:6379/7, purged first). 
 worker count it starts that many `celery worker --concurrency 1` processes — the same
 command docker-compose.yml runs, through docker/entrypoint.sh — sends
 `metrics.rollup_full_distributed` (one `rollup_unit` message per unit of
-`metrics.rollup.rollup_units()`), and measures the wall time from sending it until every
+`metrics.kpis.rollup.rollup_units()`), and measures the wall time from sending it until every
 unit's `RollupRun` has finished. Rounds alternate the worker counts (1, 2, 1, 2, ...) so
 a warm cache favours neither. Two modes: `warm` (snapshots already stored, as for the
 nightly run, which writes only changed rows) and `cold` (the snapshot table emptied
@@ -67,9 +67,9 @@ def one_round(workers: int, db_url: str, broker: str, log_dir: Path, mode: str) 
     from django.db import connection
     from django.utils import timezone
 
+    from metrics.kpis.rollup import rollup_units
+    from metrics.kpis.tasks import rollup_full_distributed
     from metrics.models import RollupRun
-    from metrics.rollup import rollup_units
-    from metrics.tasks import rollup_full_distributed
     from productops import celery_app
     from tests.integration.stack import compose_command, production_env, running
 

@@ -22,7 +22,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from metrics.demo import generate_org  # noqa: E402
+from metrics.demo.generator import generate_org  # noqa: E402
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dashboards import stats
-from metrics.catalog import Kpi
+from metrics.kpis.catalog import Kpi
 
 PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626", "#0891b2", "#65a30d", "#db2777"]
 TIME_COLOURS = {

@@ -14,8 +14,8 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
-from metrics.catalog import GRAINS
-from metrics.periods import next_period_start, period_start_for
+from core.scope import ORG, area_scope
+from metrics.kpis.periods import GRAINS, next_period_start, period_start_for
 
 DEFAULT_GRAIN = "month"
 DEFAULT_MONTHS = 12
@@ -47,7 +47,7 @@ class Controls:
     @property
     def scope(self) -> str:
         """The aggregate scope the page shows: the org or the selected area."""
-        return f"area:{self.area}" if self.area else "org"
+        return area_scope(self.area) if self.area else ORG
 
     def period_from(self) -> date:
         return period_floor(self.date_from, self.grain)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import pandas as pd
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
+from core.dates import day_bounds
 from metrics.models import (
     Baseline,
     CustomerResponse,
@@ -25,7 +26,7 @@ from metrics.models import (
     Target,
     TimeAllocation,
 )
-from metrics.models.records import PCT_FIELDS
+from metrics.records.models import PCT_FIELDS
 from squads.models import Area, Squad
 
 SNAPSHOT_COLUMNS = ["metric", "scope", "period_start", "value", "sample_size"]
@@ -143,10 +144,7 @@ def target_for(rules: dict[tuple[str, str | None], TargetRule], metric: str, squ
     return rules.get((metric, None))
 
 
-def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start, end) as aware UTC datetimes."""
-    tz = timezone.get_current_timezone()
-    return datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.min, tzinfo=tz)
+_day_bounds = day_bounds
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from metrics.catalog import Kpi
+from metrics.kpis.catalog import Kpi
 
 # A value computed from fewer records than this is marked low-confidence.
 LOW_CONFIDENCE_BELOW = 5
 
-# KPI kinds (metrics.catalog.Kpi.kind) whose value is exact, not an estimate from a sample.
+# KPI kinds (metrics.kpis.catalog.Kpi.kind) whose value is exact, not an estimate from a sample.
 EXACT_KINDS = frozenset({"count", "per_week", "uptime"})
 
 # Rate KPIs that are proportions (successes / trials): these get a Wilson interval.

@@ -12,7 +12,7 @@ import pandas as pd
 from dashboards import stats
 from dashboards.charts import sparkline_points
 from dashboards.selectors import TargetRule, target_for
-from metrics.catalog import Kpi, dora_level
+from metrics.kpis.catalog import Kpi, dora_level
 
 
 def format_value(kpi: Kpi, value: float | None) -> str:

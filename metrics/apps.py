@@ -2,8 +2,11 @@ from django.apps import AppConfig
 
 
 class MetricsConfig(AppConfig):
+    """One app label, `metrics`, for two layers: `metrics.records` and `metrics.kpis`."""
+
     name = "metrics"
     verbose_name = "Records and KPIs"
 
     def ready(self) -> None:
-        from metrics import signals  # noqa: F401  (connects dirty-marking receivers)
+        from metrics.kpis import receivers  # noqa: F401  (marks KPI periods dirty when records change)
+        from metrics.records import signals  # noqa: F401  (announces record changes)

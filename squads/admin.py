@@ -1,8 +1,7 @@
-"""Admin for the org structure, maintained by ops staff: areas and squads.
+"""Admin for areas, maintained by ops staff.
 
-Squads are a record kind (SPEC §2 `squads`): saved through `metrics.services`
-like every other record, importable and exportable as CSV. A squad's PM user
-is derived from `pm_email`, so it is shown but not edited directly.
+Squads are a record kind, saved through the records services: their admin is
+`metrics.records.admin.squads` (this app must not depend on `metrics`).
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from metrics.admin.base import RecordAdmin
-from squads.models import Area, Squad
+from squads.models import Area
 
 
 @admin.register(Area)
@@ -27,15 +25,3 @@ class AreaAdmin(admin.ModelAdmin):
     @admin.display(description="squads", ordering="n_squads")
     def squad_count(self, area: Area) -> int:
         return area.n_squads
-
-
-@admin.register(Squad)
-class SquadAdmin(RecordAdmin):
-    kind = "squads"
-    list_display = ("slug", "name", "area", "pm_email", "pm", "monthly_cost_per_head", "active")
-    list_filter = ("active", "area")
-    list_select_related = ("area", "pm")
-    search_fields = ("slug", "name", "pm_email", "area__slug")
-    fields = ("slug", "name", "area", "pm_email", "pm", "monthly_cost_per_head", "active")
-    readonly_fields = ("pm",)
-    show_full_result_count = True  # a few dozen squads

@@ -9,18 +9,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-
-class RemembersLoadedValues:
-    """Keeps the values a row was loaded with, so a save can mark both the old
-    and the new KPI periods dirty without another query."""
-
-    _loaded_values: dict | None = None
-
-    @classmethod
-    def from_db(cls, db, field_names, values, *, fetch_mode=None):  # type: ignore[no-untyped-def]
-        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)  # type: ignore[misc]
-        instance._loaded_values = dict(zip(field_names, values, strict=True))
-        return instance
+from core.loaded_values import RemembersLoadedValues
+from core.scope import squad_scope
 
 
 class Area(models.Model):
@@ -65,4 +55,4 @@ class Squad(RemembersLoadedValues, models.Model):
 
     @property
     def scope(self) -> str:
-        return f"squad:{self.slug}"
+        return squad_scope(self.slug)

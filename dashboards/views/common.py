@@ -19,10 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
+from core import csvsafe
 from dashboards import selectors
 from dashboards.controls import Controls, ControlsForm, parse_controls
-from metrics.catalog import KPIS, Family
-from productops import csvsafe
+from metrics.kpis.catalog import KPIS, Family
 
 
 @dataclass

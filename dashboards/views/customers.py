@@ -11,7 +11,7 @@ from dashboards import charts, selectors
 from dashboards.controls import period_next
 from dashboards.tiles import make_tile, series
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.catalog import CATALOG
+from metrics.kpis.catalog import CATALOG
 
 CUSTOMER_KPIS = ["nps", "csat_pct", "promise_kept_pct", "survey_responses"]
 

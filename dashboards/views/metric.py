@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from dashboards import charts, selectors, stats
 from dashboards.tiles import format_value, make_tile, series
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.catalog import CATALOG, DORA_THRESHOLDS, Kpi
+from metrics.kpis.catalog import CATALOG, DORA_THRESHOLDS, Kpi
 
 
 def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[str, Table]]:

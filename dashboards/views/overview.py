@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from dashboards import charts, selectors
 from dashboards.tiles import by_metric, heatmap, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.catalog import Family, kpis_for_grain
+from metrics.kpis.catalog import Family, kpis_for_grain
 
 
 def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[str, Table]]:

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from dashboards import charts, selectors, stats
 from dashboards.tiles import by_metric, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.catalog import Family, kpis_for_grain
+from metrics.kpis.catalog import Family, kpis_for_grain
 
 
 def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table]]:

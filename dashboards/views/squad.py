@@ -12,7 +12,7 @@ from dashboards import charts, selectors
 from dashboards.controls import period_floor, period_next
 from dashboards.tiles import by_metric, clean_number, format_value, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.catalog import Family, kpis_for_grain
+from metrics.kpis.catalog import Family, kpis_for_grain
 from squads.models import Squad
 
 

@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.expressions
 import django.db.models.lookups
-import squads.models
+import core.loaded_values
 from decimal import Decimal
 from django.db import migrations, models
 
@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-released_at'],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
         migrations.CreateModel(
             name='Incident',
@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-started_at'],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
         migrations.CreateModel(
             name='CustomerResponse',
@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-submitted_at'],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
         migrations.CreateModel(
             name='Target',
@@ -178,7 +178,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['-month', 'squad_id'],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
         migrations.CreateModel(
             name='Defect',
@@ -198,7 +198,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['squad', 'found_at'], name='metrics_def_squad_i_6e244e_idx')],
                 'constraints': [models.CheckConstraint(condition=models.Q(('severity__gte', 1), ('severity__lte', 4)), name='defect_severity_1_4'), models.CheckConstraint(condition=models.Q(('found_in__in', ['development', 'testing', 'staging', 'production'])), name='defect_found_in_valid'), models.CheckConstraint(condition=models.Q(('found_by__in', ['internal', 'customer'])), name='defect_found_by_valid'), models.CheckConstraint(condition=models.Q(models.Q(('found_by', 'customer'), _negated=True), ('found_in', 'production'), _connector='OR'), name='defect_customer_found_in_production'), models.CheckConstraint(condition=models.Q(('resolved_at__isnull', True), ('resolved_at__gte', models.F('found_at')), _connector='OR'), name='defect_resolved_not_before_found')],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
         migrations.AddIndex(
             model_name='release',

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import squads.models
+import core.loaded_values
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -44,6 +44,6 @@ class Migration(migrations.Migration):
                 'ordering': ['slug'],
                 'constraints': [models.CheckConstraint(condition=models.Q(('monthly_cost_per_head__gte', 0)), name='squad_cost_per_head_non_negative')],
             },
-            bases=(squads.models.RemembersLoadedValues, models.Model),
+            bases=(core.loaded_values.RemembersLoadedValues, models.Model),
         ),
     ]

@@ -12,10 +12,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.demo import generate_org
-from metrics.demo_users import DEMO_USERS, create_demo_users
+from metrics.demo.generator import generate_org
+from metrics.demo.users import DEMO_USERS, create_demo_users
+from metrics.kpis.rollup import full_rollup
 from metrics.models import Baseline, Target
-from metrics.rollup import full_rollup
 from squads.models import Squad
 from tests.services import require_chromium
 

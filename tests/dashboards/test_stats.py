@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboards import stats
-from metrics.catalog import CATALOG
+from metrics.kpis.catalog import CATALOG
 
 
 def test_wilson_interval_for_half_of_ten() -> None:

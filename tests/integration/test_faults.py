@@ -33,9 +33,9 @@ from django.db import close_old_connections, connection, connections
 from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
-from metrics.catalog import GRAINS
+from metrics.kpis.catalog import GRAINS
+from metrics.kpis.rollup import full_rollup, grain_locks, incremental_rollup
 from metrics.models import DirtyRange, KpiSnapshot, Release, RollupRun
-from metrics.rollup import full_rollup, grain_locks, incremental_rollup
 from tests.factories import SquadFactory, UserFactory
 from tests.services import require_postgres
 
@@ -146,7 +146,7 @@ def _test_database_url() -> str:
 
 ROLLUP_SCRIPT = (
     "import django, datetime as dt; django.setup();"
-    "from metrics.rollup import incremental_rollup;"
+    "from metrics.kpis.rollup import incremental_rollup;"
     "incremental_rollup(now=dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC))"
 )
 
@@ -423,7 +423,7 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
         app.control.purge()
         runs_before = RollupRun.objects.count()
         with grain_locks(GRAINS):  # park the worker inside the task and kill it there
-            from metrics.tasks import rollup_dirty
+            from metrics.kpis.tasks import rollup_dirty
 
             rollup_dirty.delay()
             workers.append(start_worker())

@@ -12,8 +12,8 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from metrics.ingest.importer import import_csv
 from metrics.models import KpiSnapshot, Release
+from metrics.records.ingest.importer import import_csv
 from tests.factories import (
     AreaFactory,
     CustomerResponseFactory,

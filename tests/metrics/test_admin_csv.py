@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, Incident, Survey
+from metrics.records.ingest.importer import import_csv
+from metrics.records.ingest.kinds import KINDS
 from tests.factories import (
     CustomerResponseFactory,
     DefectFactory,

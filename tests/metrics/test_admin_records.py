@@ -188,7 +188,7 @@ def test_pm_adds_a_release_for_own_squad(users, client_for, squad_a):
 
 @pytest.mark.django_db
 def test_admin_writes_go_through_the_service_layer(users, client_for, squad_a, monkeypatch):
-    from metrics import services
+    from metrics.records import services
 
     calls: list[tuple[str, str]] = []
     real_save, real_delete = services.save_record, services.delete_record
@@ -215,7 +215,7 @@ def test_admin_writes_go_through_the_service_layer(users, client_for, squad_a, m
 def test_a_refusal_only_the_service_knows_is_shown_on_the_form_and_rolls_back(users, client_for, squad_a, monkeypatch):
     from django.core.exceptions import ValidationError
 
-    from metrics import services
+    from metrics.records import services
 
     def refuse(**kwargs):  # type: ignore[no-untyped-def]
         raise ValidationError({"version": ["taken by a concurrent write"]})

@@ -9,7 +9,7 @@ from django.test import Client
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from metrics.api.pagination import RecordPagination
+from metrics.records.api.pagination import RecordPagination
 from tests.factories import (
     CustomerResponseFactory,
     DefectFactory,

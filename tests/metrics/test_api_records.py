@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from metrics.api.serializers import (
+from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.records.api.serializers import (
     CustomerResponseSerializer,
     DefectSerializer,
     IncidentSerializer,
@@ -19,8 +20,7 @@ from metrics.api.serializers import (
     SquadSerializer,
     TimeAllocationSerializer,
 )
-from metrics.ingest.kinds import KINDS
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.records.ingest.kinds import KINDS
 from squads.models import Area, Squad
 from tests.factories import IncidentFactory, ReleaseFactory, UserFactory
 from tests.metrics.api_support import MODELS, fast_password_hashing, payload, send
@@ -131,7 +131,7 @@ class TestUpsert:
 
     def test_a_concurrent_create_of_the_same_key_becomes_an_update(self, admin, squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
         """Another request inserted the key after our look-up: we update it (200), never a 500 or duplicate."""
-        from metrics.api.views import RecordViewSet
+        from metrics.records.api.views import RecordViewSet
 
         ReleaseFactory(squad=squad_a, external_id="race-1", version="1.0")
         real = RecordViewSet._existing

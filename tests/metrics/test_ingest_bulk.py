@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from metrics.ingest import importer
-from metrics.ingest.importer import import_csv
 from metrics.models import Incident
+from metrics.records.ingest import importer
+from metrics.records.ingest.importer import import_csv
 from tests.factories import ReleaseFactory, SquadFactory
 
 INC_HEADER = "external_id,squad,severity,started_at,resolved_at,customer_impact,caused_by_release,title"

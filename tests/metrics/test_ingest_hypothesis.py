@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, DirtyRange, Survey, TimeAllocation
+from metrics.records.ingest.importer import import_csv
+from metrics.records.ingest.kinds import KINDS
 from squads.models import Area, Squad
 
 UTC = dt.UTC

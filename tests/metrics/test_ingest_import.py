@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import AuditEvent
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, DirtyRange, Incident, Release, Survey, TimeAllocation
+from metrics.records.ingest.importer import import_csv
+from metrics.records.ingest.kinds import KINDS
 from squads.models import Squad
 from tests.factories import IncidentFactory, ReleaseFactory
 
@@ -358,7 +358,7 @@ def test_command_refuses_unknown_kind_and_missing_file(db, tmp_path) -> None:  #
 
 def test_a_key_taken_by_a_concurrent_write_fails_the_whole_file_cleanly(squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Simulate another writer inserting r1 between the importer's read and its write."""
-    from metrics.ingest import importer
+    from metrics.records.ingest import importer
 
     ReleaseFactory(external_id="r1", squad=squad_a, version="0.1")
     monkeypatch.setattr(importer._Import, "_existing", lambda self, keys: {})

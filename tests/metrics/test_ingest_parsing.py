@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from metrics.ingest import parsing as p
-from productops import csvsafe
+from core import csvsafe
+from metrics.records.ingest import parsing as p
 
 UTC = dt.UTC
 

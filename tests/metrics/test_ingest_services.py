@@ -1,4 +1,4 @@
-"""`metrics.services`: single-record writes with the import's rules (API and admin path)."""
+"""`metrics.records.services`: single-record writes with the import's rules (API and admin path)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from metrics.ingest.kinds import KINDS
 from metrics.models import DirtyRange, Incident, Release, TimeAllocation
-from metrics.services import delete_record, kind_for_model, save_record
+from metrics.records.ingest.kinds import KINDS
+from metrics.records.services import delete_record, kind_for_model, save_record
 from tests.factories import IncidentFactory, ReleaseFactory
 
 UTC = dt.UTC

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from metrics.kpis.rollup import full_rollup
 from metrics.models import KpiSnapshot
-from metrics.rollup import full_rollup
 from tests.metrics.kpi_fixture import NOW, build_org, snap
 
 

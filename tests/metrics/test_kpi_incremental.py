@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from metrics import rollup
+from metrics.kpis import rollup
 from metrics.models import Defect, DirtyRange, Incident, KpiSnapshot, RollupRun
 from squads.models import Area, Squad
 from tests.factories import DefectFactory, SquadFactory

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from metrics import rollup
+from metrics.kpis import rollup
 from metrics.models import KpiSnapshot
 from tests.factories import ReleaseFactory
 from tests.services import require_postgres

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from metrics import periods
+from metrics.kpis import periods
 
 UTC = dt.UTC
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics import rollup
-from metrics.catalog import KPIS
+from metrics.kpis import rollup
+from metrics.kpis.catalog import KPIS
 from metrics.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
 from tests.factories import AreaFactory, SquadFactory, SurveyFactory
 from tests.metrics.kpi_fixture import all_snapshots

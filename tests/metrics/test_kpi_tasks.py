@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from metrics import tasks
+from metrics.kpis import tasks
 from metrics.models import KpiSnapshot, RollupRun
-from metrics.schedule import CELERY_BEAT_SCHEDULE
 from tests.factories import ReleaseFactory
 
 
@@ -19,11 +18,21 @@ def test_tasks_are_late_acked_and_retry_only_transient_errors() -> None:
 
 
 def test_beat_schedule_expires_before_the_next_run() -> None:
-    assert settings.CELERY_BEAT_SCHEDULE is CELERY_BEAT_SCHEDULE
-    dirty = CELERY_BEAT_SCHEDULE["kpi-rollup-dirty"]
+    schedule = settings.CELERY_BEAT_SCHEDULE  # configuration in productops/settings.py
+    dirty = schedule["kpi-rollup-dirty"]
     assert dirty["task"] == tasks.rollup_dirty.name and 0 < dirty["options"]["expires"] < 60
-    full = CELERY_BEAT_SCHEDULE["kpi-rollup-full-nightly"]
+    full = schedule["kpi-rollup-full-nightly"]
     assert full["task"] == tasks.rollup_full.name and 0 < full["options"]["expires"] < 24 * 3600
+
+
+def test_autodiscovery_registers_every_scheduled_task() -> None:
+    """A worker started from productops.celery finds the tasks in metrics/kpis/tasks.py."""
+    from productops.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
+    assert {"metrics.rollup_unit", "metrics.rollup_full_distributed"} <= set(app.tasks)
 
 
 def test_without_a_broker_a_committed_save_rolls_up_in_process(django_capture_on_commit_callbacks, db) -> None:  # type: ignore[no-untyped-def]

@@ -13,10 +13,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import KINDS
 from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
-from metrics.services import save_record
+from metrics.records.ingest.importer import import_csv
+from metrics.records.ingest.kinds import KINDS
+from metrics.records.services import save_record
 from squads.models import Area, Squad
 from tests.factories import (
     CustomerResponseFactory,

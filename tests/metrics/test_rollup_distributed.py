@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from metrics.kpis.rollup import full_rollup, rollup_units
+from metrics.kpis.tasks import rollup_full_distributed
 from metrics.models import KpiSnapshot, RollupRun
-from metrics.rollup import full_rollup, rollup_units
-from metrics.tasks import rollup_full_distributed
 from tests.factories import DefectFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,9 +21,9 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from metrics.catalog import CATALOG
-from metrics.demo import RECORDS_PER_SQUAD_YEAR, generate_org
-from metrics.demo_targets import _first_quarter_from
+from metrics.demo.generator import RECORDS_PER_SQUAD_YEAR, generate_org
+from metrics.demo.targets import _first_quarter_from
+from metrics.kpis.catalog import CATALOG
 from metrics.models import (
     Baseline,
     CustomerResponse,
@@ -35,7 +35,7 @@ from metrics.models import (
     Target,
     TimeAllocation,
 )
-from metrics.models.records import PCT_FIELDS
+from metrics.records.models import PCT_FIELDS
 from squads.models import Area, Squad
 from tests.factories import SquadFactory
 

@@ -21,10 +21,15 @@ PASSWORD = "pw-for-tests-only"
 TWO_WEEKS = 14 * 24 * 3600
 
 
-def test_argon2_hashes_new_passwords(users):
-    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+def test_argon2_hashes_new_passwords(settings, db):
+    # The suite runs on productops.settings_test (MD5, for speed); production must hash with Argon2.
+    from productops import settings as production
+    from tests.factories import UserFactory
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     assert make_password("something long enough").startswith("argon2$")
-    assert users["viewer"].password.startswith("argon2$")
+    assert UserFactory(username="viewer", role="viewer").password.startswith("argon2$")
 
 
 def test_session_lifetime_is_short_and_renewed_by_activity_only(users):

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics.catalog import CATALOG, GRAINS
-from metrics.selectors import SNAPSHOT_COLUMNS, snapshot_queryset
-from productops import csvsafe
+from core import csvsafe
+from metrics.kpis.catalog import CATALOG, GRAINS
+from metrics.kpis.selectors import SNAPSHOT_COLUMNS, snapshot_queryset
 
 
 def format_value(value: float | None) -> str:

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from metrics.ingest.kinds import KINDS
-from productops import csvsafe
+from core import csvsafe
+from metrics.records.ingest.kinds import KINDS
 
 
 class Command(BaseCommand):

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from audit.services import record_import
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import KINDS
+from metrics.records.ingest.importer import import_csv
+from metrics.records.ingest.kinds import KINDS
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from metrics import rollup
+from metrics.kpis import rollup
 
 
 def _date(raw: str) -> date:

@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.demo import generate_org
-from metrics.demo_targets import create_demo_targets
-from metrics.demo_users import DEMO_USERS, create_demo_users, existing_data
-from metrics.rollup import full_rollup
+from metrics.demo.generator import generate_org
+from metrics.demo.targets import create_demo_targets
+from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data
+from metrics.kpis.rollup import full_rollup
 from squads.models import Squad
 
 

@@ -1,0 +1,1 @@
+"""The demo org generator behind `seed_demo`: records, targets and demo users."""

@@ -1,0 +1,130 @@
+"""Dirty marking: which (scope, days) a record change affects.
+
+Every write path ends here: model signals for single saves and deletes (admin,
+API, shell), and `mark_spans` called by bulk imports. The marks are rows written
+in the caller's transaction, so they commit or roll back with the record; the
+rollup task is only enqueued after commit, and if the broker is down the marks
+simply wait for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.dates import utc_day
+from core.scope import ORG, area_scope, squad_scope
+from metrics.models import DirtyRange, Incident, Release
+from squads.models import Squad
+
+logger = logging.getLogger(__name__)
+
+#: The earliest day a squad-wide change can touch; the rollup clamps to the data.
+EVERYTHING_FROM = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Days [start, end] of one squad's KPIs (squad_id None: org only) that changed."""
+
+    squad_id: int | None
+    start: date
+    end: date
+
+
+def _day(value: date | datetime | None) -> date | None:
+    return None if value is None else utc_day(value)
+
+
+def spans_for(model: type, values: Mapping[str, Any]) -> list[Span]:
+    """The spans a record with these field values (attnames) contributes to."""
+    today = timezone.now().date()
+    squad_id = values.get("squad_id")
+    name = model.__name__
+    if name == "Release":
+        spans = [Span(squad_id, _day(values["released_at"]), _day(values["released_at"]))]
+        if values.get("id"):
+            # recovery_hours of incidents naming this release depends on released_at
+            for inc_squad, resolved in Incident.objects.filter(
+                caused_by_release_id=values["id"], resolved_at__isnull=False
+            ).values_list("squad_id", "resolved_at"):
+                spans.append(Span(inc_squad, _day(resolved), _day(resolved)))
+        return spans
+    if name == "Incident":
+        start = _day(values["started_at"])
+        end = _day(values.get("resolved_at")) or today
+        spans = [Span(squad_id, start, max(start, end))]
+        release_id = values.get("caused_by_release_id")
+        if release_id:
+            row = Release.objects.filter(pk=release_id).values_list("squad_id", "released_at").first()
+            if row:
+                spans.append(Span(row[0], _day(row[1]), _day(row[1])))
+        return spans
+    if name == "Defect":
+        return [Span(squad_id, _day(values["found_at"]), _day(values["found_at"]))]
+    if name == "CustomerResponse":
+        return [Span(squad_id, _day(values["submitted_at"]), _day(values["submitted_at"]))]
+    if name == "TimeAllocation":
+        month = _day(values["month"])
+        return [Span(squad_id, month, month)]
+    if name == "Squad":
+        return [Span(values.get("id"), EVERYTHING_FROM, today)]
+    raise ValueError(f"no dirty rule for {name}")
+
+
+def _scopes(squad_id: int | None, areas_by_squad: Mapping[int, str], slugs: Mapping[int, str]) -> list[str]:
+    if squad_id is None:
+        return [ORG]
+    scopes = [ORG, squad_scope(slugs[squad_id])]
+    if squad_id in areas_by_squad:
+        scopes.append(area_scope(areas_by_squad[squad_id]))
+    return scopes
+
+
+def mark_spans(spans: Iterable[Span], *, extra_scopes: Iterable[tuple[str, date, date]] = ()) -> int:
+    """Store dirty ranges for the spans, merged per scope, and schedule a rollup."""
+    spans = [s for s in spans if s.start is not None]
+    squad_ids = {s.squad_id for s in spans if s.squad_id is not None}
+    rows = Squad.objects.filter(pk__in=squad_ids).values_list("id", "slug", "area__slug")
+    slugs = {sid: slug for sid, slug, _ in rows}
+    areas = {sid: area for sid, _, area in rows}
+    merged: dict[str, tuple[date, date]] = {}
+    for scope, start, end in extra_scopes:
+        merged[scope] = (start, end)
+    for span in spans:
+        if span.squad_id is not None and span.squad_id not in slugs:
+            continue  # the squad is being deleted with the record; nothing to roll up for it
+        for scope in _scopes(span.squad_id, areas, slugs):
+            low, high = merged.get(scope, (span.start, span.end))
+            merged[scope] = (min(low, span.start), max(high, span.end))
+    DirtyRange.objects.bulk_create(
+        [DirtyRange(scope=scope, start=start, end=end) for scope, (start, end) in merged.items()]
+    )
+    if merged:
+        schedule_rollup()
+    return len(merged)
+
+
+def schedule_rollup() -> None:
+    """Enqueue an incremental rollup once the current transaction commits."""
+    if settings.KPI_ROLLUP_ON_COMMIT:
+        transaction.on_commit(_enqueue_incremental_rollup)
+
+
+def _enqueue_incremental_rollup() -> None:
+    from kombu.exceptions import OperationalError
+
+    from metrics.kpis.tasks import rollup_dirty
+
+    try:
+        rollup_dirty.delay()
+    except OperationalError:
+        # The dirty marks are committed; the periodic run picks them up later.
+        logger.warning("broker unreachable; dirty KPI periods wait for the next scheduled rollup")

@@ -1,0 +1,248 @@
+"""Column loads of the records the KPI formulas need, as pandas DataFrames.
+
+Only the needed columns are read, never model objects: on PostgreSQL through
+`COPY (SELECT …) TO STDOUT` into `pandas.read_csv` (the fastest path from the
+server into numpy), elsewhere through a plain cursor. Timestamps arrive as int64
+microseconds since the epoch (UTC); nullable ones as float64 (exact below 2**53).
+A window `[start, end)` restricts each kind to the rows that can affect periods
+inside it (an incremental rollup); `None` loads everything (a full rollup).
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from core.scope import ORG, Scope
+from metrics.kpis.periods import GRAINS
+from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
+from squads.models import Area, Squad
+
+Window = tuple[datetime, datetime] | None
+PARALLEL_LOADS = 3
+
+
+@dataclass
+class Frames:
+    """The records of one load, one DataFrame per kind (see the column lists below)."""
+
+    releases: pd.DataFrame  # squad_id, released, first_commit, failed
+    incidents: pd.DataFrame  # squad_id, major, started, resolved, impact, release_released
+    defects: pd.DataFrame  # squad_id, found, production, customer
+    responses: pd.DataFrame  # squad_id (-1: none), submitted, nps, csat, outcome
+    allocations: pd.DataFrame  # squad_id, month, headcount, support_c, features_c, cost_cents
+    snapshots: pd.DataFrame | None = None  # stored: metric, scope, grain, period_start, value, sample_size
+
+
+def _us(column: str) -> str:
+    """SQL for microseconds since the epoch of a timestamp column."""
+    if connection.vendor == "postgresql":
+        return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
+    # Django stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+    return f"(unixepoch({column}) * 1000000 + CAST(COALESCE(NULLIF(substr({column}, 21, 6), ''), '0') AS INTEGER))"
+
+
+def _day_us(column: str) -> str:
+    """SQL for microseconds since the epoch of the midnight (UTC) of a date column."""
+    if connection.vendor == "postgresql":
+        return f"(({column} - DATE '1970-01-01')::bigint * 86400000000)"
+    return f"(CAST(julianday({column}) - 2440587.5 AS INTEGER) * 86400000000)"
+
+
+def _fetch(sql: str, params: list, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = cursor.mogrify(sql, params).decode() if params else sql
+            buffer = io.StringIO()
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
+            buffer.seek(0)
+            if not buffer.getvalue():
+                return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
+            return pd.read_csv(buffer, header=None, names=columns, dtype=dtypes)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    return (
+        frame.astype({c: dtypes[c] for c in columns})
+        if len(frame)
+        else pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
+    )
+
+
+def _fetch_in_thread(spec: tuple) -> pd.DataFrame:
+    try:
+        return _fetch(*spec)
+    finally:
+        connection.close()  # this worker thread's own connection
+
+
+def _fetch_all(specs: dict[str, tuple]) -> dict[str, pd.DataFrame]:
+    """Run the loads; on PostgreSQL outside a transaction, three at a time on their own connections so
+    the server computes one while Python parses another. Inside a transaction (tests, callers that
+    must see their own uncommitted rows) one after the other on this connection."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return {name: _fetch(*spec) for name, spec in specs.items()}
+    with ThreadPoolExecutor(max_workers=PARALLEL_LOADS) as pool:
+        futures = {name: pool.submit(_fetch_in_thread, spec) for name, spec in specs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _dt(value: datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _d(value: date) -> object:
+    return connection.ops.adapt_datefield_value(value)
+
+
+def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None) -> Frames:
+    """Load every record kind (within `window` when given) as DataFrames; with `snapshots_of`, also
+    the stored snapshots of those grains (a full rollup compares against them)."""
+    rel, inc = Release._meta.db_table, Incident._meta.db_table
+    specs: dict[str, tuple] = {}
+    where_rel, params_rel = "", []
+    where_inc, params_inc = "", []
+    where_def, params_def = "", []
+    where_resp, params_resp = "", []
+    where_alloc, params_alloc = "", []
+    if window is not None:
+        start, end = _dt(window[0]), _dt(window[1])
+        where_rel, params_rel = " WHERE r.released_at >= %s AND r.released_at < %s", [start, end]
+        where_inc = (
+            " WHERE (i.started_at >= %s AND i.started_at < %s)"
+            " OR (i.resolved_at >= %s AND i.resolved_at < %s)"
+            " OR (i.customer_impact AND i.started_at < %s AND (i.resolved_at IS NULL OR i.resolved_at > %s))"
+        )
+        params_inc = [start, end, start, end, end, start]
+        where_def, params_def = " WHERE found_at >= %s AND found_at < %s", [start, end]
+        where_resp, params_resp = " WHERE submitted_at >= %s AND submitted_at < %s", [start, end]
+        where_alloc = " WHERE a.month >= %s AND a.month < %s"
+        params_alloc = [_d(window[0].date()), _d(window[1].date())]
+
+    specs["releases"] = (
+        f"SELECT r.squad_id, {_us('r.released_at')}, {_us('r.first_commit_at')},"
+        f" CASE WHEN r.status = 'rolled_back' OR EXISTS"
+        f" (SELECT 1 FROM {inc} x WHERE x.caused_by_release_id = r.id) THEN 1 ELSE 0 END"
+        f" FROM {rel} r{where_rel}",
+        params_rel,
+        ["squad_id", "released", "first_commit", "failed"],
+        {"squad_id": "int64", "released": "int64", "first_commit": "float64", "failed": "int64"},
+    )
+    specs["incidents"] = (
+        f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us('i.started_at')},"
+        f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END, {_us('r.released_at')}"
+        f" FROM {inc} i LEFT JOIN {rel} r ON r.id = i.caused_by_release_id{where_inc}",
+        params_inc,
+        ["squad_id", "major", "started", "resolved", "impact", "release_released"],
+        {
+            "squad_id": "int64",
+            "major": "int64",
+            "started": "int64",
+            "resolved": "float64",
+            "impact": "int64",
+            "release_released": "float64",
+        },
+    )
+    specs["defects"] = (
+        f"SELECT squad_id, {_us('found_at')}, CASE WHEN found_in = 'production' THEN 1 ELSE 0 END,"
+        f" CASE WHEN found_by = 'customer' THEN 1 ELSE 0 END FROM {Defect._meta.db_table}{where_def}",
+        params_def,
+        ["squad_id", "found", "production", "customer"],
+        {"squad_id": "int64", "found": "int64", "production": "int64", "customer": "int64"},
+    )
+    specs["responses"] = (
+        f"SELECT COALESCE(squad_id, -1), {_us('submitted_at')}, nps_score, csat_score, outcome_score"
+        f" FROM {CustomerResponse._meta.db_table}{where_resp}",
+        params_resp,
+        ["squad_id", "submitted", "nps", "csat", "outcome"],
+        {"squad_id": "int64", "submitted": "int64", "nps": "float64", "csat": "float64", "outcome": "float64"},
+    )
+    specs["allocations"] = (
+        f"SELECT a.squad_id, {_day_us('a.month')}, a.headcount, CAST(ROUND(a.pct_support * 100) AS INTEGER),"
+        f" CAST(ROUND(a.pct_features * 100) AS INTEGER), CAST(ROUND(s.monthly_cost_per_head * 100) AS BIGINT)"
+        f" FROM {TimeAllocation._meta.db_table} a JOIN {Squad._meta.db_table} s ON s.id = a.squad_id{where_alloc}",
+        params_alloc,
+        ["squad_id", "month", "headcount", "support_c", "features_c", "cost_cents"],
+        {
+            "squad_id": "int64",
+            "month": "int64",
+            "headcount": "int64",
+            "support_c": "int64",
+            "features_c": "int64",
+            "cost_cents": "int64",
+        },
+    )
+    if snapshots_of:
+        grains = ", ".join(f"'{g}'" for g in snapshots_of if g in GRAINS)
+        specs["snapshots"] = (
+            f"SELECT metric, scope, grain, period_start, value, sample_size FROM {KpiSnapshot._meta.db_table}"
+            f" WHERE grain IN ({grains})",
+            [],
+            ["metric", "scope", "grain", "period_start", "value", "sample_size"],
+            {
+                "metric": str,
+                "scope": str,
+                "grain": str,
+                "period_start": str,
+                "value": "float64",
+                "sample_size": "int64",
+            },
+        )
+    loaded = _fetch_all(specs)
+    if "snapshots" in loaded:
+        stored = loaded["snapshots"]
+        stored["period_start"] = pd.to_datetime(stored["period_start"].astype(str), format="%Y-%m-%d").astype(
+            "datetime64[ns]"
+        )
+    return Frames(**loaded)
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Every scope that exists: index 0 is `org`, then areas, then squads (inactive ones too)."""
+
+    names: list[str]
+    squad_scope: np.ndarray  # squad id → scope index of the squad (-1: unknown id)
+    area_scope: np.ndarray  # squad id → scope index of its area
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.names)}
+
+
+def load_scopes() -> Scopes:
+    areas = list(Area.objects.order_by("slug").values_list("id", "slug"))
+    squads = list(Squad.objects.order_by("slug").values_list("id", "slug", "area_id"))
+    names = [ORG, *(str(Scope.area(slug)) for _, slug in areas), *(str(Scope.squad(slug)) for _, slug, _ in squads)]
+    area_index = {area_id: 1 + i for i, (area_id, _) in enumerate(areas)}
+    size = max((sid for sid, _, _ in squads), default=0) + 1
+    squad_scope = np.full(size, -1, dtype=np.int64)
+    area_scope = np.full(size, -1, dtype=np.int64)
+    for i, (sid, _, area_id) in enumerate(squads):
+        squad_scope[sid] = 1 + len(areas) + i
+        area_scope[sid] = area_index[area_id]
+    return Scopes(names, squad_scope, area_scope)
+
+
+def earliest_record_day() -> date | None:
+    """The UTC day of the earliest record of any kind (by the timestamp that places it in a period)."""
+    from django.db.models import Min
+
+    candidates: list[date] = []
+    for model, field in (
+        (Release, "released_at"),
+        (Incident, "started_at"),
+        (Defect, "found_at"),
+        (CustomerResponse, "submitted_at"),
+        (TimeAllocation, "month"),
+    ):
+        value = model.objects.aggregate(first=Min(field))["first"]
+        if value is not None:
+            candidates.append(value.date() if isinstance(value, datetime) else value)
+    return min(candidates, default=None)

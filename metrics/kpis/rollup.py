@@ -1,0 +1,347 @@
+"""The rollup: KPI snapshots recomputed from the records and upserted (SPEC §4 "Snapshots").
+
+Every scope (`org`, `area:<slug>`, `squad:<slug>` — every area and squad that
+exists), every grain and every period from the one holding the earliest record
+of any kind to the current one. Two ways in:
+
+- `full_rollup()` recomputes everything. It is cut into independent *units*, one
+  per grain (`rollup_units()` / `run_unit(unit)`), so the units can be dispatched
+  to several workers; each is idempotent and writes in its own short transaction.
+- `incremental_rollup()` claims the `DirtyRange` rows written with record changes
+  and recomputes only the periods they touch (plus periods whose length grew
+  because time passed); the dirty rows are deleted in the same transaction that
+  writes the recomputed snapshots, so a crash loses nothing.
+
+Concurrency: writers of a grain hold a PostgreSQL advisory lock for that grain
+(taken in grain order, so never a deadlock) from loading the records to writing
+the rows; a second rollup of the same grain waits for the first. Rows are
+written in (metric, scope, grain, period_start) order. On SQLite locks are no-ops.
+
+Every entry point takes `now` (default: the current time; tests freeze it) and
+returns the number of snapshot rows written: a full unit compares its rows with
+the stored ones and writes only the new or changed ones, so a nightly run that
+finds nothing new writes little more than the current periods' uptime.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+
+from metrics.kpis.catalog import GRAINS, kpis_for_grain
+from metrics.kpis.frames import Frames, Scopes, earliest_record_day, load_frames, load_scopes
+from metrics.kpis.periods import (
+    ordinal_of,
+    ordinal_start_days,
+    period_bounds,
+    period_start_for,
+    start_of_ordinal,
+    to_us,
+)
+from metrics.kpis.store import delete_snapshots, sync_grain, upsert_snapshots
+from metrics.models import DirtyRange, KpiSnapshot, RollupRun
+
+logger = logging.getLogger(__name__)
+
+_LOCK_BASE = 0x4B50_0000  # "KP": advisory lock keys of this app, one per grain
+
+
+@contextmanager
+def grain_locks(grains: tuple[str, ...] | list[str]) -> Iterator[None]:
+    """Hold the advisory locks of `grains` (waiting for them, in grain order); no-op off PostgreSQL."""
+    keys = [_LOCK_BASE + GRAINS.index(g) for g in sorted(set(grains), key=GRAINS.index)]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    taken: list[int] = []
+    try:
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+                taken.append(key)
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for key in reversed(taken):
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@contextmanager
+def _recorded_run(kind: str, now: datetime) -> Iterator[RollupRun]:
+    """A `RollupRun` row for the duration of the block: succeeded with a count, or failed with the error."""
+    run = RollupRun.objects.create(kind=kind, started_at=now)
+    try:
+        yield run
+    except BaseException as exc:
+        run.status = RollupRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:5000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    run.status = RollupRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "snapshots_written", "finished_at"])
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or timezone.now()).astimezone(UTC)
+
+
+def compute_grain(frames: Frames, scopes: Scopes, grain: str, first: int, last: int, now: datetime) -> pd.DataFrame:
+    """Every KPI of `grain` for every scope and period ordinal in [first, last].
+
+    Returns columns metric, scope (index into `scopes.names`), p (period ordinal), value, sample_size.
+    """
+    from metrics.kpis.formulas import GrainContext
+
+    ctx = GrainContext(frames=frames, scopes=scopes, grain=grain, first=first, last=last, now_us=to_us(now))
+    parts = []
+    for kpi in kpis_for_grain(grain):
+        value, size = kpi.compute(ctx)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "metric": kpi.code,
+                    "scope": ctx.grid_scope,
+                    "p": ctx.grid_p,
+                    "value": value.to_numpy(dtype=float),
+                    "sample_size": size.to_numpy(dtype=np.int64),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["metric", "scope", "p", "value", "sample_size"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _as_rows(result: pd.DataFrame, scopes: Scopes, grain: str) -> pd.DataFrame:
+    """Computed rows in storage form: metric, scope (name), grain, period_start (date), value, sample_size."""
+    names = np.asarray(scopes.names, dtype=object)
+    days = ordinal_start_days(grain, result["p"].to_numpy())
+    return pd.DataFrame(
+        {
+            "metric": result["metric"].to_numpy(),
+            "scope": names[result["scope"].to_numpy()],
+            "grain": grain,
+            "period_start": days.astype("datetime64[D]"),
+            "value": result["value"].to_numpy(),
+            "sample_size": result["sample_size"].to_numpy(),
+        }
+    )
+
+
+def _first_day(now: datetime) -> date | None:
+    """The day of the earliest record, or None when there is none up to now (no periods at all)."""
+    first = earliest_record_day()
+    return first if first is not None and first <= now.date() else None
+
+
+def _period_range(grain: str, first_day: date, now: datetime) -> tuple[int, int]:
+    return ordinal_of(grain, first_day), ordinal_of(grain, now)
+
+
+def _window(grain_ranges: dict[str, tuple[int, int]]) -> tuple[datetime, datetime]:
+    """[start, end) covering the given period ordinals of every grain."""
+    starts = [period_bounds(g, start_of_ordinal(g, lo))[0] for g, (lo, _) in grain_ranges.items()]
+    ends = [period_bounds(g, start_of_ordinal(g, hi))[1] for g, (_, hi) in grain_ranges.items()]
+    return min(starts), max(ends)
+
+
+# --- full rollup ----------------------------------------------------------------------------
+
+
+def rollup_units(*, since: date | None = None) -> list[dict]:
+    """The independent units of a full rollup (JSON-serialisable), one per grain."""
+    return [{"grain": grain, "since": since.isoformat() if since else None} for grain in GRAINS]
+
+
+def _unit_range(unit: dict, first_day: date, now: datetime) -> tuple[int, int]:
+    grain = unit["grain"]
+    first, last = _period_range(grain, first_day, now)
+    if unit.get("since"):
+        first = max(first, ordinal_of(grain, date.fromisoformat(unit["since"])))
+    return first, last
+
+
+def _run_unit(unit: dict, frames: Frames | None, scopes: Scopes, first_day: date | None, now: datetime) -> int:
+    """Compute and write one unit (its grain lock must be held)."""
+    grain = unit["grain"]
+    if first_day is None:  # no records at all: no snapshots
+        with transaction.atomic():
+            delete_snapshots(grain=grain, keep_scopes=[], first=None, last=None)
+        return 0
+    first, last = _unit_range(unit, first_day, now)
+    if frames is None:
+        frames = load_frames(_window({grain: (first, last)}) if unit.get("since") else None, snapshots_of=[grain])
+    rows = _as_rows(compute_grain(frames, scopes, grain, first, last, now), scopes, grain) if first <= last else None
+    with transaction.atomic():
+        return sync_grain(
+            rows,
+            grain=grain,
+            keep_scopes=scopes.names,
+            first=period_start_for(grain, first_day),
+            last=period_start_for(grain, now),
+            stored=frames.snapshots,
+        )
+
+
+def run_unit(unit: dict, *, now: datetime | None = None) -> int:
+    """Run one unit of a full rollup on its own (e.g. in a Celery worker); returns snapshots written."""
+    now = _now(now)
+    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks([unit["grain"]]):
+        run.snapshots_written = _run_unit(unit, None, load_scopes(), _first_day(now), now)
+    return run.snapshots_written
+
+
+def full_rollup(*, since: date | None = None, now: datetime | None = None) -> int:
+    """Recompute every snapshot (from the period holding `since`, when given); returns snapshots written."""
+    now = _now(now)
+    units = rollup_units(since=since)
+    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks(GRAINS):
+        first_day = _first_day(now)
+        scopes = load_scopes()
+        frames = None
+        if first_day is not None:
+            ranges = {u["grain"]: _unit_range(u, first_day, now) for u in units}
+            ranges = {g: r for g, r in ranges.items() if r[0] <= r[1]}
+            frames = load_frames(_window(ranges) if since and ranges else None, snapshots_of=list(GRAINS))
+        run.snapshots_written = sum(_run_unit(u, frames, scopes, first_day, now) for u in units)
+    logger.info("full KPI rollup wrote %d snapshots", run.snapshots_written)
+    return run.snapshots_written
+
+
+# --- incremental rollup ---------------------------------------------------------------------
+
+
+def _stored_state() -> dict[str, dict[str, tuple[date, date]]]:
+    """For each grain, each stored scope's first and last period_start.
+
+    A loose index scan on (grain, scope, period_start): a few index probes per scope instead of
+    reading every snapshot row, so it stays cheap however long the history is.
+    """
+    table = KpiSnapshot._meta.db_table
+    sql = (
+        f"WITH RECURSIVE t(scope) AS (SELECT MIN(scope) FROM {table} WHERE grain = %s"
+        f" UNION ALL SELECT (SELECT MIN(scope) FROM {table} WHERE grain = %s AND scope > t.scope)"
+        f" FROM t WHERE t.scope IS NOT NULL)"
+        f" SELECT t.scope, (SELECT MIN(period_start) FROM {table} WHERE grain = %s AND scope = t.scope),"
+        f" (SELECT MAX(period_start) FROM {table} WHERE grain = %s AND scope = t.scope)"
+        f" FROM t WHERE t.scope IS NOT NULL"
+    )
+    state: dict[str, dict[str, tuple[date, date]]] = {}
+    with connection.cursor() as cursor:
+        for grain in GRAINS:
+            cursor.execute(sql, [grain] * 4)
+            state[grain] = {scope: (_as_date(lo), _as_date(hi)) for scope, lo, hi in cursor.fetchall()}
+    return state
+
+
+def _as_date(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # SQLite returns text
+
+
+def _last_run_started(now: datetime) -> datetime:
+    last = (
+        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    return min(last, now) if last else now
+
+
+def _targets(
+    grain: str,
+    dirty: list[tuple[int, str, date, date]],
+    scopes: Scopes,
+    stored: dict[str, tuple[date, date]],
+    first_day: date,
+    now: datetime,
+) -> np.ndarray:
+    """Boolean matrix scopes × periods (from the first to the current) that must be recomputed."""
+    first, last = _period_range(grain, first_day, now)
+    todo = np.zeros((len(scopes.names), last - first + 1), dtype=bool)
+    index = scopes.index
+    for _, scope, start, end in dirty:
+        # clamp by period, not by day: a change on a day before the first record (say, that record
+        # was deleted) still affects the period both days share
+        lo = max(ordinal_of(grain, start), first) - first
+        hi = min(ordinal_of(grain, end), last) - first
+        if scope in index and lo <= hi:
+            todo[index[scope], lo : hi + 1] = True
+    # periods whose length grew because time passed since the last run (the current one at least)
+    todo[:, max(0, ordinal_of(grain, _last_run_started(now)) - first) :] = True
+    for name, i in index.items():
+        if name not in stored:
+            todo[i, :] = True  # a new squad or area (or nothing stored yet)
+            continue
+        stored_lo, stored_hi = stored[name]
+        todo[i, : max(0, ordinal_of(grain, stored_lo) - first)] = True  # the data now starts earlier
+        todo[i, max(0, ordinal_of(grain, stored_hi) - first + 1) :] = True  # periods begun since
+    return todo
+
+
+def _needs_delete(stored: dict[str, tuple[date, date]], scopes: Scopes, first: date | None, last: date) -> bool:
+    """Whether stored snapshots of a grain exist that should not: gone scopes, periods out of range."""
+    names = set(scopes.names) if first else set()
+    return any(scope not in names or first is None or lo < first or hi > last for scope, (lo, hi) in stored.items())
+
+
+def incremental_rollup(*, now: datetime | None = None) -> int:
+    """Recompute the snapshots the pending dirty ranges (and the passing of time) affect."""
+    now = _now(now)
+    with _recorded_run(RollupRun.Kind.INCREMENTAL, now) as run, grain_locks(GRAINS):
+        dirty = list(DirtyRange.objects.order_by("id").values_list("id", "scope", "start", "end"))
+        first_day = _first_day(now)
+        scopes = load_scopes()
+        stored = _stored_state()
+        pieces: list[pd.DataFrame] = []
+        if first_day is not None:
+            todos = {grain: _targets(grain, dirty, scopes, stored[grain], first_day, now) for grain in GRAINS}
+            ranges = {}
+            for grain, todo in todos.items():
+                columns = np.flatnonzero(todo.any(axis=0))
+                if len(columns):
+                    first = _period_range(grain, first_day, now)[0]
+                    ranges[grain] = (first + int(columns[0]), first + int(columns[-1]))
+            frames = load_frames(_window(ranges)) if ranges else None
+            for grain, (lo, hi) in ranges.items():
+                first = _period_range(grain, first_day, now)[0]
+                result = compute_grain(frames, scopes, grain, lo, hi, now)
+                wanted = todos[grain][result["scope"].to_numpy(), result["p"].to_numpy() - first]
+                pieces.append(_as_rows(result[wanted], scopes, grain))
+        with transaction.atomic():
+            for grain in GRAINS:
+                first = period_start_for(grain, first_day) if first_day else None
+                last = period_start_for(grain, now)
+                if _needs_delete(stored[grain], scopes, first, last):
+                    delete_snapshots(grain=grain, keep_scopes=scopes.names, first=first, last=last)
+            written = upsert_snapshots(pd.concat(pieces, ignore_index=True)) if pieces else 0
+            DirtyRange.objects.filter(id__in=[row[0] for row in dirty]).delete()
+        run.snapshots_written = written
+    return written
+
+
+def ensure_snapshots(*, now: datetime | None = None) -> int:
+    """Incremental rollup, or a full one when no snapshot exists yet (a fresh database)."""
+    if not KpiSnapshot.objects.exists():
+        return full_rollup(now=now)
+    return incremental_rollup(now=now)
+
+
+__all__ = [
+    "compute_grain",
+    "ensure_snapshots",
+    "full_rollup",
+    "grain_locks",
+    "incremental_rollup",
+    "rollup_units",
+    "run_unit",
+]

@@ -1,0 +1,144 @@
+"""Writing snapshot rows: bulk upsert in key order, and removal of rows no longer valid.
+
+`sync_grain` (the full rollup) compares the recomputed rows with the stored ones
+and writes only the rows that are new or whose value or sample size changed:
+writing is by far the slowest part of a rollup, and a nightly full run mostly
+confirms what the incremental runs already wrote. `computed_at` is therefore
+when a row's current value was written; when the KPIs were last *checked* is
+the latest `RollupRun`.
+
+On PostgreSQL the rows are COPYed into a temporary table and merged with one
+`INSERT … SELECT … ORDER BY … ON CONFLICT DO UPDATE` (fast for hundreds of
+thousands of rows); elsewhere `bulk_create(update_conflicts=True)` in batches.
+Both write in (metric, scope, grain, period_start) order, so two concurrent
+writers lock rows in the same order and cannot deadlock. Call inside a transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.utils import timezone
+
+from metrics.kpis.catalog import kpis_for_grain
+from metrics.models import KpiSnapshot
+
+KEY = ["metric", "scope", "grain", "period_start"]
+BATCH = 5000
+
+
+def upsert_snapshots(rows: pd.DataFrame) -> int:
+    """Insert or update one snapshot per row (columns: metric, scope, grain, period_start, value,
+    sample_size); returns how many rows were written."""
+    if rows is None or not len(rows):
+        return 0
+    rows = rows.sort_values(KEY, kind="stable")
+    computed_at = timezone.now()
+    if connection.vendor == "postgresql":
+        return _upsert_postgresql(rows, computed_at)
+    values = rows["value"].to_numpy(dtype=float)
+    objects = [
+        KpiSnapshot(
+            metric=metric,
+            scope=scope,
+            grain=grain,
+            period_start=pd.Timestamp(start).date(),
+            value=None if np.isnan(value) else float(value),
+            sample_size=int(size),
+            computed_at=computed_at,
+        )
+        for metric, scope, grain, start, value, size in zip(
+            rows["metric"],
+            rows["scope"],
+            rows["grain"],
+            rows["period_start"],
+            values,
+            rows["sample_size"],
+            strict=True,
+        )
+    ]
+    KpiSnapshot.objects.bulk_create(
+        objects,
+        batch_size=BATCH,
+        update_conflicts=True,
+        unique_fields=KEY,
+        update_fields=["value", "sample_size", "computed_at"],
+    )
+    return len(objects)
+
+
+def _upsert_postgresql(rows: pd.DataFrame, computed_at: object) -> int:
+    table = KpiSnapshot._meta.db_table
+    buffer = io.StringIO()
+    frame = rows[["metric", "scope", "grain", "period_start", "value", "sample_size"]].copy()
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.strftime("%Y-%m-%d")
+    frame.to_csv(buffer, header=False, index=False, float_format="%.17g")  # NaN → empty → NULL
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS kpi_upsert")
+        cursor.execute(
+            "CREATE TEMP TABLE kpi_upsert (metric varchar(64), scope varchar(140), grain varchar(8),"
+            " period_start date, value double precision, sample_size integer) ON COMMIT DROP"
+        )
+        cursor.copy_expert("COPY kpi_upsert FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.execute(
+            f"INSERT INTO {table} (metric, scope, grain, period_start, value, sample_size, computed_at)"
+            " SELECT metric, scope, grain, period_start, value, sample_size, %s FROM kpi_upsert"
+            " ORDER BY metric, scope, grain, period_start"
+            " ON CONFLICT (metric, scope, grain, period_start) DO UPDATE SET value = EXCLUDED.value,"
+            " sample_size = EXCLUDED.sample_size, computed_at = EXCLUDED.computed_at",
+            [computed_at],
+        )
+        cursor.execute("DROP TABLE kpi_upsert")
+    return len(rows)
+
+
+def sync_grain(
+    rows: pd.DataFrame | None,
+    *,
+    grain: str,
+    keep_scopes: Iterable[str],
+    first: date | None,
+    last: date | None,
+    stored: pd.DataFrame,
+) -> int:
+    """Make the stored snapshots of `grain` equal `rows`: delete what should not exist, write only
+    the rows that are new or changed compared with `stored` (as loaded by `metrics.kpis.frames`, read
+    under the same grain lock). Returns how many rows were written. Call inside a transaction."""
+    delete_snapshots(grain=grain, keep_scopes=keep_scopes, first=first, last=last)
+    if rows is None or not len(rows):
+        return 0
+    key = ["metric", "scope", "period_start"]
+    stored = stored[stored["grain"] == grain].drop(columns="grain")
+    rows = rows.assign(period_start=pd.to_datetime(rows["period_start"]).astype("datetime64[ns]"))
+    merged = rows.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
+    value, old = merged["value"].to_numpy(dtype=float), merged["value_stored"].to_numpy(dtype=float)
+    same_value = (value == old) | (np.isnan(value) & np.isnan(old))
+    unchanged = (
+        (merged["_merge"] == "both").to_numpy()
+        & same_value
+        & (merged["sample_size"].to_numpy() == merged["sample_size_stored"].to_numpy())
+    )
+    return upsert_snapshots(rows[~unchanged])
+
+
+def delete_snapshots(*, grain: str, keep_scopes: Iterable[str], first: date | None, last: date | None) -> int:
+    """Delete the snapshots of `grain` that should not exist: scopes not in `keep_scopes`, periods
+    outside [first, last] (all of them when `first` is None), metrics not computed at this grain."""
+    stale = KpiSnapshot.objects.filter(grain=grain)
+    if first is None:
+        return stale.delete()[0]
+    from django.db.models import Q
+
+    condition = (
+        ~Q(scope__in=list(keep_scopes))
+        | Q(period_start__lt=first)
+        | Q(period_start__gt=last)
+        | ~Q(metric__in=[kpi.code for kpi in kpis_for_grain(grain)])
+    )
+    return stale.filter(condition).delete()[0]

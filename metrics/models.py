@@ -1,0 +1,26 @@
+"""The models of the `metrics` app label, defined in `metrics.records.models` and
+`metrics.kpis.models`; imported here so Django finds them under the `metrics` label."""
+
+from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
+from metrics.records.models import (
+    CustomerResponse,
+    Defect,
+    Incident,
+    Release,
+    Survey,
+    TimeAllocation,
+)
+
+__all__ = [
+    "Baseline",
+    "CustomerResponse",
+    "Defect",
+    "DirtyRange",
+    "Incident",
+    "KpiSnapshot",
+    "Release",
+    "RollupRun",
+    "Survey",
+    "Target",
+    "TimeAllocation",
+]

@@ -1,0 +1,330 @@
+"""CSV import of one record kind (SPEC §5 `import_records`, and the admin upload).
+
+The whole file is one transaction: every row is parsed and validated first
+(through `kinds.build_instance`, the same path as single writes), and only a
+file without a single bad row is written, in bulk. References are fetched with
+one query per table, existing records in chunks, so a 100k-row file costs a
+number of queries proportional to rows / BATCH_SIZE, never one per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from core.csvsafe import restore
+from core.dates import utc_day
+from core.scope import area_scope
+from metrics.kpis.dirty import EVERYTHING_FROM, Span, mark_spans, spans_for
+from metrics.records.ingest import kinds as k
+from metrics.records.models import Incident, Release
+from squads.models import Area, Squad
+from squads.roles import can_write_squad_record
+
+#: Rows per bulk write and per chunk of existing records fetched.
+BATCH_SIZE = 2000
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+ACTIONS = ("create", "update", "unchanged", "reject")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem: `line N: <field>: <reason>` (line 1 is the header)."""
+
+    line: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What the import does (or, with errors/dry run, would do) with one data row."""
+
+    line: int
+    key: str | None
+    action: str  # one of ACTIONS
+
+
+@dataclass
+class ImportReport:
+    """The outcome of `import_csv`. With errors nothing was written; the counts
+    then say what the valid rows would have done."""
+
+    kind: str
+    dry_run: bool = False
+    user: Any = None  # who imported (None: a command-line run)
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    rows: list[RowOutcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def written(self) -> bool:
+        """Whether the import changed the database."""
+        return self.ok and not self.dry_run
+
+    def summary(self) -> str:
+        text = f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+        return f"{text} (dry run, nothing written)" if self.dry_run else text
+
+
+def import_csv(*, kind: str, stream: IO[bytes] | IO[str], user: Any = None, dry_run: bool = False) -> ImportReport:
+    """Validate and upsert every row of a CSV file of `kind`, all or nothing.
+
+    `stream` is binary (decoded as UTF-8, a BOM allowed) or text. With `user`,
+    rows of squads the user may not write are rejected (SPEC §6). With
+    `dry_run` or any error, nothing is written (surveys/areas a file would
+    create included). Raises KeyError for an unknown kind.
+    """
+    record_kind = k.get_kind(kind)
+    report = ImportReport(kind=kind, dry_run=dry_run, user=user)
+    rows = _read_rows(stream, record_kind, report)
+    if report.errors:
+        return report
+    with transaction.atomic():
+        _Import(record_kind, user, report).run(rows)
+        if report.errors or dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+def _read_rows(stream: IO[bytes] | IO[str], kind: k.RecordKind, report: ImportReport) -> list[tuple[int, dict]]:
+    """The data rows as (line, {column: cell}); file-level problems go into the report."""
+    raw = stream.read()
+    if isinstance(raw, bytes):
+        raw = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="surrogateescape")
+    text = raw.removeprefix("\ufeff")
+    expected = kind.column_names
+    if not text.strip():
+        report.errors.append(RowError(1, "file", f"empty file; expected the header {','.join(expected)}"))
+        return []
+    rows: list[tuple[int, dict]] = []
+    header: list[str] | None = None
+    try:
+        for line, cells in _records(csv.reader(io.StringIO(text, newline=""))):
+            if header is None:
+                header = [c.strip() for c in cells]
+                _check_header(header, expected, report)
+                if report.errors:
+                    return []
+                continue
+            if not any(c.strip() for c in cells):
+                continue  # blank line
+            if len(cells) != len(header):
+                report.errors.append(RowError(line, "row", f"expected {len(header)} cells, found {len(cells)}"))
+                continue
+            bad = [(name, cell) for name, cell in zip(header, cells, strict=True) if _BAD_BYTE.search(cell)]
+            for name, cell in bad:
+                byte = ord(_BAD_BYTE.search(cell).group()) - 0xDC00
+                report.errors.append(
+                    RowError(line, name, f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8")
+                )
+            if not bad:
+                rows.append((line, dict(zip(header, cells, strict=True))))
+    except csv.Error as exc:
+        report.errors.append(RowError(_line_after(rows), "file", f"unreadable CSV: {exc}"))
+    if header is None:
+        report.errors.append(RowError(1, "file", f"empty file; expected the header {','.join(expected)}"))
+    return rows
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of each CSV record; a quoted cell may span lines."""
+    start = 1
+    for cells in reader:
+        yield start, cells
+        start = reader.line_num + 1
+
+
+def _line_after(rows: list[tuple[int, dict]]) -> int:
+    return rows[-1][0] + 1 if rows else 2
+
+
+def _check_header(header: list[str], expected: list[str], report: ImportReport) -> None:
+    for position, name in enumerate(header, start=1):
+        if _BAD_BYTE.search(name):
+            report.errors.append(RowError(1, f"column {position}", "not valid UTF-8; save the file as UTF-8"))
+        elif name not in expected:
+            shown = name or f"column {position} (blank)"
+            report.errors.append(RowError(1, shown, f"unexpected column; expected {','.join(expected)}"))
+        elif header.index(name) != position - 1:
+            report.errors.append(RowError(1, name, "column appears twice"))
+    for name in expected:
+        if name not in header:
+            report.errors.append(RowError(1, name, "missing column"))
+
+
+# -- validating and writing -----------------------------------------------------------------------
+
+
+class _Import:
+    def __init__(self, kind: k.RecordKind, user: Any, report: ImportReport) -> None:
+        self.kind = kind
+        self.user = user
+        self.report = report
+        self._may_write: dict[int | None, bool] = {}
+
+    def run(self, rows: list[tuple[int, dict]]) -> None:
+        kind, report = self.kind, self.report
+        parsed_rows = self._parse(rows)
+        lookups = k.Lookups.load(kind, k.referenced(kind, (values for _, values, _ in parsed_rows)))
+        existing = self._existing([values.get(kind.key) for _, values, _ in parsed_rows])
+        creates: list[models.Model] = []
+        updates: list[tuple[dict, models.Model]] = []
+        for line, values, errors in parsed_rows:
+            key = values.get(kind.key)
+            current = existing.get(key) if key else None
+            old = k.field_values(current) if current is not None else None
+            instance, errors = k.build_instance(kind, {}, lookups, instance=current, parsed=values, errors=errors)
+            if not errors and self.user is not None:
+                self._check_scope(instance, old, errors)
+            if errors:
+                order = {name: i for i, name in enumerate(kind.column_names)}
+                for name in sorted(errors, key=lambda n: order.get(n, len(order))):
+                    report.errors.append(RowError(line, name, errors[name]))
+                report.rows.append(RowOutcome(line, key, "reject"))
+            elif old is None:
+                creates.append(instance)
+                report.created += 1
+                report.rows.append(RowOutcome(line, key, "create"))
+            elif old == k.field_values(instance):
+                report.unchanged += 1
+                report.rows.append(RowOutcome(line, key, "unchanged"))
+            else:
+                updates.append((old, instance))
+                report.updated += 1
+                report.rows.append(RowOutcome(line, key, "update"))
+        if not report.errors and not report.dry_run:
+            try:
+                self._write(creates, updates, lookups)
+            except DatabaseError as exc:  # e.g. a concurrent write took a key between our read and write
+                reason = f"the database refused the rows, nothing was written (retry the import): {exc}".strip()
+                report.errors.append(RowError(1, "file", reason))
+
+    def _parse(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict, dict]]:
+        """Parse every row; flag missing and duplicate keys."""
+        kind = self.kind
+        first_line: dict[str, int] = {}
+        parsed = []
+        for line, cells in rows:
+            values, errors = k.parse_cells(kind, {name: restore(cell) for name, cell in cells.items()})
+            key = values.get(kind.key)
+            if kind.key not in errors:
+                if not key:
+                    errors[kind.key] = k.REQUIRED
+                elif key in first_line:
+                    errors[kind.key] = f"duplicate of line {first_line[key]}"
+                else:
+                    first_line[key] = line
+            parsed.append((line, values, errors))
+        return parsed
+
+    def _existing(self, keys: list[str | None]) -> dict[str, models.Model]:
+        wanted = sorted({key for key in keys if key})
+        found: dict[str, models.Model] = {}
+        for start in range(0, len(wanted), BATCH_SIZE):
+            chunk = wanted[start : start + BATCH_SIZE]
+            for obj in self.kind.model.objects.filter(**{f"{self.kind.key}__in": chunk}):
+                found[getattr(obj, self.kind.key)] = obj
+        return found
+
+    def _check_scope(self, instance: models.Model, old: dict | None, errors: dict[str, str]) -> None:
+        """SPEC §6: a PM writes only their own squads' records (old and new squad alike)."""
+        squad_ids = {self._squad_id(instance)}
+        if old is not None:
+            squad_ids.add(old.get("squad_id") if self.kind.has_squad else old.get("id"))
+        for squad_id in squad_ids:
+            if squad_id not in self._may_write:
+                self._may_write[squad_id] = can_write_squad_record(self.user, self.kind.model_label, squad_id)
+            if not self._may_write[squad_id]:
+                field_name = "squad" if self.kind.has_squad else self.kind.key
+                errors[field_name] = f"you may not write {self.kind.name} of this squad"
+                return
+
+    def _squad_id(self, instance: models.Model) -> int | None:
+        return instance.squad_id if self.kind.has_squad else instance.pk
+
+    def _write(self, creates: list[models.Model], updates: list[tuple[dict, models.Model]], lookups: k.Lookups) -> None:
+        model = self.kind.model
+        if creates:
+            model.objects.bulk_create(creates, batch_size=BATCH_SIZE)
+        if updates:
+            changed = sorted(
+                {name for old, new in updates for name, value in k.field_values(new).items() if old[name] != value}
+            )
+            fields = [model._meta.get_field(name).name for name in changed if name != "id"]
+            for start in range(0, len(updates), BATCH_SIZE):
+                model.objects.bulk_update([new for _, new in updates[start : start + BATCH_SIZE]], fields)
+        changes = [(None, k.field_values(obj)) for obj in creates] + [
+            (old, k.field_values(new)) for old, new in updates
+        ]
+        spans, extra = _spans_of_changes(model, changes, lookups)
+        mark_spans(spans, extra_scopes=extra)
+
+
+def _spans_of_changes(
+    model: type[models.Model], changes: list[tuple[dict | None, dict]], lookups: k.Lookups
+) -> tuple[list[Span], list[tuple[str, date, date]]]:
+    """Dirty spans of bulk-written records, as `metrics.kpis.receivers` would mark them one by one,
+    with the related-record lookups `spans_for` does per row done in one query each."""
+    spans: list[Span] = []
+    extra: list[tuple[str, date, date]] = []
+    values_list = [v for old, new in changes for v in (old, new) if v is not None]
+    for values in values_list:
+        if model is Release:
+            values = {**values, "id": None}  # incidents naming it: fetched below in one query
+        elif model is Incident:
+            values = {**values, "caused_by_release_id": None}  # its release: resolved below
+        spans += spans_for(model, values)
+    if model is Release:
+        updated_ids = [new["id"] for old, new in changes if old is not None]
+        for start in range(0, len(updated_ids), BATCH_SIZE):
+            rows = Incident.objects.filter(
+                caused_by_release_id__in=updated_ids[start : start + BATCH_SIZE], resolved_at__isnull=False
+            ).values_list("squad_id", "resolved_at")
+            spans += [Span(squad_id, _day(at), _day(at)) for squad_id, at in rows]
+    elif model is Incident:
+        known = {pk: (squad_id, at) for pk, squad_id, at in lookups.releases.values()}
+        wanted = {v["caused_by_release_id"] for v in values_list if v.get("caused_by_release_id")}
+        missing = sorted(wanted - set(known))
+        if missing:
+            known.update(
+                {
+                    pk: (s, at)
+                    for pk, s, at in Release.objects.filter(pk__in=missing).values_list("id", "squad_id", "released_at")
+                }
+            )
+        for release_id in wanted:
+            if release_id in known:
+                squad_id, at = known[release_id]
+                spans.append(Span(squad_id, _day(at), _day(at)))
+    elif model is Squad:
+        old_areas = {old["area_id"] for old, new in changes if old is not None and old["area_id"] != new["area_id"]}
+        if old_areas:
+            today = timezone.now().date()
+            for slug in Area.objects.filter(pk__in=old_areas).values_list("slug", flat=True):
+                extra.append((area_scope(slug), EVERYTHING_FROM, today))
+    return spans, extra
+
+
+def _day(value: Any) -> date:
+    return utc_day(value)

@@ -1,0 +1,107 @@
+"""Single-record writes for the API, the admin and the shell.
+
+The same parsers and model rules as the CSV import (`metrics.records.ingest.kinds`),
+so there is one validation path. Data is keyed by the SPEC §2 CSV column names
+(`squad` is a squad slug, `caused_by_release` a release external_id, `survey` a
+survey slug, `month` "YYYY-MM"); values may be CSV strings or JSON-typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError
+
+from metrics.records.ingest.kinds import (
+    KINDS,
+    Lookups,
+    RecordKind,
+    build_instance,
+    field_values,
+    get_kind,
+    kind_for_model,
+    parse_cells,
+)
+from squads.roles import can_write_squad_record
+
+__all__ = ["KINDS", "RecordKind", "delete_record", "kind_for_model", "save_record"]
+
+
+def _squad_id(kind: RecordKind, instance: models.Model) -> int | None:
+    return instance.squad_id if kind.has_squad else instance.pk
+
+
+def _require_scope(kind: RecordKind, user: Any, squad_id: int | None) -> None:
+    if user is not None and not can_write_squad_record(user, kind.model_label, squad_id):
+        raise PermissionDenied(f"you may not write {kind.name} of this squad")
+
+
+@transaction.atomic
+def save_record(
+    *, kind: str, data: Mapping[str, Any], user: Any = None, instance: models.Model | None = None
+) -> models.Model:
+    """Create (no `instance`) or update a record of `kind` from `data` and save it.
+
+    On update only the keys present in `data` change (PATCH semantics). Raises
+    ValidationError (`message_dict` keyed by column name) for bad input and
+    PermissionDenied when `user` may not write the record's old or new squad.
+    `user=None` means a trusted caller (shell, seed) and skips the role check.
+    Surveys and areas named for the first time are created (SPEC §2).
+    """
+    record_kind = get_kind(kind)
+    if instance is None:
+        return _save(record_kind, data, user, record_kind.model(), creating=True)
+    if not isinstance(instance, record_kind.model):
+        raise TypeError(f"{type(instance).__name__} is not a {kind} record")
+    _require_scope(record_kind, user, _squad_id(record_kind, instance))
+    before = field_values(instance)
+    try:
+        return _save(record_kind, data, user, instance, creating=False)
+    except (ValidationError, PermissionDenied):
+        for attname, value in before.items():  # a refused change leaves the caller's object as it was
+            setattr(instance, attname, value)
+        raise
+
+
+def _save(
+    record_kind: RecordKind, data: Mapping[str, Any], user: Any, instance: models.Model, *, creating: bool
+) -> models.Model:
+    values, errors = parse_cells(record_kind, data)
+    refs = {c.ref: {values[c.name]} for c in record_kind.columns if c.ref and values.get(c.name)}
+    lookups = Lookups.load(record_kind, refs)
+    if creating:
+        values = {**{name: None for name in record_kind.column_names if name not in errors}, **values}
+    instance, errors = build_instance(
+        record_kind, {}, lookups, instance=instance, parsed=values, errors=errors, validate_unique=True
+    )
+    if errors:
+        raise ValidationError({name: [reason] for name, reason in errors.items()})
+    _require_scope(record_kind, user, _squad_id(record_kind, instance))
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:  # a concurrent write took the key, or a rule only the DB knows
+        raise ValidationError({NON_FIELD_ERRORS: [f"the database refused the record: {exc}"]}) from exc
+    return instance
+
+
+@transaction.atomic
+def delete_record(*, instance: models.Model, user: Any = None) -> None:
+    """Delete a record, if `user` may write its squad (SPEC §6).
+
+    Raises PermissionDenied, or ValidationError when other records still point
+    at it (a release named by incidents, a squad with records).
+    """
+    record_kind = kind_for_model(instance)
+    _require_scope(record_kind, user, _squad_id(record_kind, instance))
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as exc:
+        names = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects})
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [f"still referenced by {', '.join(str(n) for n in names)}; delete those first"]}
+        ) from exc
