@@ -14,8 +14,8 @@ from django.dispatch import receiver
 
 from audit import lockout
 from audit.context import client_ip
-from audit.services import record
-from metrics.records.signals import record_changed
+from audit.services import record, record_import
+from metrics.records.signals import record_changed, records_imported
 
 
 def _same(field: models.Field, old: Any, new: Any) -> bool:
@@ -52,6 +52,23 @@ def record_change(
     if action == "update" and not changes:
         return  # a save that changed nothing is not an event
     record(action, instance=instance, changes=changes)
+
+
+@receiver(records_imported, dispatch_uid="audit-records-imported")
+def record_file_import(
+    sender: type,
+    kind: str,
+    filename: str,
+    created: int,
+    updated: int,
+    unchanged: int,
+    user: Any,
+    source: str,
+    **kwargs: Any,
+) -> None:
+    record_import(
+        kind, filename=filename, created=created, updated=updated, unchanged=unchanged, user=user, source=source
+    )
 
 
 @receiver(user_logged_in)

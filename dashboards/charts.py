@@ -90,7 +90,7 @@ def _line(kpi: Kpi, rows: pd.DataFrame, name: str, colour: str, axis: str = "", 
 
 def _band(kpi: Kpi, rows: pd.DataFrame, colour: str, axis: str = "") -> list[dict]:
     """The Wilson 95 % band around a proportion KPI's line, as two traces filled between."""
-    if kpi.code not in stats.PROPORTION_KPIS or rows.empty:
+    if not kpi.is_proportion or rows.empty:
         return []
     bounds = [stats.wilson_interval(_num(v), int(n)) for v, n in zip(rows["value"], rows["sample_size"], strict=True)]
     x = [_iso(d) for d in rows["period_start"]]
@@ -141,7 +141,7 @@ def family_trends(
     for i in range(1, n + 1):
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = {"type": "date", "matches": "x" if i > 1 else None, "showticklabels": True}
-        layout[f"yaxis{suffix}"] = {"rangemode": "tozero" if kpis[i - 1].unit != "score −100..100" else "normal",
+        layout[f"yaxis{suffix}"] = {"rangemode": "normal" if kpis[i - 1].unit_format.signed else "tozero",
                                     "gridcolor": "#eef1f4"}
         if i == 1:
             layout["xaxis"].pop("matches")

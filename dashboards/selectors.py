@@ -1,35 +1,30 @@
-"""Reads for the dashboards: snapshot DataFrames, targets, baseline, rollup freshness,
-and the records behind a number. Every read is a fixed number of queries whatever
+"""Reads for the dashboards beyond the stored KPIs: areas and squads, the records behind a
+number, customer themes and the time mix. Snapshots, targets, baseline and rollup freshness
+are read through `metrics.kpis.selectors`. Every read is a fixed number of queries whatever
 the number of squads (tests/dashboards/test_query_counts.py holds us to it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
 from core.dates import day_bounds
+from metrics.kpis.formulas import headcount_share, headcount_weighted
 from metrics.models import (
-    Baseline,
     CustomerResponse,
     Defect,
     Incident,
-    KpiSnapshot,
     Release,
-    RollupRun,
-    Target,
     TimeAllocation,
 )
 from metrics.records.models import PCT_FIELDS
 from squads.models import Area, Squad
 
-SNAPSHOT_COLUMNS = ["metric", "scope", "period_start", "value", "sample_size"]
 RECORDS_LIMIT = 200
 
 
@@ -44,104 +39,6 @@ def squads_for(area: str = "") -> list[Squad]:
     if area:
         qs = qs.filter(area__slug=area)
     return list(qs)
-
-
-@dataclass(frozen=True)
-class RollupInfo:
-    at: datetime | None
-    stale: bool
-
-
-def last_rollup() -> RollupInfo:
-    """When the KPIs were last computed: the latest succeeded rollup run, else the newest snapshot."""
-    at = (
-        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED)
-        .order_by("-finished_at")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
-    if at is None:
-        at = KpiSnapshot.objects.aggregate(at=Max("computed_at"))["at"]
-    stale = at is None or timezone.now() - at > settings.KPI_STALE_AFTER
-    return RollupInfo(at=at, stale=stale)
-
-
-def _frame(qs: QuerySet) -> pd.DataFrame:
-    rows = list(qs.values_list(*SNAPSHOT_COLUMNS))
-    frame = pd.DataFrame.from_records(rows, columns=SNAPSHOT_COLUMNS)
-    frame["value"] = frame["value"].astype("float64")
-    frame["sample_size"] = frame["sample_size"].astype("int64")
-    return frame
-
-
-def _scope_filter(scopes: Sequence[str], squads: list[Squad] | None) -> Q:
-    condition = Q(scope__in=scopes) if scopes else Q(pk__in=[])
-    if squads is not None:
-        condition |= Q(scope__in=[squad.scope for squad in squads])
-    return condition
-
-
-def snapshot_frame(
-    *,
-    grain: str,
-    period_from: date,
-    period_to: date,
-    scopes: Sequence[str] = (),
-    squads: list[Squad] | None = None,
-    metrics: list[str] | None = None,
-) -> pd.DataFrame:
-    """Snapshots of `scopes` (and of every squad in `squads`) with period_start in
-    [period_from, period_to], as one DataFrame with SNAPSHOT_COLUMNS — one query."""
-    qs = KpiSnapshot.objects.filter(
-        _scope_filter(list(scopes), squads), grain=grain, period_start__gte=period_from, period_start__lte=period_to
-    )
-    if metrics is not None:
-        qs = qs.filter(metric__in=metrics)
-    return _frame(qs.order_by())
-
-
-def active_baseline() -> Baseline | None:
-    return Baseline.objects.filter(active=True).first()
-
-
-def baseline_means(
-    baseline: Baseline | None, *, grain: str, scopes: Sequence[str] = (), squads: list[Squad] | None = None
-) -> dict[tuple[str, str], float]:
-    """(metric, scope) → mean of the KPI's non-null snapshots whose period falls in the baseline range."""
-    if baseline is None:
-        return {}
-    rows = (
-        KpiSnapshot.objects.filter(
-            _scope_filter(list(scopes), squads),
-            grain=grain,
-            period_start__gte=baseline.start,
-            period_start__lte=baseline.end,
-            value__isnull=False,
-        )
-        .order_by()
-        .values("metric", "scope")
-        .annotate(mean=Avg("value"))
-    )
-    return {(row["metric"], row["scope"]): row["mean"] for row in rows}
-
-
-@dataclass(frozen=True)
-class TargetRule:
-    value: float
-    margin_pct: float
-
-
-def targets() -> dict[tuple[str, str | None], TargetRule]:
-    """(metric, squad slug or None for the org default) → target."""
-    rows = Target.objects.values_list("metric", "squad__slug", "value", "at_risk_margin_pct")
-    return {(metric, slug): TargetRule(value, margin) for metric, slug, value, margin in rows}
-
-
-def target_for(rules: dict[tuple[str, str | None], TargetRule], metric: str, squad: str | None) -> TargetRule | None:
-    """The squad's override when it has one, else the org default."""
-    if squad is not None and (metric, squad) in rules:
-        return rules[(metric, squad)]
-    return rules.get((metric, None))
 
 
 _day_bounds = day_bounds
@@ -228,24 +125,25 @@ TIME_CATEGORIES = [name.removeprefix("pct_") for name in PCT_FIELDS]
 
 
 def time_mix(*, start: date, end: date, area: str = "", squad: Squad | None = None) -> pd.DataFrame:
-    """Headcount-weighted share of time per category and month in [start, end):
-    Σ headcount × pct_<category> / Σ headcount (the weighting of the time-allocation KPIs),
+    """Headcount-weighted share of time per category and month in [start, end), weighted as the
+    time-allocation KPIs are (`metrics.kpis.formulas.headcount_weighted`/`headcount_share`);
     columns month, responses, headcount and one per category."""
     qs = TimeAllocation.objects.filter(month__gte=start, month__lt=end)
     if squad is not None:
         qs = qs.filter(squad=squad)
     elif area:
         qs = qs.filter(squad__area__slug=area)
-    sums = {f"w_{name}": Sum(F("headcount") * F(f"pct_{name}")) for name in TIME_CATEGORIES}
-    rows = (
-        qs.order_by()
-        .values("month")
-        .annotate(responses=Count("id"), total_headcount=Sum("headcount"), **sums)
-        .order_by("month")
+    columns = ["month", "headcount", *PCT_FIELDS]
+    rows = pd.DataFrame.from_records(list(qs.order_by().values_list(*columns)), columns=columns)
+    weighted = pd.DataFrame({"month": rows["month"], "headcount": rows["headcount"].astype("int64")})
+    for name, field in zip(TIME_CATEGORIES, PCT_FIELDS, strict=True):
+        hundredths = pd.Series([int(pct * 100) for pct in rows[field]], index=rows.index, dtype="int64")
+        weighted[name] = headcount_weighted(rows.assign(**{field: hundredths}), field)
+    sums = weighted.groupby("month", sort=True).agg(
+        responses=("headcount", "size"), headcount=("headcount", "sum"), **{n: (n, "sum") for n in TIME_CATEGORIES}
     )
-    records = []
-    for row in rows:
-        weight = row["total_headcount"] or 0
-        shares = [float(row[f"w_{name}"]) / weight if weight else None for name in TIME_CATEGORIES]
-        records.append([row["month"], row["responses"], weight, *shares])
-    return pd.DataFrame.from_records(records, columns=["month", "responses", "headcount", *TIME_CATEGORIES])
+    mix = pd.DataFrame({"month": sums.index, "responses": sums["responses"].to_numpy(),
+                        "headcount": sums["headcount"].to_numpy()})
+    for name in TIME_CATEGORIES:
+        mix[name] = headcount_share(sums[name], sums["headcount"]).to_numpy()
+    return mix

@@ -11,36 +11,24 @@ import pandas as pd
 
 from dashboards import stats
 from dashboards.charts import sparkline_points
-from dashboards.selectors import TargetRule, target_for
 from metrics.kpis.catalog import Kpi, dora_level
+from metrics.kpis.selectors import TargetRule, target_for, target_status
 
 
 def format_value(kpi: Kpi, value: float | None) -> str:
     """A KPI value as shown on a page, in the KPI's unit."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    if kpi.unit == "count":
-        return f"{value:,.0f}"
-    if kpi.unit == "%":
-        return f"{value:.1f} %"
-    if kpi.unit == "hours":
-        return f"{value:.1f} h"
-    if kpi.unit == "currency":
-        return f"{value:,.0f}"
-    if kpi.unit.startswith("score"):
-        return f"{value:+.0f}"
-    return f"{value:.2f}"
+    unit = kpi.unit_format
+    return f"{value:{unit.value_spec}}{unit.value_suffix}"
 
 
 def format_delta(kpi: Kpi, change: stats.Change | None) -> str:
     if change is None:
         return "–"
-    unit = {"%": " pp", "hours": " h"}.get(kpi.unit, "")
-    digits = 0 if kpi.unit in {"count", "currency"} or kpi.unit.startswith("score") else 1
-    if kpi.unit == "per week":
-        digits = 2
-    text = f"{change.arrow} {abs(change.delta):,.{digits}f}{unit}"
-    if change.pct is not None and kpi.unit != "%":
+    unit = kpi.unit_format
+    text = f"{change.arrow} {abs(change.delta):,.{unit.delta_digits}f}{unit.delta_suffix}"
+    if change.pct is not None and unit.relative_change:
         text += f" ({change.pct:+.0f} %)"
     return text
 
@@ -134,7 +122,7 @@ def make_tile(
         value=value,
         sample_size=n,
         display=format_value(kpi, value),
-        low_confidence=stats.is_low_confidence(kpi, value, n),
+        low_confidence=kpi.is_low_confidence(value, n),
         interval=stats.kpi_interval(kpi, value, n),
         previous=prev_change,
         previous_display=format_delta(kpi, prev_change),
@@ -142,7 +130,7 @@ def make_tile(
         baseline=base_change,
         baseline_display=format_delta(kpi, base_change),
         target=rule,
-        status=stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0.0),
+        status=target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0.0),
         dora=dora_level(kpi.code, value),
         spark=sparkline_points(shown),
     )
@@ -206,7 +194,7 @@ def heatmap(
                     sample_size=size,
                     display=format_value(kpi, value),
                     colour=_colour(goodness.get((squad.scope, kpi.code)) if value is not None else None),
-                    low_confidence=stats.is_low_confidence(kpi, value, size),
+                    low_confidence=kpi.is_low_confidence(value, size),
                 )
             )
         rows.append(HeatRow(slug=squad.slug, name=squad.name, area=squad.area.slug, cells=cells))

@@ -70,18 +70,14 @@ def check_broker() -> str | None:
 
 def rollup_state() -> dict[str, Any]:
     """Age of the last successful KPI rollup (any kind) and whether it is older than KPI_STALE_AFTER."""
-    from metrics.models import RollupRun
+    # Imported here: the project package must not import the metrics app at load time.
+    from metrics.kpis.selectors import is_stale, last_successful_rollup_at
 
-    last = (
-        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .order_by("-started_at")  # the order RollupRun is kept in (Meta.ordering)
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    last = last_successful_rollup_at()
     if last is None:
         return {"last_success_age_seconds": None, "stale": True}
-    age = (timezone.now() - last).total_seconds()
-    return {"last_success_age_seconds": round(age), "stale": age > settings.KPI_STALE_AFTER.total_seconds()}
+    now = timezone.now()
+    return {"last_success_age_seconds": round((now - last).total_seconds()), "stale": is_stale(last, now)}
 
 
 @login_not_required

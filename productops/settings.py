@@ -1,4 +1,4 @@
-"""Settings for productops, driven by environment variables (SPEC §5 Configuration).
+"""Settings for productops, driven by environment variables (Configuration, see docs/operations.md).
 
 The embedded default needs no server: SQLite in the project folder and Celery
 tasks run in-process. `DJANGO_ENV=production` turns on hardening and requires
@@ -203,7 +203,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "productops API",
-    "DESCRIPTION": "Records in, KPIs out. Contract: SPEC §5.",
+    "DESCRIPTION": "Records in, KPIs out. See docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -1,4 +1,4 @@
-"""The roles of SPEC §6, as groups with model permissions, plus the squad
+"""The roles of docs/roles.md, as groups with model permissions, plus the squad
 scope rule for PMs. The permission map here is both the rule and what the
 role tests walk."""
 

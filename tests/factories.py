@@ -1,4 +1,4 @@
-"""factory_boy factories for every record kind; defaults satisfy every SPEC §2 rule."""
+"""factory_boy factories for every record kind; defaults satisfy every rule of docs/records.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Production settings (SPEC §5): `check --deploy` is clean, secrets are required, probes skip the HTTPS redirect."""
+"""Production settings (see docs/operations.md): `check --deploy` is clean, secrets are required,
+probes skip the HTTPS redirect."""
 
 from __future__ import annotations
 

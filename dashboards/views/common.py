@@ -22,6 +22,7 @@ from django.utils.functional import SimpleLazyObject
 from core import csvsafe
 from dashboards import selectors
 from dashboards.controls import Controls, ControlsForm, parse_controls
+from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import KPIS, Family
 
 
@@ -65,8 +66,8 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         data["area"] = area
     controls, form = parse_controls(data, areas)
     nav_squads = selectors.squads_for()
-    targets = selectors.targets()
-    baseline = selectors.active_baseline()
+    targets = kpi_selectors.targets()
+    baseline = kpi_selectors.active_baseline()
     context = {
         "controls": controls,
         "form": form,
@@ -74,7 +75,7 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         "nav_squads": nav_squads,
         "nav_kpis": KPIS,
         "families": [f.value for f in Family],
-        "rollup": selectors.last_rollup(),
+        "rollup": kpi_selectors.last_rollup(),
         "query": controls.query(),
         "query_without_area": controls.query(area=""),
         "baseline": baseline,

@@ -11,9 +11,8 @@ from dashboards import charts, selectors
 from dashboards.controls import period_next
 from dashboards.tiles import make_tile, series
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.kpis.catalog import CATALOG
-
-CUSTOMER_KPIS = ["nps", "csat_pct", "promise_kept_pct", "survey_responses"]
+from metrics.kpis import selectors as kpi_selectors
+from metrics.kpis.catalog import CATALOG, CUSTOMER_KPIS
 
 
 def build_customers(page: Page, period: date | None) -> tuple[dict, dict[str, Table]]:
@@ -22,9 +21,9 @@ def build_customers(page: Page, period: date | None) -> tuple[dict, dict[str, Ta
     scope = c.scope
     last = period or c.date_to
     kpis = [CATALOG[code] for code in CUSTOMER_KPIS]
-    frame = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
-                                     metrics=CUSTOMER_KPIS)
-    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
+                                     metrics=list(CUSTOMER_KPIS))
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     tiles = [make_tile(k, series(frame, k.code, scope), period, baseline_value=base.get((k.code, scope)),
                        rules=page.targets) for k in kpis]
     problems = selectors.top_problems(grain=c.grain, start=c.period_from(), end=period_next(last, c.grain),

@@ -11,7 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from dashboards import charts, selectors, stats
 from dashboards.tiles import format_value, make_tile, series
 from dashboards.views.common import Page, Table, render_page, start_page
-from metrics.kpis.catalog import CATALOG, DORA_THRESHOLDS, Kpi
+from metrics.kpis import selectors as kpi_selectors
+from metrics.kpis.catalog import CATALOG, DORA_THRESHOLDS, LOW_CONFIDENCE_BELOW, Kpi
 
 
 def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[str, Table]]:
@@ -21,13 +22,13 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
     scope = c.scope
     last = period or c.date_to
     squads = selectors.squads_for(c.area)
-    frame = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
+    frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
                                      squads=squads, metrics=[code])
     rules = page.targets
-    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     trend_rows = series(frame, code, scope)
     tile = make_tile(kpi, trend_rows, period, baseline_value=base.get((code, scope)), rules=rules)
-    org_target = selectors.target_for(rules, code, None)
+    org_target = kpi_selectors.target_for(rules, code, None)
 
     squad_frame = frame[frame["scope"] != scope]
     at = squad_frame[squad_frame["period_start"] == period].set_index("scope") if period else squad_frame.iloc[0:0]
@@ -36,12 +37,12 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
         value = float(at.at[squad.scope, "value"]) if squad.scope in at.index else None
         value = None if value is not None and value != value else value
         n = int(at.at[squad.scope, "sample_size"]) if squad.scope in at.index else 0
-        rule = selectors.target_for(rules, code, squad.slug)
+        rule = kpi_selectors.target_for(rules, code, squad.slug)
         interval = stats.kpi_interval(kpi, value, n)
-        status = stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
+        status = kpi_selectors.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
         rows.append({
             "squad": squad, "value": value, "display": format_value(kpi, value), "n": n,
-            "low_confidence": stats.is_low_confidence(kpi, value, n),
+            "low_confidence": kpi.is_low_confidence(value, n),
             "interval": f"{interval[0]:.1f}–{interval[1]:.1f} %" if interval else "",
             "status": status, "status_class": stats.status_class(status),
             "target": rule.value if rule else None,
@@ -87,9 +88,9 @@ def metric(request: HttpRequest, code: str) -> HttpResponse:
         "period": period,
         "grain_note": grain_note,
         "dora": DORA_THRESHOLDS.get(code),
-        "proportion": code in stats.PROPORTION_KPIS,
-        "low_confidence_below": stats.LOW_CONFIDENCE_BELOW,
-        "exact": kpi.kind in stats.EXACT_KINDS,
+        "proportion": kpi.is_proportion,
+        "low_confidence_below": LOW_CONFIDENCE_BELOW,
+        "exact": kpi.confidence_floor == 0,
     }
     return render_page(page, "dashboards/metric.html", context, lambda: build_metric(page, kpi, period),
                        f"metric-{code}")

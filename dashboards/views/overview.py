@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from dashboards import charts, selectors
 from dashboards.tiles import by_metric, heatmap, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
+from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import Family, kpis_for_grain
 
 
@@ -18,9 +19,9 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
     period = c.latest_complete_period()
     squads = selectors.squads_for(c.area)
     last = period or c.date_to
-    trend = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
-    at_period = selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
-    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    trend = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
+    at_period = kpi_selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     scope_label = f"area {c.area}" if c.area else "org"
 
     index = by_metric(trend, scope)

@@ -8,10 +8,12 @@ from datetime import date
 
 from django.http import HttpRequest, HttpResponse
 
-from dashboards import charts, selectors, stats
+from dashboards import charts, selectors
 from dashboards.tiles import by_metric, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
+from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import Family, kpis_for_grain
+from metrics.kpis.selectors import AT_RISK, OFF_TRACK, ON_TRACK, target_status
 
 
 def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table]]:
@@ -21,9 +23,9 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
     kpis = kpis_for_grain(c.grain)
     last = period or c.date_to
     squads = selectors.squads_for(c.area)
-    trend = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
-    at_period = selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
-    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    trend = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
+    at_period = kpi_selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, squads=squads)
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
     rules = page.targets
     values = {(r.metric, r.scope): r.value for r in at_period.itertuples(index=False)}
 
@@ -36,11 +38,11 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
         for squad in squads:
             value = values.get((kpi.code, squad.scope))
             value = None if value is None or value != value else value
-            rule = selectors.target_for(rules, kpi.code, squad.slug)
-            status = stats.target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
+            rule = kpi_selectors.target_for(rules, kpi.code, squad.slug)
+            status = target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0)
             counts[status or "no target or value"] += 1
         rows.append({"tile": tile, "counts": counts,
-                     "status_counts": [counts[stats.ON_TRACK], counts[stats.AT_RISK], counts[stats.OFF_TRACK]]})
+                     "status_counts": [counts[ON_TRACK], counts[AT_RISK], counts[OFF_TRACK]]})
     families = []
     for family in Family:
         members = [k for k in kpis if k.family == family]
@@ -53,8 +55,8 @@ def build_review(page: Page, period: date | None) -> tuple[dict, dict[str, Table
                     r["tile"].previous.delta if r["tile"].previous else None,
                     r["tile"].baseline.delta if r["tile"].baseline else None,
                     r["tile"].target.value if r["tile"].target else None, r["tile"].status or "",
-                    r["tile"].dora or "", r["counts"][stats.ON_TRACK], r["counts"][stats.AT_RISK],
-                    r["counts"][stats.OFF_TRACK]] for r in rows])
+                    r["tile"].dora or "", r["counts"][ON_TRACK], r["counts"][AT_RISK],
+                    r["counts"][OFF_TRACK]] for r in rows])
     return {"rows": rows, "families": families, "squad_count": len(squads)}, {"summary": table}
 
 

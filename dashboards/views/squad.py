@@ -12,6 +12,7 @@ from dashboards import charts, selectors
 from dashboards.controls import period_floor, period_next
 from dashboards.tiles import by_metric, clean_number, format_value, make_tile, rows_of
 from dashboards.views.common import Page, Table, render_page, start_page
+from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import Family, kpis_for_grain
 from squads.models import Squad
 
@@ -33,14 +34,14 @@ def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date 
     if the_squad not in others:
         others.append(the_squad)
     last = latest or c.date_to
-    frame = selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, squads=others)
+    frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, squads=others)
     squad_rows = frame[frame["scope"] == the_squad.scope]
     median = (
         frame.groupby(["metric", "period_start"], as_index=False)
         .agg(value=("value", "median"), sample_size=("value", "count"))
         .assign(scope="median")
     )
-    base = selectors.baseline_means(page.baseline, grain=c.grain, scopes=[the_squad.scope])  # type: ignore[arg-type]
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[the_squad.scope])  # type: ignore[arg-type]
     markers = selectors.squad_markers(the_squad, c.period_from(), period_next(last, c.grain))
 
     own = by_metric(squad_rows)

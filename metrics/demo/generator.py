@@ -30,8 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from metrics.demo import vocab
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
-from metrics.records.models import PCT_FIELDS
+from metrics.records.models import PCT_FIELDS, CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
 
 #: Roughly how many records one squad produces per year at scale 1.0: ~185

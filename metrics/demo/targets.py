@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from metrics.kpis.catalog import CATALOG
-from metrics.models import Baseline, Target
+from metrics.kpis.models import Baseline, Target
 from squads.models import Squad
 
 #: Org-wide defaults for rate-like KPIs (counts depend on a scope's size, so they get

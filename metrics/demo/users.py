@@ -1,4 +1,4 @@
-"""Demo sign-ins, one per role of SPEC §6, for `seed_demo`.
+"""Demo sign-ins, one per role of docs/roles.md, for `seed_demo`.
 
 The passwords are printed by the command and pass Django's password
 validators; they exist only for a demo database, never for production data.
@@ -12,7 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.password_validation import validate_password
 
-from metrics.models import Baseline, CustomerResponse, Defect, Incident, Release, Survey, Target, TimeAllocation
+from metrics.kpis.models import Baseline, Target
+from metrics.records.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
 from squads.roles import ADMIN, OPS_STAFF, SQUAD_PM, VIEWER
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
 from metrics.kpis.catalog import KPIS
-from metrics.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
+from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
 
 _METRIC_CHOICES = [(kpi.code, f"{kpi.code} — {kpi.label}") for kpi in KPIS]
 

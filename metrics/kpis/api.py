@@ -100,7 +100,7 @@ class KpiListView(APIView):
         tags=["kpis"],
     )
     def get(self, request: Request) -> Response:
-        # An empty parameter (`?metric=&grain=month`) means "not given", as in the SPEC's own example.
+        # An empty parameter (`?metric=&grain=month`) means "not given", as in the documented example (docs/api.md).
         query = KpiQuerySerializer(data={name: value for name, value in request.query_params.items() if value})
         query.is_valid(raise_exception=True)
         params = query.validated_data

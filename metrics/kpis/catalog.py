@@ -1,4 +1,4 @@
-"""The KPI catalog: the one registry of SPEC §4.
+"""The KPI catalog: the one registry of docs/kpis.md.
 
 Every other part — rollup, API, export, pages — reads KPI metadata from here.
 `compute` names the formula in `metrics.kpis.formulas`; nothing else spells a formula.
@@ -25,6 +25,41 @@ class Direction(StrEnum):
     LOWER = "lower"
 
 
+#: A value computed from fewer records than this is "low confidence" (pages mark it).
+LOW_CONFIDENCE_BELOW = 5
+
+#: KPI kinds whose value is exact, not an estimate from a sample: counts, deploys per week (a
+#: count over the period's weeks) and uptime (measured over the whole period). Every other kind
+#: (rates, means, medians, time allocations) estimates something from its `sample_size` records.
+EXACT_KINDS = frozenset({"count", "per_week", "uptime"})
+
+#: Rate KPIs that are proportions (successes / trials): pages give them a Wilson interval.
+PROPORTION_KPIS = frozenset({"escaped_defect_rate", "change_failure_rate", "csat_pct", "promise_kept_pct"})
+
+#: The customer-voice KPIs, in the order the customers page shows them.
+CUSTOMER_KPIS = ("nps", "csat_pct", "promise_kept_pct", "survey_responses")
+
+
+@dataclass(frozen=True)
+class UnitFormat:
+    """How values of a unit are written on pages: the value, its change, and its chart axis."""
+
+    value_spec: str  # format spec of a value, e.g. ",.0f"
+    value_suffix: str  # e.g. " %"
+    delta_digits: int  # decimals of an absolute change
+    delta_suffix: str  # e.g. " pp" (percentage points)
+    relative_change: bool  # also show the change in % of the reference
+    signed: bool = False  # values may be negative: the chart axis does not start at zero
+
+
+UNIT_FORMATS: dict[str, UnitFormat] = {
+    "count": UnitFormat(",.0f", "", 0, "", True),
+    "%": UnitFormat(".1f", " %", 1, " pp", False),
+    "hours": UnitFormat(".1f", " h", 1, " h", True),
+    "currency": UnitFormat(",.0f", "", 0, "", True),
+    "score −100..100": UnitFormat("+.0f", "", 0, "", True, signed=True),
+    "per week": UnitFormat(".2f", "", 2, "", True),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +76,24 @@ class Kpi:
     @property
     def higher_is_better(self) -> bool:
         return self.direction is Direction.HIGHER
+
+    @property
+    def is_proportion(self) -> bool:
+        """A proportion (successes / trials), whose uncertainty is a Wilson interval."""
+        return self.code in PROPORTION_KPIS
+
+    @property
+    def confidence_floor(self) -> int:
+        """The sample size below which a value of this KPI is low confidence (0: exact, never)."""
+        return 0 if self.kind in EXACT_KINDS else LOW_CONFIDENCE_BELOW
+
+    def is_low_confidence(self, value: float | None, sample_size: int) -> bool:
+        """True when a value rests on fewer records than the KPI's confidence floor."""
+        return value is not None and sample_size < self.confidence_floor
+
+    @property
+    def unit_format(self) -> UnitFormat:
+        return UNIT_FORMATS[self.unit]
 
     @property
     def compute(self):  # type: ignore[no-untyped-def]

@@ -21,13 +21,15 @@ from django.utils import timezone
 
 from core.dates import utc_day
 from core.scope import ORG, area_scope, squad_scope
-from metrics.models import DirtyRange, Incident, Release
-from squads.models import Squad
+from metrics.kpis.models import DirtyRange
+from metrics.records.models import Incident, Release
+from squads.models import Area, Squad
 
 logger = logging.getLogger(__name__)
 
 #: The earliest day a squad-wide change can touch; the rollup clamps to the data.
 EVERYTHING_FROM = date(2000, 1, 1)
+_BATCH_SIZE = 2000  # ids per IN (...) query
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,52 @@ def spans_for(model: type, values: Mapping[str, Any]) -> list[Span]:
     if name == "Squad":
         return [Span(values.get("id"), EVERYTHING_FROM, today)]
     raise ValueError(f"no dirty rule for {name}")
+
+
+def spans_of_changes(
+    model: type, changes: list[tuple[dict | None, dict]], known_releases: Mapping[int, tuple[int, datetime]]
+) -> tuple[list[Span], list[tuple[str, date, date]]]:
+    """Dirty spans of bulk-written records (old values None for a creation), as `spans_for` would
+    give them one by one, with its per-row related-record lookups done in one query each.
+    `known_releases`: release id → (squad_id, released_at) the caller already loaded."""
+    spans: list[Span] = []
+    extra: list[tuple[str, date, date]] = []
+    values_list = [v for old, new in changes for v in (old, new) if v is not None]
+    for values in values_list:
+        if model is Release:
+            values = {**values, "id": None}  # incidents naming it: fetched below in one query
+        elif model is Incident:
+            values = {**values, "caused_by_release_id": None}  # its release: resolved below
+        spans += spans_for(model, values)
+    if model is Release:
+        updated_ids = [new["id"] for old, new in changes if old is not None]
+        for start in range(0, len(updated_ids), _BATCH_SIZE):
+            rows = Incident.objects.filter(
+                caused_by_release_id__in=updated_ids[start : start + _BATCH_SIZE], resolved_at__isnull=False
+            ).values_list("squad_id", "resolved_at")
+            spans += [Span(squad_id, _day(at), _day(at)) for squad_id, at in rows]
+    elif model is Incident:
+        known = dict(known_releases)
+        wanted = {v["caused_by_release_id"] for v in values_list if v.get("caused_by_release_id")}
+        missing = sorted(wanted - set(known))
+        if missing:
+            known.update(
+                {
+                    pk: (s, at)
+                    for pk, s, at in Release.objects.filter(pk__in=missing).values_list("id", "squad_id", "released_at")
+                }
+            )
+        for release_id in wanted:
+            if release_id in known:
+                squad_id, at = known[release_id]
+                spans.append(Span(squad_id, _day(at), _day(at)))
+    elif model is Squad:
+        old_areas = {old["area_id"] for old, new in changes if old is not None and old["area_id"] != new["area_id"]}
+        if old_areas:
+            today = timezone.now().date()
+            for slug in Area.objects.filter(pk__in=old_areas).values_list("slug", flat=True):
+                extra.append((area_scope(slug), EVERYTHING_FROM, today))
+    return spans, extra
 
 
 def _scopes(squad_id: int | None, areas_by_squad: Mapping[int, str], slugs: Mapping[int, str]) -> list[str]:

@@ -1,9 +1,9 @@
-"""The KPI formulas of SPEC §4, one function per catalog code (`FORMULAS[code]`).
+"""The KPI formulas of docs/kpis.md, one function per catalog code (`FORMULAS[code]`).
 
 Each formula takes a `GrainContext` (the loaded records, the scopes, the grain and
 the periods being computed) and returns `(value, sample_size)`: two Series
 aligned on the context's grid, one row per (scope, period) — `value` NaN where
-SPEC §4 says null. Work is vectorised: sums are grouped per squad and period
+docs/kpis.md says null. Work is vectorised: sums are grouped per squad and period
 once and then added up to areas and the org; medians and the union of outage
 intervals are grouped over the records of each scope level.
 """
@@ -283,11 +283,22 @@ def lead_time_hours(ctx: GrainContext) -> Result:
     return ctx.median(frame, "released", (frame["released"] - frame["first_commit"]) / US_PER_HOUR)
 
 
+def headcount_weighted(allocations: pd.DataFrame, column: str) -> pd.Series:
+    """headcount × `column` (a share in hundredths of a %) per time-allocation response: the
+    weighting of the time-allocation KPIs, also used by the time-use page."""
+    return allocations["headcount"] * allocations[column]
+
+
+def headcount_share(weighted_sum: pd.Series, headcount_sum: pd.Series) -> pd.Series:
+    """Σ headcount × share / Σ headcount, in % (shares in hundredths of a %); NaN without headcount."""
+    return _rate(weighted_sum, headcount_sum, scale=0.01)
+
+
 def _allocation_share(ctx: GrainContext, column: str) -> Result:
     frame = ctx.frames.allocations
-    data = frame.assign(weighted=frame["headcount"] * frame[column])
+    data = frame.assign(weighted=headcount_weighted(frame, column))
     s = ctx.sums_of(data, f"allocations_{column}", "month", ("weighted", "headcount"))
-    return _rate(s["weighted"], s["headcount"], scale=0.01), s["n"]
+    return headcount_share(s["weighted"], s["headcount"]), s["n"]
 
 
 def feature_time_pct(ctx: GrainContext) -> Result:

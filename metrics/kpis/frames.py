@@ -20,8 +20,9 @@ import pandas as pd
 from django.db import connection
 
 from core.scope import ORG, Scope
+from metrics.kpis.models import KpiSnapshot
 from metrics.kpis.periods import GRAINS
-from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
+from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Area, Squad
 
 Window = tuple[datetime, datetime] | None

@@ -1,4 +1,4 @@
-"""Periods of SPEC §3: ISO weeks (Monday), calendar months and quarters, cut in UTC.
+"""Periods of docs/records.md: ISO weeks (Monday), calendar months and quarters, cut in UTC.
 
 A period is named by its first day (`period_start`). Besides the scalar helpers
 used by pages and the API, each grain has an integer *ordinal* (weeks, months or

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.dispatch import receiver
+
 from core.scope import Scope
-from metrics.kpis.dirty import Span, mark_spans, spans_for
+from metrics.kpis.dirty import Span, mark_spans, spans_for, spans_of_changes
 from metrics.kpis.models import Baseline, Target
 from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
-from metrics.records.signals import announce_changes_of, record_changed
+from metrics.records.signals import announce_changes_of, record_changed, records_bulk_written
 from squads.models import Area, Squad
 
 #: Record kinds whose changes move KPI values.
@@ -51,6 +53,14 @@ def mark_changed_record_dirty(
 
 for _model in TRACKED:
     record_changed.connect(mark_changed_record_dirty, sender=_model, dispatch_uid=f"kpi-dirty:{_model.__name__}")
+
+@receiver(records_bulk_written, dispatch_uid="kpi-dirty-bulk")
+def mark_bulk_written_records_dirty(
+    sender: type, changes: list[tuple[dict | None, dict]], known_releases: dict, **kwargs: Any
+) -> None:
+    spans, extra = spans_of_changes(sender, changes, known_releases)
+    mark_spans(spans, extra_scopes=extra)
+
 
 # Targets and the baseline are KPI configuration: their changes are announced too (the audit
 # log records them); they mark nothing dirty, since snapshots do not depend on them.

@@ -1,4 +1,4 @@
-"""The rollup: KPI snapshots recomputed from the records and upserted (SPEC §4 "Snapshots").
+"""The rollup: KPI snapshots recomputed from the records and upserted ("Snapshots" in docs/kpis.md).
 
 Every scope (`org`, `area:<slug>`, `squad:<slug>` — every area and squad that
 exists), every grain and every period from the one holding the earliest record
@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from metrics.kpis.catalog import GRAINS, kpis_for_grain
 from metrics.kpis.frames import Frames, Scopes, earliest_record_day, load_frames, load_scopes
+from metrics.kpis.models import DirtyRange, KpiSnapshot, RollupRun
 from metrics.kpis.periods import (
     ordinal_of,
     ordinal_start_days,
@@ -46,7 +47,6 @@ from metrics.kpis.periods import (
     to_us,
 )
 from metrics.kpis.store import delete_snapshots, sync_grain, upsert_snapshots
-from metrics.models import DirtyRange, KpiSnapshot, RollupRun
 
 logger = logging.getLogger(__name__)
 

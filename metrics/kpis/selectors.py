@@ -1,15 +1,31 @@
-"""Reads of stored KPI snapshots for pages, API and export."""
+"""Reads of what the KPI engine stores, for pages, API, export, health and new apps:
+snapshots (as a queryset or one DataFrame), targets and target status, the baseline,
+and rollup freshness. The one place for these reads; every read is a fixed number of
+queries whatever the number of squads (tests/dashboards/test_query_counts.py).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import pandas as pd
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Avg, Max, Q, QuerySet
+from django.utils import timezone
 
-from metrics.models import KpiSnapshot
+from metrics.kpis.catalog import Kpi
+from metrics.kpis.models import Baseline, KpiSnapshot, RollupRun, Target
+from squads.models import Squad
 
+# ---------------------------------------------------------------------------------------------
+# Snapshots
+
+#: Columns of the KPI export and of `snapshot_queryset(...).values_list(*SNAPSHOT_COLUMNS)`.
 SNAPSHOT_COLUMNS = ["metric", "scope", "grain", "period_start", "value", "sample_size"]
+#: Columns of `snapshot_frame` (one grain per frame, so no grain column).
+FRAME_COLUMNS = ["metric", "scope", "period_start", "value", "sample_size"]
 
 
 def snapshot_queryset(
@@ -36,20 +52,144 @@ def snapshot_queryset(
     return qs.order_by("metric", "scope", "grain", "period_start")
 
 
-def snapshot_frame(
-    *,
-    metric: str | list[str] | None = None,
-    scope: str | list[str] | None = None,
-    grain: str | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-) -> pd.DataFrame:
-    """The same snapshots as a DataFrame with columns metric, scope, grain, period_start (date),
-    value (float, NaN for null), sample_size, computed_at."""
-    rows = snapshot_queryset(metric=metric, scope=scope, grain=grain, date_from=date_from, date_to=date_to).values_list(
-        *SNAPSHOT_COLUMNS, "computed_at"
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=[*SNAPSHOT_COLUMNS, "computed_at"])
-    frame["value"] = frame["value"].astype(float)
+def _frame(qs: QuerySet) -> pd.DataFrame:
+    rows = list(qs.values_list(*FRAME_COLUMNS))
+    frame = pd.DataFrame.from_records(rows, columns=FRAME_COLUMNS)
+    frame["value"] = frame["value"].astype("float64")
     frame["sample_size"] = frame["sample_size"].astype("int64")
     return frame
+
+
+def _scope_filter(scopes: Sequence[str], squads: list[Squad] | None) -> Q:
+    condition = Q(scope__in=scopes) if scopes else Q(pk__in=[])
+    if squads is not None:
+        condition |= Q(scope__in=[squad.scope for squad in squads])
+    return condition
+
+
+def snapshot_frame(
+    *,
+    grain: str,
+    period_from: date,
+    period_to: date,
+    scopes: Sequence[str] = (),
+    squads: list[Squad] | None = None,
+    metrics: list[str] | None = None,
+) -> pd.DataFrame:
+    """Snapshots of `scopes` (and of every squad in `squads`) with period_start in
+    [period_from, period_to], as one DataFrame with FRAME_COLUMNS — one query.
+    `value` is float (NaN for null), `sample_size` int."""
+    qs = KpiSnapshot.objects.filter(
+        _scope_filter(list(scopes), squads), grain=grain, period_start__gte=period_from, period_start__lte=period_to
+    )
+    if metrics is not None:
+        qs = qs.filter(metric__in=metrics)
+    return _frame(qs.order_by())
+
+
+# ---------------------------------------------------------------------------------------------
+# Baseline
+
+
+def active_baseline() -> Baseline | None:
+    return Baseline.objects.filter(active=True).first()
+
+
+def baseline_means(
+    baseline: Baseline | None, *, grain: str, scopes: Sequence[str] = (), squads: list[Squad] | None = None
+) -> dict[tuple[str, str], float]:
+    """(metric, scope) → mean of the KPI's non-null snapshots whose period falls in the baseline range."""
+    if baseline is None:
+        return {}
+    rows = (
+        KpiSnapshot.objects.filter(
+            _scope_filter(list(scopes), squads),
+            grain=grain,
+            period_start__gte=baseline.start,
+            period_start__lte=baseline.end,
+            value__isnull=False,
+        )
+        .order_by()
+        .values("metric", "scope")
+        .annotate(mean=Avg("value"))
+    )
+    return {(row["metric"], row["scope"]): row["mean"] for row in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+
+ON_TRACK = "on track"
+AT_RISK = "at risk"
+OFF_TRACK = "off track"
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    value: float
+    margin_pct: float
+
+
+def targets() -> dict[tuple[str, str | None], TargetRule]:
+    """(metric, squad slug or None for the org default) → target."""
+    rows = Target.objects.values_list("metric", "squad__slug", "value", "at_risk_margin_pct")
+    return {(metric, slug): TargetRule(value, margin) for metric, slug, value, margin in rows}
+
+
+def target_for(rules: dict[tuple[str, str | None], TargetRule], metric: str, squad: str | None) -> TargetRule | None:
+    """The squad's override when it has one, else the org default."""
+    if squad is not None and (metric, squad) in rules:
+        return rules[(metric, squad)]
+    return rules.get((metric, None))
+
+
+def target_status(kpi: Kpi, value: float | None, target: float | None, margin_pct: float) -> str | None:
+    """On track when the value is at least as good as the target; at risk when it misses by at most
+    `margin_pct` % of the target (on the wrong side); off track beyond. None without value or target."""
+    if value is None or target is None:
+        return None
+    margin = abs(target) * margin_pct / 100.0
+    if kpi.higher_is_better:
+        if value >= target:
+            return ON_TRACK
+        return AT_RISK if value >= target - margin else OFF_TRACK
+    if value <= target:
+        return ON_TRACK
+    return AT_RISK if value <= target + margin else OFF_TRACK
+
+
+# ---------------------------------------------------------------------------------------------
+# Rollup freshness
+
+
+def last_successful_rollup_at() -> datetime | None:
+    """When the last successful KPI rollup (any kind) finished: the finish time of the most
+    recently started succeeded run. The one definition health, `rollup_status` and pages use."""
+    return (
+        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
+        .order_by("-started_at")  # the order RollupRun is kept in (Meta.ordering)
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+def is_stale(last_success: datetime | None, now: datetime | None = None) -> bool:
+    """KPIs are stale when no rollup succeeded within KPI_STALE_AFTER (or ever)."""
+    if last_success is None:
+        return True
+    return (now or timezone.now()) - last_success > settings.KPI_STALE_AFTER
+
+
+@dataclass(frozen=True)
+class RollupInfo:
+    at: datetime | None
+    stale: bool
+
+
+def last_rollup() -> RollupInfo:
+    """When the KPIs shown were last computed, for pages: the last successful rollup, else (KPIs
+    written without a recorded run, e.g. restored from a backup) the newest snapshot."""
+    at = last_successful_rollup_at()
+    if at is None:
+        at = KpiSnapshot.objects.aggregate(at=Max("computed_at"))["at"]
+    return RollupInfo(at=at, stale=is_stale(at))

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from metrics.kpis.catalog import kpis_for_grain
-from metrics.models import KpiSnapshot
+from metrics.kpis.models import KpiSnapshot
 
 KEY = ["metric", "scope", "grain", "period_start"]
 BATCH = 5000

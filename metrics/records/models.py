@@ -1,4 +1,4 @@
-"""The records of SPEC §2.
+"""The records of docs/records.md.
 
 Each rule is stated twice on purpose, in two layers: `clean()` / field
 validators give a friendly error naming the field (used by every write path via

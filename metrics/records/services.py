@@ -1,7 +1,8 @@
-"""Single-record writes for the API, the admin and the shell.
+"""Record writes: single records for the API, the admin and the shell, and CSV imports for the
+command and the admin.
 
 The same parsers and model rules as the CSV import (`metrics.records.ingest.kinds`),
-so there is one validation path. Data is keyed by the SPEC §2 CSV column names
+so there is one validation path. Data is keyed by the CSV column names of docs/records.md
 (`squad` is a squad slug, `caused_by_release` a release external_id, `survey` a
 survey slug, `month` "YYYY-MM"); values may be CSV strings or JSON-typed.
 """
@@ -9,12 +10,13 @@ survey slug, `month` "YYYY-MM"); values may be CSV strings or JSON-typed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
+from metrics.records.ingest.importer import ImportReport, import_csv
 from metrics.records.ingest.kinds import (
     KINDS,
     Lookups,
@@ -25,9 +27,10 @@ from metrics.records.ingest.kinds import (
     kind_for_model,
     parse_cells,
 )
+from metrics.records.signals import records_imported
 from squads.roles import can_write_squad_record
 
-__all__ = ["KINDS", "RecordKind", "delete_record", "kind_for_model", "save_record"]
+__all__ = ["KINDS", "ImportReport", "RecordKind", "delete_record", "import_records", "kind_for_model", "save_record"]
 
 
 def _squad_id(kind: RecordKind, instance: models.Model) -> int | None:
@@ -49,7 +52,7 @@ def save_record(
     ValidationError (`message_dict` keyed by column name) for bad input and
     PermissionDenied when `user` may not write the record's old or new squad.
     `user=None` means a trusted caller (shell, seed) and skips the role check.
-    Surveys and areas named for the first time are created (SPEC §2).
+    Surveys and areas named for the first time are created (see docs/records.md).
     """
     record_kind = get_kind(kind)
     if instance is None:
@@ -90,7 +93,7 @@ def _save(
 
 @transaction.atomic
 def delete_record(*, instance: models.Model, user: Any = None) -> None:
-    """Delete a record, if `user` may write its squad (SPEC §6).
+    """Delete a record, if `user` may write its squad (see docs/roles.md).
 
     Raises PermissionDenied, or ValidationError when other records still point
     at it (a release named by incidents, a squad with records).
@@ -105,3 +108,32 @@ def delete_record(*, instance: models.Model, user: Any = None) -> None:
         raise ValidationError(
             {NON_FIELD_ERRORS: [f"still referenced by {', '.join(str(n) for n in names)}; delete those first"]}
         ) from exc
+
+
+@transaction.atomic
+def import_records(
+    *,
+    kind: str,
+    stream: IO[bytes] | IO[str],
+    user: Any = None,
+    source: str,
+    filename: str = "",
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import a CSV file of `kind`, all rows or none (see `import_csv`), and announce a successful
+    write with `records_imported` so the audit log records one event for the file (bulk writes
+    send no per-record `record_changed`). The one import path of the command and the admin;
+    `source` says which ("command", "admin")."""
+    report = import_csv(kind=kind, stream=stream, user=user, dry_run=dry_run)
+    if report.written:
+        records_imported.send(
+            sender=get_kind(kind).model,
+            kind=kind,
+            filename=filename,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            user=user,
+            source=source,
+        )
+    return report

@@ -5,8 +5,8 @@ Django's `pre_save`/`post_save`/`post_delete` are connected here once per announ
 (`sender=` set, no filtering inside); they turn a save into one `record_changed` with the
 values before and after, sent with `sender=` the model class. The KPI engine marks periods
 dirty from it (`metrics.kpis.receivers`) and the audit log records it (`audit.signals`); both
-see the same old values whatever order they are connected in. Bulk imports do not send it:
-the importer marks its dirty spans and writes one import audit event itself.
+see the same old values whatever order they are connected in. Bulk imports send
+`records_bulk_written` (dirty marking) and `records_imported` (one audit event per file) instead.
 
 Arguments sent: `instance`, `action` ("create", "update" or "delete"), `old` (attname → value
 before the change; None for a creation), `new` (attname → value after; None for a deletion).
@@ -25,6 +25,15 @@ from metrics.records.models import CustomerResponse, Defect, Incident, Release, 
 from squads.models import Squad
 
 record_changed = Signal()
+
+#: Sent by the CSV import after its bulk writes, inside the import's transaction (no per-row
+#: `record_changed`): `changes` lists (old values or None, new values) per written row, and
+#: `known_releases` maps release id → (squad_id, released_at) for the releases it looked up.
+records_bulk_written = Signal()
+
+#: Sent by `services.import_records` once per successful import, for the audit log:
+#: `kind`, `filename`, `created`, `updated`, `unchanged`, `user`, `source`.
+records_imported = Signal()
 
 _OLD = "_values_before_save"
 

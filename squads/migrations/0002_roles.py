@@ -1,4 +1,4 @@
-"""Create the role groups of SPEC §6 with their permissions (squads.roles)."""
+"""Create the role groups of docs/roles.md with their permissions (squads.roles)."""
 
 from django.db import migrations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboards import stats
+from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import CATALOG
 
 
@@ -34,36 +35,36 @@ def test_interval_only_for_proportion_kpis() -> None:
 
 
 def test_low_confidence_below_five_records_except_counts() -> None:
-    assert stats.is_low_confidence(CATALOG["mttr_hours"], 3.0, 4)
-    assert not stats.is_low_confidence(CATALOG["mttr_hours"], 3.0, 5)
-    assert not stats.is_low_confidence(CATALOG["incidents"], 2.0, 2)
-    assert not stats.is_low_confidence(CATALOG["uptime_pct"], 100.0, 0)  # measured over the whole period
-    assert not stats.is_low_confidence(CATALOG["deploys_per_week"], 0.7, 3)
-    assert stats.is_low_confidence(CATALOG["csat_pct"], 75.0, 4)
-    assert not stats.is_low_confidence(CATALOG["mttr_hours"], None, 0)
+    assert CATALOG["mttr_hours"].is_low_confidence(3.0, 4)
+    assert not CATALOG["mttr_hours"].is_low_confidence(3.0, 5)
+    assert not CATALOG["incidents"].is_low_confidence(2.0, 2)
+    assert not CATALOG["uptime_pct"].is_low_confidence(100.0, 0)  # measured over the whole period
+    assert not CATALOG["deploys_per_week"].is_low_confidence(0.7, 3)
+    assert CATALOG["csat_pct"].is_low_confidence(75.0, 4)
+    assert not CATALOG["mttr_hours"].is_low_confidence(None, 0)
 
 
 @pytest.mark.parametrize(
     ("code", "value", "expected"),
     [
         # lower is better, target 10 %, margin 10 % of 10 = 1 → at risk up to 11
-        ("change_failure_rate", 9.0, stats.ON_TRACK),
-        ("change_failure_rate", 10.0, stats.ON_TRACK),
-        ("change_failure_rate", 11.0, stats.AT_RISK),
-        ("change_failure_rate", 11.5, stats.OFF_TRACK),
+        ("change_failure_rate", 9.0, kpi_selectors.ON_TRACK),
+        ("change_failure_rate", 10.0, kpi_selectors.ON_TRACK),
+        ("change_failure_rate", 11.0, kpi_selectors.AT_RISK),
+        ("change_failure_rate", 11.5, kpi_selectors.OFF_TRACK),
         # higher is better, target 10 (per week), at risk down to 9
-        ("deploys_per_week", 12.0, stats.ON_TRACK),
-        ("deploys_per_week", 9.0, stats.AT_RISK),
-        ("deploys_per_week", 8.9, stats.OFF_TRACK),
+        ("deploys_per_week", 12.0, kpi_selectors.ON_TRACK),
+        ("deploys_per_week", 9.0, kpi_selectors.AT_RISK),
+        ("deploys_per_week", 8.9, kpi_selectors.OFF_TRACK),
     ],
 )
 def test_target_status_follows_direction(code: str, value: float, expected: str) -> None:
-    assert stats.target_status(CATALOG[code], value, 10.0, 10.0) == expected
+    assert kpi_selectors.target_status(CATALOG[code], value, 10.0, 10.0) == expected
 
 
 def test_target_status_needs_value_and_target() -> None:
-    assert stats.target_status(CATALOG["nps"], None, 10.0, 10.0) is None
-    assert stats.target_status(CATALOG["nps"], 5.0, None, 10.0) is None
+    assert kpi_selectors.target_status(CATALOG["nps"], None, 10.0, 10.0) is None
+    assert kpi_selectors.target_status(CATALOG["nps"], 5.0, None, 10.0) is None
 
 
 def test_change_is_judged_by_direction() -> None:

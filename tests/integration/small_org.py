@@ -1,5 +1,6 @@
-"""A small org as SPEC §2 CSV files (two squads, every record kind, Jan–Feb 2026), imported with
-`import_records` into the database of a production-like environment. Used by the integration tests."""
+"""A small org as CSV files in the format of docs/records.md (two squads, every record kind,
+Jan–Feb 2026), imported with `import_records` into the database of a production-like environment.
+Used by the integration tests."""
 
 from __future__ import annotations
 

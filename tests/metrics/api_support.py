@@ -1,6 +1,6 @@
 """Reusable helpers for the API tests (NetBox `utilities/testing/api.py` style):
 one valid payload per endpoint, the existing record each write test targets,
-and the SPEC §6 table of who may write what."""
+and the table in docs/roles.md of who may write what."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def send(client: Client, method: str, url: str, data: Any = None, **extra: Any) 
 
 
 def expected_status(endpoint: Endpoint, role: str, method: str) -> int:
-    """What SPEC §6 says `role` gets for `method` on `endpoint` (records of the PM's own squad)."""
+    """What docs/roles.md says `role` gets for `method` on `endpoint` (records of the PM's own squad)."""
     if role == "anonymous":
         return 401
     if method == "GET":

@@ -1,4 +1,4 @@
-"""Admin for releases, incidents, defects: who may see and write what (SPEC §6),
+"""Admin for releases, incidents, defects: who may see and write what (see docs/roles.md),
 with every save going through the service."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`/api/kpis/` returns stored snapshots in exactly the SPEC §5 shape, filtered and
-paged; `/api/catalog/` lists every KPI of SPEC §4."""
+"""`/api/kpis/` returns stored snapshots in exactly the shape of docs/api.md, filtered and
+paged; `/api/catalog/` lists every KPI of docs/kpis.md."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.metrics.api_support import fast_password_hashing
 pytestmark = pytest.mark.django_db
 __all__ = ["fast_password_hashing"]  # autouse fixture
 
-SPEC_CODES = {
+DOCUMENTED_CODES = {
     "defects_found", "escaped_defects", "escaped_defect_rate", "customer_found_defects",
     "incidents", "major_incidents", "mttr_hours", "recovery_hours", "uptime_pct", "change_failure_rate",
     "releases", "deploys_per_week", "lead_time_hours", "support_cost", "support_time_pct",
@@ -76,7 +76,7 @@ def test_filters_combine(viewer, snapshots) -> None:  # type: ignore[no-untyped-
         ("releases", "org", "2026-03-01"),
     ]
     assert starts(metric="nps") == []
-    # Empty parameters, as in SPEC §5's `?metric=&scope=&grain=&from=&to=`, mean "no filter".
+    # Empty parameters, as in docs/api.md's `?metric=&scope=&grain=&from=&to=`, mean "no filter".
     assert len(starts(metric="", scope="", grain="", **{"from": "", "to": ""})) == 10
 
 
@@ -142,7 +142,7 @@ def test_catalog_lists_all_twenty_kpis(viewer) -> None:  # type: ignore[no-untyp
     assert response.status_code == 200
     entries = response.json()
     assert isinstance(entries, list)
-    assert {e["code"] for e in entries} == SPEC_CODES
+    assert {e["code"] for e in entries} == DOCUMENTED_CODES
     assert len(entries) == 20
     for entry in entries:
         assert {"code", "family", "label", "unit", "direction", "definition"} <= set(entry)

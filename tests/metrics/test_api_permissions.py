@@ -1,4 +1,4 @@
-"""SPEC §6 through the API: every endpoint × role × method gets the status the
+"""The roles of docs/roles.md through the API: every endpoint × role × method gets the status the
 role table says, and the PM's squad rule holds for every way of writing."""
 
 from __future__ import annotations

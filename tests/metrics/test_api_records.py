@@ -1,4 +1,4 @@
-"""Record endpoints: pipelines post records, upsert by key, every SPEC §2 rule
+"""Record endpoints: pipelines post records, upsert by key, every rule of docs/records.md
 broken through the API is a 400 naming the field with nothing written, and no
 malformed input ever gives a 500."""
 
@@ -53,7 +53,7 @@ def _snapshot() -> dict[str, list]:
     ],
 )
 def test_fields_are_the_spec_columns_in_order(serializer, kind) -> None:  # type: ignore[no-untyped-def]
-    """The JSON fields are exactly the CSV columns of SPEC §2 (plus read-only id),
+    """The JSON fields are exactly the CSV columns of docs/records.md (plus read-only id),
     and the schema marks as required exactly what the service requires."""
     columns = KINDS[kind].columns
     assert serializer.columns() == [c.name for c in columns]
@@ -228,7 +228,7 @@ class TestUpdate:
         assert stored.month == dt.date(2026, 3, 1) and stored.pct_other == Decimal("5")
 
 
-# One broken SPEC §2 rule per case: (endpoint, change to a valid payload, the field the error must name).
+# One broken docs/records.md rule per case: (endpoint, change to a valid payload, the field the error must name).
 RULE_VIOLATIONS = [
     ("squads", {"slug": ""}, "slug"),
     ("squads", {"slug": "not a slug!"}, "slug"),
@@ -358,7 +358,7 @@ def test_form_encoded_body_works_too(admin, squad_a) -> None:  # type: ignore[no
 
 
 class TestSpecValues:
-    """The SPEC §2 value rules that accept input, through the API."""
+    """The docs/records.md value rules that accept input, through the API."""
 
     def test_naive_timestamp_is_utc_and_booleans_take_any_case(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
         data = {**payload("incidents", "i-naive"), "started_at": "2026-03-11T08:00:00", "customer_impact": "YES"}

@@ -52,7 +52,7 @@ def test_schema_endpoint_needs_sign_in(users, client_for) -> None:  # type: igno
 
 def test_docs_page_serves_swagger_from_our_origin(users, client_for) -> None:  # type: ignore[no-untyped-def]
     anonymous = Client().get("/api/docs/")
-    assert anonymous.status_code == 401  # SPEC §5: anonymous API requests get 401/403
+    assert anonymous.status_code == 401  # docs/api.md: anonymous API requests get 401/403
     client = client_for(users["viewer"])
     page = client.get("/api/docs/")
     assert page.status_code == 200

@@ -1,5 +1,5 @@
 """Property: any file of random rows (valid and invalid, numbers at and past every
-bound, several encodings) either imports exactly as an independent reading of SPEC §2
+bound, several encodings) either imports exactly as an independent reading of docs/records.md
 predicts, or is refused on the predicted lines with a field named — and then
 nothing at all is written."""
 
@@ -22,7 +22,7 @@ from squads.models import Area, Squad
 UTC = dt.UTC
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-TIMESTAMPS = {  # cell → the instant SPEC §2 says it means (None: malformed)
+TIMESTAMPS = {  # cell → the instant docs/records.md says it means (None: malformed)
     "2026-03-01T09:30:00Z": dt.datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
     "2026-03-01T09:30:00+02:00": dt.datetime(2026, 3, 1, 7, 30, tzinfo=UTC),
     "2026-03-01 09:30": dt.datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
@@ -36,7 +36,7 @@ TEXT = st.text(alphabet='abcXYZ 019,."\néüßñ', max_size=12)
 
 
 def _score(cell: str, low: int, high: int) -> tuple[int | None, bool]:
-    """(value, ok) for a score cell by SPEC §2: empty = no value, else a whole number in [low, high]."""
+    """(value, ok) for a score cell by docs/records.md: empty = no value, else a whole number in [low, high]."""
     text = cell.strip()
     if not text:
         return None, True

@@ -1,4 +1,4 @@
-"""The CSV import (SPEC §5 `import_records`): file-level errors, upsert counts,
+"""The CSV import (`import_records`, see docs/commands.md): file-level errors, upsert counts,
 all-or-nothing, dry run, export round trip, PM scope, dirty marking."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The value parsers of SPEC §2 "Values in CSV" and the CSV formula guard."""
+"""The value parsers of "Values in CSV" in docs/records.md and the CSV formula guard."""
 
 from __future__ import annotations
 

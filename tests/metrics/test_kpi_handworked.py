@@ -1,4 +1,4 @@
-"""Every SPEC §4 KPI against numbers worked out by hand from tests/metrics/kpi_fixture.py.
+"""Every KPI of docs/kpis.md against numbers worked out by hand from tests/metrics/kpi_fixture.py.
 
 now = Wed 2026-04-15 12:00 UTC. March has 31 days = 744 h. April so far (the current period):
 Apr 1 00:00 → Apr 15 12:00 = 14.5 days = 348 h. Q1 = 90 days = 2160 h.

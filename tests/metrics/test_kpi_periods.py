@@ -1,4 +1,4 @@
-"""Periods of SPEC §3: ISO weeks from Monday, calendar months and quarters, in UTC."""
+"""Periods of docs/records.md: ISO weeks from Monday, calendar months and quarters, in UTC."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every SPEC §2 rule, tried through each write path: the CSV import, `save_record`
+"""Every rule of docs/records.md, tried through each write path: the CSV import, `save_record`
 (the API/admin path) and the database itself (create, bulk_create, update)."""
 
 from __future__ import annotations

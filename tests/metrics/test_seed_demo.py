@@ -1,4 +1,4 @@
-"""`seed_demo` (SPEC §5): what someone opening the demo relies on.
+"""`seed_demo` (see docs/commands.md): what someone opening the demo relies on.
 
 The default run (24 squads, ~2 years) is seeded once for a test class inside a
 transaction that is rolled back afterwards; the other tests use small orgs.

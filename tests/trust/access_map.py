@@ -1,4 +1,4 @@
-"""THE access rule of SPEC §6 as one role × area × action × own/other-squad map.
+"""THE access rule of docs/roles.md as one role × area × action × own/other-squad map.
 
 It is both the rule and the test matrix: `test_access_matrix.py` walks every URL
 pattern of the URLconf for every role and method and compares the answer with
@@ -88,7 +88,7 @@ API_OFFERS = {"list": {"GET", "POST"}, "detail": {"GET", "PUT", "PATCH"}, "other
 
 
 def expect_api(role: str, method: str, kind: str, model_label: str | None, squad: str | None) -> str:
-    """`kind` is list/detail/other (KPIs, catalog, schema, docs, root). No DELETE anywhere (SPEC §5)."""
+    """`kind` is list/detail/other (KPIs, catalog, schema, docs, root). No DELETE anywhere (see docs/api.md)."""
     if role == "anonymous":
         return DENY
     if method not in API_OFFERS[kind]:

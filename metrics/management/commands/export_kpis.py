@@ -1,4 +1,4 @@
-"""`export_kpis [--grain G] [--scope S] [--metric M] [--from D] [--to D]`: snapshots as CSV (SPEC §5)."""
+"""`export_kpis [--grain G] [--scope S] [--metric M] [--from D] [--to D]`: snapshots as CSV (see docs/commands.md)."""
 
 from __future__ import annotations
 

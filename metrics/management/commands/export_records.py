@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = "Write every record of a kind as CSV (the format import_records reads) to stdout."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=list(KINDS), help="record kind (SPEC §2)")
+        parser.add_argument("kind", choices=list(KINDS), help="record kind (see docs/records.md)")
 
     def handle(self, *args: Any, kind: str, **options: Any) -> None:
         record_kind = KINDS[kind]

@@ -1,4 +1,4 @@
-"""`import_records <kind> <file.csv> [--dry-run]` (SPEC §5)."""
+"""`import_records <kind> <file.csv> [--dry-run]` (see docs/commands.md)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from audit.services import record_import
-from metrics.records.ingest.importer import import_csv
 from metrics.records.ingest.kinds import KINDS
+from metrics.records.services import import_records
 
 
 class Command(BaseCommand):
     help = "Import records of one kind from a CSV file: all rows or none."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=list(KINDS), help="record kind (SPEC §2)")
+        parser.add_argument("kind", choices=list(KINDS), help="record kind (see docs/records.md)")
         parser.add_argument("file", help="CSV file in the import format, UTF-8")
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
@@ -26,17 +24,10 @@ class Command(BaseCommand):
             stream = open(file, "rb")  # closed by the `with` below
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from exc
-        with stream, transaction.atomic():
-            report = import_csv(kind=kind, stream=stream, dry_run=dry_run)
-            if report.written:  # bulk writes bypass the per-record audit signals: one event for the file
-                record_import(
-                    kind,
-                    filename=os.path.basename(file),
-                    created=report.created,
-                    updated=report.updated,
-                    unchanged=report.unchanged,
-                    source="command",
-                )
+        with stream:
+            report = import_records(
+                kind=kind, stream=stream, source="command", filename=os.path.basename(file), dry_run=dry_run
+            )
         if report.errors:
             for error in report.errors:
                 self.stderr.write(str(error))

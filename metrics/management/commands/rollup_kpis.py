@@ -1,4 +1,4 @@
-"""`rollup_kpis [--full] [--since YYYY-MM-DD]`: recompute KPI snapshots synchronously (SPEC §5)."""
+"""`rollup_kpis [--full] [--since YYYY-MM-DD]`: recompute KPI snapshots synchronously (see docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from metrics.kpis.selectors import is_stale, last_successful_rollup_at
 from metrics.models import DirtyRange, RollupRun
 
 RECENT_FAILURES = 5
@@ -53,12 +54,7 @@ def rollup_status(now: datetime | None = None) -> dict[str, Any]:
     """The facts `rollup_status` prints, as a JSON-serialisable dict."""
     now = now or timezone.now()
     runs = RollupRun.objects.order_by("-started_at")
-    last_success = (
-        runs.filter(status=RollupRun.Status.SUCCEEDED, finished_at__isnull=False)
-        .order_by("-started_at")  # the order RollupRun is kept in (Meta.ordering)
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    last_success = last_successful_rollup_at()
     dirty = DirtyRange.objects.aggregate(count=Count("id"), oldest=Min("created_at"))
     failures = runs.filter(status=RollupRun.Status.FAILED)
     stale_after = settings.KPI_STALE_AFTER
@@ -72,7 +68,7 @@ def rollup_status(now: datetime | None = None) -> dict[str, Any]:
             if not _abandoned(r, now)
         ],
         "last_success_at": last_success.isoformat() if last_success else None,
-        "stale": last_success is None or now - last_success > stale_after,
+        "stale": is_stale(last_success, now),
         "stale_after_seconds": round(stale_after.total_seconds()),
         "dirty_waiting": {
             "count": dirty["count"],

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: fill an empty database with a realistic demo org (SPEC §5)."""
+"""`manage.py seed_demo`: fill an empty database with a realistic demo org (see docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -135,6 +135,6 @@ class ServiceFormsetsMixin:
 
 
 class RecordAdmin(CsvAdminMixin, ServiceWriteMixin, admin.ModelAdmin):
-    """A record kind of SPEC §2: service-backed writes, CSV import with preview, CSV export."""
+    """A record kind of docs/records.md: service-backed writes, CSV import with preview, CSV export."""
 
     show_full_result_count = False  # record tables grow large; skip the second COUNT(*)

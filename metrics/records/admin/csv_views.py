@@ -23,17 +23,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from audit.services import record_import
 from core import csvsafe
 from metrics.records.ingest.importer import ImportReport, import_csv
 from metrics.records.ingest.kinds import KINDS, RecordKind
+from metrics.records.services import import_records
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Rows (and errors) listed in the preview; the counts above them always cover the whole file.
@@ -163,18 +162,9 @@ class CsvAdminMixin:
             messages.error(request, "That preview has expired or was replaced; please upload the file again.")
             return HttpResponseRedirect(request.path)
         content = zlib.decompress(base64.b64decode(pending["data"]))
-        with transaction.atomic():
-            report = self._run(request, content, dry_run=False)
-            if report.ok:  # bulk writes bypass the per-record audit signals: one event for the file
-                record_import(
-                    self.kind,
-                    filename=pending["name"],
-                    created=report.created,
-                    updated=report.updated,
-                    unchanged=report.unchanged,
-                    user=request.user,
-                    source="admin",
-                )
+        report = import_records(
+            kind=self.kind, stream=io.BytesIO(content), user=request.user, source="admin", filename=pending["name"]
+        )
         if report.errors:
             # The data changed since the preview (or a row is now out of the user's scope): nothing was written.
             request.session.pop(_SESSION_KEY, None)

@@ -1,4 +1,4 @@
-"""PM squad scope in the admin (SPEC §6): a squad PM sees every record but
+"""PM squad scope in the admin (see docs/roles.md): a squad PM sees every record but
 changes, deletes and creates releases, incidents and defects of their own
 squads only. The rule itself lives in `squads.roles`; this module only wires
 it into the ModelAdmin hooks (object permissions, form choices, form check,

@@ -1,5 +1,5 @@
 """Pagination for the API: records page by number; KPIs answer exactly
-`{"results": [...], "next": <url or null>}` (SPEC §5)."""
+`{"results": [...], "next": <url or null>}` (see docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may call the record endpoints (SPEC §6), from the role groups' model
+"""Who may call the record endpoints (see docs/roles.md), from the role groups' model
 permissions in `squads.roles`; the squad rule for PMs is `can_write_squad_record`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Record serializers: the SPEC §2 columns as JSON fields.
+"""Record serializers: the docs/records.md columns as JSON fields.
 
 The declared fields give the JSON shape of a record and the OpenAPI schema.
 They do not validate: input goes, keyed by column, to `metrics.records.services.save_record`,
@@ -47,7 +47,7 @@ def _error_messages(error: DjangoValidationError) -> dict[str, list[str]]:
 
 
 class RecordSerializer(serializers.Serializer):
-    """Base for the six kinds. Subclasses name their `kind` (SPEC §2) and `key`
+    """Base for the six kinds. Subclasses name their `kind` (see docs/records.md) and `key`
     column, and declare every column (in CSV order) plus read-only `id`."""
 
     kind: ClassVar[str]

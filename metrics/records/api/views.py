@@ -89,7 +89,7 @@ class RecordViewSet(
 
 _WRITE_ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid input, nothing written: `{field: [message, ...]}`."),
-    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Your role may not write this record (SPEC §6)."),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Your role may not write this record (see docs/roles.md)."),
 }
 
 

@@ -1,1 +1,1 @@
-"""CSV import of SPEC §2 records: value parsers, the kind registry, the bulk importer."""
+"""CSV import of docs/records.md records: value parsers, the kind registry, the bulk importer."""

@@ -1,4 +1,4 @@
-"""CSV import of one record kind (SPEC §5 `import_records`, and the admin upload).
+"""CSV import of one record kind (`import_records`, and the admin upload, see docs/commands.md).
 
 The whole file is one transaction: every row is parsed and validated first
 (through `kinds.build_instance`, the same path as single writes), and only a
@@ -14,19 +14,13 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO, Any
 
 from django.db import DatabaseError, models, transaction
-from django.utils import timezone
 
 from core.csvsafe import restore
-from core.dates import utc_day
-from core.scope import area_scope
-from metrics.kpis.dirty import EVERYTHING_FROM, Span, mark_spans, spans_for
 from metrics.records.ingest import kinds as k
-from metrics.records.models import Incident, Release
-from squads.models import Area, Squad
+from metrics.records.signals import records_bulk_written
 from squads.roles import can_write_squad_record
 
 #: Rows per bulk write and per chunk of existing records fetched.
@@ -88,7 +82,7 @@ def import_csv(*, kind: str, stream: IO[bytes] | IO[str], user: Any = None, dry_
     """Validate and upsert every row of a CSV file of `kind`, all or nothing.
 
     `stream` is binary (decoded as UTF-8, a BOM allowed) or text. With `user`,
-    rows of squads the user may not write are rejected (SPEC §6). With
+    rows of squads the user may not write are rejected (see docs/roles.md). With
     `dry_run` or any error, nothing is written (surveys/areas a file would
     create included). Raises KeyError for an unknown kind.
     """
@@ -248,7 +242,7 @@ class _Import:
         return found
 
     def _check_scope(self, instance: models.Model, old: dict | None, errors: dict[str, str]) -> None:
-        """SPEC §6: a PM writes only their own squads' records (old and new squad alike)."""
+        """docs/roles.md: a PM writes only their own squads' records (old and new squad alike)."""
         squad_ids = {self._squad_id(instance)}
         if old is not None:
             squad_ids.add(old.get("squad_id") if self.kind.has_squad else old.get("id"))
@@ -277,54 +271,5 @@ class _Import:
         changes = [(None, k.field_values(obj)) for obj in creates] + [
             (old, k.field_values(new)) for old, new in updates
         ]
-        spans, extra = _spans_of_changes(model, changes, lookups)
-        mark_spans(spans, extra_scopes=extra)
-
-
-def _spans_of_changes(
-    model: type[models.Model], changes: list[tuple[dict | None, dict]], lookups: k.Lookups
-) -> tuple[list[Span], list[tuple[str, date, date]]]:
-    """Dirty spans of bulk-written records, as `metrics.kpis.receivers` would mark them one by one,
-    with the related-record lookups `spans_for` does per row done in one query each."""
-    spans: list[Span] = []
-    extra: list[tuple[str, date, date]] = []
-    values_list = [v for old, new in changes for v in (old, new) if v is not None]
-    for values in values_list:
-        if model is Release:
-            values = {**values, "id": None}  # incidents naming it: fetched below in one query
-        elif model is Incident:
-            values = {**values, "caused_by_release_id": None}  # its release: resolved below
-        spans += spans_for(model, values)
-    if model is Release:
-        updated_ids = [new["id"] for old, new in changes if old is not None]
-        for start in range(0, len(updated_ids), BATCH_SIZE):
-            rows = Incident.objects.filter(
-                caused_by_release_id__in=updated_ids[start : start + BATCH_SIZE], resolved_at__isnull=False
-            ).values_list("squad_id", "resolved_at")
-            spans += [Span(squad_id, _day(at), _day(at)) for squad_id, at in rows]
-    elif model is Incident:
-        known = {pk: (squad_id, at) for pk, squad_id, at in lookups.releases.values()}
-        wanted = {v["caused_by_release_id"] for v in values_list if v.get("caused_by_release_id")}
-        missing = sorted(wanted - set(known))
-        if missing:
-            known.update(
-                {
-                    pk: (s, at)
-                    for pk, s, at in Release.objects.filter(pk__in=missing).values_list("id", "squad_id", "released_at")
-                }
-            )
-        for release_id in wanted:
-            if release_id in known:
-                squad_id, at = known[release_id]
-                spans.append(Span(squad_id, _day(at), _day(at)))
-    elif model is Squad:
-        old_areas = {old["area_id"] for old, new in changes if old is not None and old["area_id"] != new["area_id"]}
-        if old_areas:
-            today = timezone.now().date()
-            for slug in Area.objects.filter(pk__in=old_areas).values_list("slug", flat=True):
-                extra.append((area_scope(slug), EVERYTHING_FROM, today))
-    return spans, extra
-
-
-def _day(value: Any) -> date:
-    return utc_day(value)
+        known_releases = {pk: (squad_id, at) for pk, squad_id, at in lookups.releases.values()}
+        records_bulk_written.send(sender=model, changes=changes, known_releases=known_releases)

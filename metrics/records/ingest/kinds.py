@@ -1,4 +1,4 @@
-"""The record kinds of SPEC §2: their CSV columns (in order), how each cell is
+"""The record kinds of docs/records.md: their CSV columns (in order), how each cell is
 read and written, and how a row becomes a validated model instance.
 
 This is the one validation path: the CSV import (`metrics.records.ingest.importer`) and
@@ -244,7 +244,7 @@ KINDS: dict[str, RecordKind] = {
 
 
 def get_kind(name: str) -> RecordKind:
-    """The kind called `name` (as in SPEC §2), or KeyError listing the valid ones."""
+    """The kind called `name` (as in docs/records.md), or KeyError listing the valid ones."""
     try:
         return KINDS[name]
     except KeyError:
@@ -276,7 +276,7 @@ class Lookups:
 
     @classmethod
     def load(cls, kind: RecordKind, refs: Mapping[str, Iterable[str]], *, create_missing: bool = True) -> Lookups:
-        """Fetch the referenced keys; with `create_missing`, create new surveys/areas (SPEC §2)."""
+        """Fetch the referenced keys; with `create_missing`, create new surveys/areas (see docs/records.md)."""
         found = cls()
         for ref, raw_values in refs.items():
             values = sorted({v for v in raw_values if v})

@@ -1,4 +1,4 @@
-"""Value parsers for SPEC §2 "Values in CSV", shared by the CSV import and the API.
+"""Value parsers for "Values in CSV" in docs/records.md, shared by the CSV import and the API.
 
 Each parser takes a CSV string or an already-typed JSON value, returns the
 Python value (None for "no value": an empty cell or null) or raises
