@@ -6,11 +6,11 @@ stays fast; `static/js/charts.js` draws them with the locally served plotly.min.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import pandas as pd
 
+from core.numbers import number_or_none
 from dashboards import stats
 from metrics.kpis.catalog import Kpi
 
@@ -28,10 +28,8 @@ FONT = {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"}
 
 
 def _num(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else round(number, 4)
+    number = number_or_none(value)
+    return None if number is None else round(number, 4)
 
 
 def _iso(day: object) -> str:

@@ -3,12 +3,12 @@ heatmap. Reads nothing; the views pass in what the selectors returned."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 
+from core.numbers import is_missing, number_or_none
 from dashboards import stats
 from dashboards.charts import sparkline_points
 from metrics.kpis.catalog import Kpi, dora_level
@@ -17,7 +17,7 @@ from metrics.kpis.selectors import TargetRule, target_for, target_status
 
 def format_value(kpi: Kpi, value: float | None) -> str:
     """A KPI value as shown on a page, in the KPI's unit."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "–"
     unit = kpi.unit_format
     return f"{value:{unit.value_spec}}{unit.value_suffix}"
@@ -33,11 +33,7 @@ def format_delta(kpi: Kpi, change: stats.Change | None) -> str:
     return text
 
 
-def clean_number(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(number) else number
+clean_number = number_or_none
 
 
 def by_metric(frame: pd.DataFrame, scope: str | None = None) -> dict[str, pd.DataFrame]:

@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from core import csvsafe
+from core.numbers import is_missing
 from dashboards import selectors
 from dashboards.controls import Controls, ControlsForm, parse_controls
 from metrics.kpis import selectors as kpi_selectors
@@ -109,7 +110,7 @@ def _cells(row: Iterable[object]) -> list[object]:
     out: list[object] = []
     for cell in row:
         if isinstance(cell, float):
-            out.append("" if cell != cell else f"{cell:.4f}".rstrip("0").rstrip("."))
+            out.append("" if is_missing(cell) else f"{cell:.4f}".rstrip("0").rstrip("."))
         elif hasattr(cell, "isoformat"):
             out.append(cell.isoformat())  # type: ignore[union-attr]
         else:

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Avg, Max, Q, QuerySet
+from django.db.models import Avg, Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from metrics.kpis.catalog import Kpi
-from metrics.kpis.models import Baseline, KpiSnapshot, RollupRun, Target
+from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
 from squads.models import Squad
 
 # ---------------------------------------------------------------------------------------------
@@ -193,3 +194,60 @@ def last_rollup() -> RollupInfo:
     if at is None:
         at = KpiSnapshot.objects.aggregate(at=Max("computed_at"))["at"]
     return RollupInfo(at=at, stale=is_stale(at))
+
+
+RECENT_FAILURES = 5
+FAILURE_WINDOW = timedelta(days=7)
+
+
+def _abandoned(run: RollupRun, now: datetime) -> bool:
+    """Still "running" after Celery's hard time limit: its worker was lost, the row was never closed."""
+    return (
+        run.status == RollupRun.Status.RUNNING
+        and (now - run.started_at).total_seconds() > settings.CELERY_TASK_TIME_LIMIT
+    )
+
+
+def _run_facts(run: RollupRun | None, now: datetime) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    return {
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": "abandoned" if _abandoned(run, now) else run.status,
+        "duration_seconds": round(duration, 1) if duration is not None else None,
+        "snapshots_written": run.snapshots_written,
+        "age_seconds": round((now - run.started_at).total_seconds()),
+        "error": run.error.splitlines()[0][:300] if run.error else "",
+    }
+
+
+def rollup_status(now: datetime | None = None) -> dict[str, Any]:
+    """The facts `rollup_status` prints, as a JSON-serialisable dict."""
+    now = now or timezone.now()
+    runs = RollupRun.objects.order_by("-started_at")
+    last_success = last_successful_rollup_at()
+    dirty = DirtyRange.objects.aggregate(count=Count("id"), oldest=Min("created_at"))
+    failures = runs.filter(status=RollupRun.Status.FAILED)
+    stale_after = settings.KPI_STALE_AFTER
+    return {
+        "now": now.isoformat(),
+        "last_full": _run_facts(runs.filter(kind=RollupRun.Kind.FULL).first(), now),
+        "last_incremental": _run_facts(runs.filter(kind=RollupRun.Kind.INCREMENTAL).first(), now),
+        "running": [
+            _run_facts(r, now) | {"kind": r.kind}
+            for r in runs.filter(status=RollupRun.Status.RUNNING)
+            if not _abandoned(r, now)
+        ],
+        "last_success_at": last_success.isoformat() if last_success else None,
+        "stale": is_stale(last_success, now),
+        "stale_after_seconds": round(stale_after.total_seconds()),
+        "dirty_waiting": {
+            "count": dirty["count"],
+            "oldest": dirty["oldest"].isoformat() if dirty["oldest"] else None,
+            "oldest_age_seconds": round((now - dirty["oldest"]).total_seconds()) if dirty["oldest"] else None,
+        },
+        "failures_last_7_days": failures.filter(started_at__gte=now - FAILURE_WINDOW).count(),
+        "recent_failures": [_run_facts(r, now) | {"kind": r.kind} for r in failures[:RECENT_FAILURES]],
+    }

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core import csvsafe
+from core.numbers import is_missing
 from metrics.kpis.catalog import CATALOG, GRAINS
 from metrics.kpis.selectors import SNAPSHOT_COLUMNS, snapshot_queryset
 
 
 def format_value(value: float | None) -> str:
     """Up to 4 decimals, trailing zeros dropped (`12.5`, `0`, `-3.1416`); empty for null."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return ""
     text = f"{value:.4f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
