@@ -1,7 +1,8 @@
 """Dirty marking: which (scope, days) a record change affects.
 
-Every write path ends here: model signals for single saves and deletes (admin,
-API, shell), and `mark_spans` called by bulk imports. The marks are rows written
+Every write path ends here, through the records' signals (`metrics.kpis.receivers`):
+`spans_for` for single saves and deletes (admin, API, shell), `spans_of_changes`
+for the bulk writes of an import, then `mark_spans`. The marks are rows written
 in the caller's transaction, so they commit or roll back with the record; the
 rollup task is only enqueued after commit, and if the broker is down the marks
 simply wait for the next run.

@@ -1,7 +1,8 @@
-"""Single-row writes (admin, API, shell) mark their KPI periods dirty.
+"""Record changes mark their KPI periods dirty.
 
-Listens to `record_changed` (see `metrics.records.signals`) once per record kind that
-feeds a KPI; bulk imports call `mark_spans` themselves.
+Listens to `record_changed` (single-row writes: admin, API, shell), connected once per
+record kind that feeds a KPI, and to `records_bulk_written` (the CSV import); see
+`metrics.records.signals`.
 """
 
 from __future__ import annotations

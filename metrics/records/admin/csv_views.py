@@ -1,7 +1,8 @@
 """CSV import (with a preview) and export for every record changelist.
 
 Both go through the one ingest path: the preview is `import_csv(dry_run=True)`,
-the confirmed import is the same call for real, and the export writes
+the confirmed import is `services.import_records` (the same import for real, plus
+its audit event — the path the `import_records` command takes too), and the export writes
 `KINDS[kind].columns` + `to_row` through `core.csvsafe`, so an exported
 file re-imports with nothing created or updated.
 
