@@ -1,7 +1,7 @@
 """Charts: snapshot rows in, Plotly figure JSON (plain dicts) out. Views never build figures.
 
 Figures are plain dicts rather than `plotly.graph_objects` so a page with many charts
-stays fast; `static/js/charts.js` draws them with the locally served plotly.min.js.
+stays fast; `static/js/charts.js` draws them with the locally served Plotly cartesian bundle (static/vendor/README.md).
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from audit.forms import LockoutAuthenticationForm
 from productops import health
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on pages that name no icon (Swagger UI's, raw API views).
+    path("favicon.ico", login_not_required(lambda request: HttpResponseRedirect(static("favicon.svg")))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm), name="login"),

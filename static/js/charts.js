@@ -5,7 +5,7 @@
   "use strict";
   function draw() {
     if (typeof Plotly === "undefined") {
-      console.error("plotly.min.js did not load");
+      console.error("plotly-cartesian.min.js did not load");
       return;
     }
     var charts = document.querySelectorAll("div.chart[data-figure]");

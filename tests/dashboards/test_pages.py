@@ -151,7 +151,7 @@ def test_every_page_loads_plotly_once_and_has_no_inline_script(client_for, users
         response = client.get(f"{url}?{RANGE}")
         assert response.status_code == 200, url
         html = response.content.decode()
-        assert html.count('src="/static/vendor/plotly.min.js"') == 1, url
+        assert html.count('src="/static/vendor/plotly-cartesian.min.js"') == 1, url
         scripts = re.findall(r"<script([^>]*)>", html)
         assert all('src="/static/' in attrs or 'type="application/json"' in attrs for attrs in scripts), url
         assert "script-src 'self'" in response["Content-Security-Policy"]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from metrics.demo.generator import generate_org
 from metrics.demo.targets import create_demo_targets
-from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data
+from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data, usable_demo_users
 from metrics.kpis.rollup import full_rollup
 from squads.models import Squad
 
@@ -45,6 +45,7 @@ class Command(BaseCommand):
         if found:
             if options["if_empty"]:
                 self.stdout.write("database already has data; nothing seeded")
+                self._print_existing_users()
                 return
             raise CommandError(
                 f"database already has data ({', '.join(found)}); seed_demo only fills an empty database "
@@ -75,6 +76,17 @@ class Command(BaseCommand):
             note = ""
             if user.username == "pm":
                 note = f"  (PM of {', '.join(s.name for s in pm_squads)})"
+            self.stdout.write(f"  {user.username:<8} {user.password}{note}")
+
+    def _print_existing_users(self) -> None:
+        """On a re-run (bin/start prints this on every start): the demo sign-ins that still work."""
+        users = usable_demo_users()
+        if not users:
+            return
+        pm_squads = list(Squad.objects.filter(pm__username="pm").order_by("id"))
+        self.stdout.write("Demo users (username / password):")
+        for user in users:
+            note = f"  (PM of {', '.join(s.name for s in pm_squads)})" if user.username == "pm" and pm_squads else ""
             self.stdout.write(f"  {user.username:<8} {user.password}{note}")
 
     def _rollup(self) -> None:
