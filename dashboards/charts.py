@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.numbers import number_or_none
 from dashboards import stats
+from dashboards.formatting import unit_text, words
 from metrics.kpis.catalog import Kpi
 
 PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626", "#0891b2", "#65a30d", "#db2777"]
@@ -66,7 +67,17 @@ def sparkline_points(values: Sequence[float | None], width: int = 120, height: i
 
 
 def _hover(kpi: Kpi) -> str:
-    return f"%{{y:.2f}} {kpi.unit} (n=%{{customdata}})<extra>{kpi.label}</extra>"
+    return f"%{{y:.2f}} {unit_text(kpi)} (n=%{{customdata}})<extra>{kpi.label}</extra>"
+
+
+def _value_axis(kpi: Kpi) -> dict:
+    """A y axis that shows the variation: from zero for counts, rates and times; fitted to the data
+    for uptime (which lives between 99 and 100 %) and for NPS (which can be negative)."""
+    fitted = kpi.code == "uptime_pct" or kpi.unit_format.signed
+    axis: dict = {"rangemode": "normal" if fitted else "tozero", "gridcolor": "#eef1f4"}
+    if kpi.code == "uptime_pct":
+        axis["tickformat"] = ".2f"
+    return axis
 
 
 def _line(kpi: Kpi, rows: pd.DataFrame, name: str, colour: str, axis: str = "", dash: str = "solid") -> dict:
@@ -128,7 +139,7 @@ def family_trends(
             cmp_line["showlegend"] = i == 1
             traces.append(cmp_line)
         annotations.append({
-            "text": f"<b>{kpi.label}</b> ({kpi.unit})", "showarrow": False, "x": 0, "xanchor": "left",
+            "text": f"<b>{kpi.label}</b> ({unit_text(kpi)})", "showarrow": False, "x": 0, "xanchor": "left",
             "xref": f"x{axis} domain", "y": 1.0, "yanchor": "bottom", "yref": f"y{axis} domain",
             "font": {"size": 11},
         })
@@ -139,8 +150,7 @@ def family_trends(
     for i in range(1, n + 1):
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = {"type": "date", "matches": "x" if i > 1 else None, "showticklabels": True}
-        layout[f"yaxis{suffix}"] = {"rangemode": "normal" if kpis[i - 1].unit_format.signed else "tozero",
-                                    "gridcolor": "#eef1f4"}
+        layout[f"yaxis{suffix}"] = _value_axis(kpis[i - 1])
         if i == 1:
             layout["xaxis"].pop("matches")
     return {"data": traces, "layout": layout}
@@ -156,7 +166,7 @@ def with_markers(figure: dict, releases: list, incidents: list) -> dict:
         data.append({
             "type": "scatter", "mode": "markers", "name": "releases", "yaxis": "y99", "xaxis": "x",
             "x": [r[0].isoformat() for r in releases], "y": [0.04] * len(releases),
-            "text": [f"release {r[1]} ({r[2]})" for r in releases], "hovertemplate": "%{text}<extra></extra>",
+            "text": [f"release {r[1]} ({words(r[2])})" for r in releases], "hovertemplate": "%{text}<extra></extra>",
             "marker": {"symbol": "triangle-up", "size": 8,
                        "color": ["#dc2626" if r[2] == "rolled_back" else "#059669" for r in releases]},
         })
@@ -173,7 +183,7 @@ def with_markers(figure: dict, releases: list, incidents: list) -> dict:
 def metric_trend(kpi: Kpi, rows: pd.DataFrame, scope_label: str, target: float | None = None) -> dict:
     """One KPI's trend for a scope, with its Wilson band and target line where they apply."""
     traces = _band(kpi, rows, PALETTE[0]) + [_line(kpi, rows, scope_label, PALETTE[0])]
-    layout = _layout(height=320, yaxis={"title": {"text": kpi.unit}, "gridcolor": "#eef1f4"}, xaxis={"type": "date"})
+    layout = _layout(height=320, yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}}, xaxis={"type": "date"})
     if target is not None:
         layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
                              "line": {"color": "#6b7280", "dash": "dot", "width": 1}}]
@@ -186,12 +196,17 @@ def squad_bars(kpi: Kpi, names: list[str], values: list[float | None], sizes: li
     """Every squad's value side by side (already sorted by the caller)."""
     trace = {
         "type": "bar", "x": names, "y": [_num(v) for v in values], "customdata": sizes, "name": kpi.label,
-        "hovertemplate": "%{x}: %{y:.2f} " + kpi.unit + " (n=%{customdata})<extra></extra>",
+        "hovertemplate": "%{x}: %{y:.2f} " + unit_text(kpi) + " (n=%{customdata})<extra></extra>",
         "marker": {"color": PALETTE[0]},
     }
+    yaxis: dict = {"title": {"text": unit_text(kpi)}, "gridcolor": "#eef1f4"}
+    present = [v for v in trace["y"] if v is not None]
+    if kpi.code == "uptime_pct" and present:
+        # bars from 0 would all reach ~100 %: start the axis just below the lowest squad
+        low = min(present)
+        yaxis["range"] = [max(0.0, low - max((100 - low) * 0.5, 0.05)), 100]
     return {"data": [trace], "layout": _layout(height=340, showlegend=False, hovermode="closest",
-                                               xaxis={"tickangle": -45, "automargin": True},
-                                               yaxis={"title": {"text": kpi.unit}, "gridcolor": "#eef1f4"})}
+                                               xaxis={"tickangle": -45, "automargin": True}, yaxis=yaxis)}
 
 
 def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
@@ -203,7 +218,7 @@ def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
         "text": list(rows["scope"].str.removeprefix("squad:")),
     }
     return {"data": [trace], "layout": _layout(height=320, showlegend=False, hovermode="closest",
-                                               yaxis={"title": {"text": kpi.unit}, "gridcolor": "#eef1f4"})}
+                                               yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}})}
 
 
 def customer_trends(kpis: list[Kpi], frame: pd.DataFrame, scope: str) -> dict:
@@ -244,7 +259,11 @@ def stacked_bars(frame: pd.DataFrame, x: str, series_col: str, value_col: str, o
                                                xaxis={"type": "date"})}
 
 
-def time_allocation(mix: pd.DataFrame, categories: list[str]) -> dict:
-    """Stacked monthly bars of the headcount-weighted time split (%) per category."""
+def time_allocation(mix: pd.DataFrame, categories: list[str], names: list[str] | None = None) -> dict:
+    """Stacked monthly bars of the headcount-weighted time split (%) per category, each named
+    by `names` (the words shown for the category codes) when given."""
+    names = names or categories
     long = mix.melt(id_vars=["month"], value_vars=categories, var_name="category", value_name="pct")
-    return stacked_bars(long, "month", "category", "pct", categories, TIME_COLOURS, y_title="% of time")
+    long["category"] = long["category"].map(dict(zip(categories, names, strict=True)))
+    colours = {name: TIME_COLOURS[code] for code, name in zip(categories, names, strict=True) if code in TIME_COLOURS}
+    return stacked_bars(long, "month", "category", "pct", names, colours, y_title="% of time")

@@ -1,7 +1,9 @@
-"""The page controls every dashboard carries in its query string: grain, date range, area.
+"""The page controls every dashboard carries in its query string: grain, date range, area, and
+what changes are compared with (the previous period or the same period a year before).
 
 Bookmarkable: the state lives only in the URL. Bad values fall back to the defaults
-(month grain, the last 12 months) and the form reports which field was wrong.
+(month grain, the last 12 months) and the page says in words what was wrong and what it shows.
+Presets (last 4 weeks, last quarter, year to date, last 12 months) are links to such URLs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from metrics.kpis.periods import GRAINS, next_period_start, period_start_for
 
 DEFAULT_GRAIN = "month"
 DEFAULT_MONTHS = 12
+COMPARE_CHOICES = {"previous": "the previous period", "year": "the same period a year before"}
 
 
 def period_floor(day: date, grain: str) -> date:
@@ -43,6 +46,7 @@ class Controls:
     date_from: date
     date_to: date
     area: str  # area slug, "" for the whole org
+    compare: str = "previous"  # a key of COMPARE_CHOICES
 
     @property
     def scope(self) -> str:
@@ -61,12 +65,24 @@ class Controls:
             latest = period_floor(latest - timedelta(days=1), self.grain)
         return latest if latest >= self.period_from() else None
 
+    def reference_period(self, period: date | None) -> date | None:
+        """The period a change is measured against: the one before, or the same one a year before
+        (52 ISO weeks back for weeks, so a week is compared with the same weekday span)."""
+        if period is None:
+            return None
+        if self.compare == "year":
+            if self.grain == "week":
+                return period - timedelta(weeks=52)
+            return period.replace(year=period.year - 1)
+        return period_floor(period - timedelta(days=1), self.grain)
+
     def params(self, **overrides: str) -> dict[str, str]:
         values = {
             "grain": self.grain,
             "from": self.date_from.isoformat(),
             "to": self.date_to.isoformat(),
             "area": self.area,
+            "compare": "" if self.compare == "previous" else self.compare,
         }
         values.update(overrides)
         return {k: v for k, v in values.items() if v}
@@ -84,11 +100,42 @@ def default_controls(today: date | None = None) -> Controls:
     return Controls(DEFAULT_GRAIN, months_before(today, DEFAULT_MONTHS - 1), today, "")
 
 
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    grain: str
+    date_from: date
+    date_to: date
+
+
+def presets(today: date | None = None) -> list[Preset]:
+    """The common ranges, relative to today."""
+    today = today or timezone.now().date()
+    this_quarter = period_floor(today, "quarter")
+    last_quarter = period_floor(this_quarter - timedelta(days=1), "quarter")
+    return [
+        Preset("Last 4 weeks", "week", period_floor(today, "week") - timedelta(weeks=4), today),
+        Preset("Last quarter", "month", last_quarter, this_quarter - timedelta(days=1)),
+        Preset("Year to date", "month", date(today.year, 1, 1), today),
+        Preset("Last 12 months", DEFAULT_GRAIN, months_before(today, DEFAULT_MONTHS - 1), today),
+    ]
+
+
+def preset_links(controls: Controls, today: date | None = None) -> list[dict[str, object]]:
+    """Each preset as a query string keeping the area and compare-to, and whether it is the one shown."""
+    links = []
+    for preset in presets(today):
+        chosen = replace(controls, grain=preset.grain, date_from=preset.date_from, date_to=preset.date_to)
+        links.append({"label": preset.label, "query": chosen.query(), "active": chosen == controls})
+    return links
+
+
 class ControlsForm(forms.Form):
     grain = forms.ChoiceField(choices=[(g, g) for g in GRAINS], required=False)
     date_from = forms.DateField(required=False, label="From")
     date_to = forms.DateField(required=False, label="To")
     area = forms.SlugField(required=False)
+    compare = forms.ChoiceField(choices=list(COMPARE_CHOICES.items()), required=False)
 
     def __init__(self, data: QueryDict, areas: list[tuple[str, str]]) -> None:
         renamed = {
@@ -96,6 +143,7 @@ class ControlsForm(forms.Form):
             "date_from": data.get("from", ""),
             "date_to": data.get("to", ""),
             "area": data.get("area", ""),
+            "compare": data.get("compare", ""),
         }
         super().__init__(renamed)
         self.area_choices = areas
@@ -111,6 +159,24 @@ class ControlsForm(forms.Form):
             self.add_error("date_to", "must not be before From")
         return cleaned
 
+    def notes(self) -> list[str]:
+        """What was wrong with the query string, in words, and what the page shows instead."""
+        raw = self.data
+        notes = []
+        if "grain" in self.errors:
+            notes.append(f"There is no grain “{raw['grain']}”: showing months. Choose week, month or quarter.")
+        for name, word in (("date_from", "From"), ("date_to", "To")):
+            if name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
+                notes.append(f"{word} “{raw[name]}” is not a date (YYYY-MM-DD): showing the last 12 months.")
+        if "date_to" in self.errors and "must not be before" in " ".join(self.errors["date_to"]):
+            notes.append(f"The range ends ({raw['date_to']}) before it starts ({raw['date_from']}): "
+                         "showing the last 12 months instead. Swap the dates or pick a preset.")
+        if "area" in self.errors:
+            notes.append(f"There is no area “{raw['area']}”: showing the whole org.")
+        if "compare" in self.errors:
+            notes.append("Unknown compare-to choice: comparing with the previous period.")
+        return notes
+
 
 def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Controls, ControlsForm]:
     """Controls from a query string; invalid fields fall back to their defaults."""
@@ -122,11 +188,13 @@ def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Contr
     date_from = cleaned.get("date_from") if "date_from" not in form.errors else None
     date_to = cleaned.get("date_to") if "date_to" not in form.errors else None
     area = cleaned.get("area") if "area" not in form.errors else ""
+    compare = cleaned.get("compare") if "compare" not in form.errors else ""
     controls = Controls(
         grain=grain or defaults.grain,
         date_from=date_from or defaults.date_from,
         date_to=date_to or defaults.date_to,
         area=area or "",
+        compare=compare or "previous",
     )
     if controls.date_from > controls.date_to:
         controls = replace(controls, date_from=defaults.date_from, date_to=defaults.date_to)

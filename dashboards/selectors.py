@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
+from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
@@ -22,6 +23,7 @@ from metrics.models import (
     Release,
     TimeAllocation,
 )
+from metrics.records.ingest.kinds import RecordKind
 from metrics.records.models import PCT_FIELDS
 from squads.models import Area, Squad
 
@@ -147,3 +149,13 @@ def time_mix(*, start: date, end: date, area: str = "", squad: Squad | None = No
     for name in TIME_CATEGORIES:
         mix[name] = headcount_share(sums[name], sums["headcount"]).to_numpy()
     return mix
+
+
+def record_by_key(kind: RecordKind, key: str) -> models.Model | None:
+    """One record of `kind` by its key (`external_id`, or `slug` for squads), with what it names loaded."""
+    return kind.model.objects.select_related(*kind.related_for_export()).filter(**{kind.key: key}).first()
+
+
+def incidents_caused_by(release: Release) -> list[Incident]:
+    """The incidents that name `release` as their cause (what made it count as failed)."""
+    return list(Incident.objects.filter(caused_by_release=release).order_by("started_at")[:RECORDS_LIMIT])

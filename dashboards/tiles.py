@@ -8,29 +8,36 @@ from datetime import date
 
 import pandas as pd
 
-from core.numbers import is_missing, number_or_none
+from core.numbers import number_or_none
 from dashboards import stats
 from dashboards.charts import sparkline_points
+from dashboards.formatting import currency_symbol, delta_digits, format_target, format_value
 from metrics.kpis.catalog import Kpi, dora_level
 from metrics.kpis.selectors import TargetRule, target_for, target_status
-
-
-def format_value(kpi: Kpi, value: float | None) -> str:
-    """A KPI value as shown on a page, in the KPI's unit."""
-    if is_missing(value):
-        return "–"
-    unit = kpi.unit_format
-    return f"{value:{unit.value_spec}}{unit.value_suffix}"
 
 
 def format_delta(kpi: Kpi, change: stats.Change | None) -> str:
     if change is None:
         return "–"
+    if change.delta == 0:
+        return "= no change"
     unit = kpi.unit_format
-    text = f"{change.arrow} {abs(change.delta):,.{unit.delta_digits}f}{unit.delta_suffix}"
+    amount = f"{abs(change.delta):,.{delta_digits(kpi)}f}"
+    if kpi.unit == "currency":
+        amount = currency_symbol() + amount
+    text = f"{change.arrow} {amount}{unit.delta_suffix}"
     if change.pct is not None and unit.relative_change:
-        text += f" ({change.pct:+.0f} %)"
+        text += f" ({change.pct:+.0f} %)".replace("-", "−")
     return text
+
+
+def shown_change(kpi: Kpi, value: float | None, reference: float | None) -> stats.Change | None:
+    """The change against a reference as the page shows it: one that rounds to zero at the
+    precision shown is no change (neither green nor red)."""
+    change = stats.change(kpi, value, reference)
+    if change is None or round(change.delta, delta_digits(kpi)) != 0:
+        return change
+    return stats.Change(delta=0.0, pct=0.0 if change.pct is not None else None, good=None)
 
 
 clean_number = number_or_none
@@ -73,9 +80,10 @@ class Tile:
     baseline: stats.Change | None
     baseline_display: str
     target: TargetRule | None
-    status: str | None
+    status: str | None  # None without target or value, and for a low-confidence value
     dora: str | None
     spark: str = ""
+    reference_period: date | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,11 +91,28 @@ class Tile:
         return stats.status_class(self.status)
 
     @property
+    def too_few(self) -> bool:
+        """A target applies but the value rests on too few records to judge it."""
+        return self.low_confidence and self.target is not None
+
+    @property
+    def target_display(self) -> str:
+        return format_target(self.kpi, self.target.value if self.target else None)
+
+    @property
     def interval_display(self) -> str:
         if self.interval is None:
             return ""
         lo, hi = self.interval
         return f"95 % CI {lo:.1f}–{hi:.1f} %"
+
+
+def judged_status(kpi: Kpi, value: float | None, n: int, rule: TargetRule | None) -> str | None:
+    """Target status, or None where there is no target or value — and where the value is
+    low-confidence: a number from too few records gets no on/off-track verdict."""
+    if rule is None or kpi.is_low_confidence(value, n):
+        return None
+    return target_status(kpi, value, rule.value, rule.margin_pct)
 
 
 def make_tile(
@@ -98,17 +123,21 @@ def make_tile(
     baseline_value: float | None,
     rules: dict,
     squad: str | None = None,
+    reference: tuple[date | None, float | None] | None = None,
 ) -> Tile:
-    """A tile for `kpi` from its rows of one scope (ordered by period) at the `period` shown."""
+    """A tile for `kpi` from its rows of one scope (ordered by period) at the `period` shown.
+    The change is against `reference` (period, value) when given (compare-to), else against
+    the previous period in `rows`."""
     by_period = {row.period_start: row for row in rows.itertuples(index=False)}
     current = by_period.get(period) if period else None
     value = clean_number(current.value) if current is not None else None
     n = int(current.sample_size) if current is not None else 0
-    earlier = [p for p in by_period if period and p < period]
-    prev_row = by_period[max(earlier)] if earlier else None
-    prev_value = clean_number(prev_row.value) if prev_row is not None else None
-    prev_change = stats.change(kpi, value, prev_value)
-    base_change = stats.change(kpi, value, baseline_value)
+    if reference is None:
+        earlier = [p for p in by_period if period and p < period]
+        ref_period = max(earlier) if earlier else None
+        reference = (ref_period, clean_number(by_period[ref_period].value) if ref_period else None)
+    prev_change = shown_change(kpi, value, reference[1])
+    base_change = shown_change(kpi, value, baseline_value)
     rule = target_for(rules, kpi.code, squad)
     shown = [clean_number(row.value) for row in rows.itertuples(index=False)
              if not period or row.period_start <= period]
@@ -126,9 +155,10 @@ def make_tile(
         baseline=base_change,
         baseline_display=format_delta(kpi, base_change),
         target=rule,
-        status=target_status(kpi, value, rule.value if rule else None, rule.margin_pct if rule else 0.0),
+        status=judged_status(kpi, value, n, rule),
         dora=dora_level(kpi.code, value),
         spark=sparkline_points(shown),
+        reference_period=reference[0],
     )
 
 
@@ -139,6 +169,8 @@ class HeatCell:
     display: str
     colour: str
     low_confidence: bool
+    status: str | None = None
+    why: str = ""
 
 
 @dataclass
@@ -148,51 +180,83 @@ class HeatRow:
     area: str
     cells: list[HeatCell]
 
-
-def _colour(goodness: float | None) -> str:
-    """Red (worst) → amber → green (best) for a goodness in [0, 1]; grey for no value."""
-    if goodness is None:
-        return "#eceff3"
-    hue = 5 + 125 * goodness
-    return f"hsl({hue:.0f}, 62%, 80%)"
+    @property
+    def off_track(self) -> int:
+        return sum(1 for cell in self.cells if cell.status == stats.OFF_TRACK)
 
 
-def _goodness(kpis: list[Kpi], at: pd.DataFrame) -> dict[tuple[str, str], float]:
-    """(scope, metric) → the squad's rank among squads for the KPI, 1.0 best, 0.0 worst (ties share
-    their average rank; a lone value is 0.5), by the KPI's direction — one grouped pandas rank."""
-    valid = at[at["value"].notna() & at["metric"].isin([k.code for k in kpis])]
-    if valid.empty:
-        return {}
-    grouped = valid.groupby("metric")["value"]
-    count = grouped.transform("count")
-    share = ((grouped.rank(method="average") - 1) / (count - 1).where(count > 1)).fillna(0.5)
-    higher = valid["metric"].map({k.code: k.higher_is_better for k in kpis})
-    share = share.where(higher, 1 - share)
-    return {(scope, metric): float(g) for scope, metric, g in zip(valid["scope"], valid["metric"], share, strict=True)}
+STATUS_COLOURS = {stats.ON_TRACK: "#bfe5cc", stats.AT_RISK: "#f8dc9c", stats.OFF_TRACK: "#f4b7b1"}
+NEUTRAL = "#f1f3f5"
+# KPIs whose org value is a sum or a union over squads: a squad is compared with the median squad.
+EXTENSIVE_KINDS = frozenset({"count", "per_week", "uptime"})
+EXTENSIVE_UNITS = frozenset({"currency"})
+
+
+def compares_with_median(kpi: Kpi) -> bool:
+    return kpi.kind in EXTENSIVE_KINDS or kpi.unit in EXTENSIVE_UNITS
+
+
+def _distance_colour(kpi: Kpi, value: float, reference: float | None) -> tuple[str, float | None]:
+    """A tint by how much better (green) or worse (red) than the reference the value is, relative
+    to the reference, saturating at ±50 %; white-ish when about equal. Returns (colour, relative)."""
+    if reference is None:
+        return NEUTRAL, None
+    scale = abs(reference) or 1.0
+    relative = (value - reference) / scale
+    if not kpi.higher_is_better:
+        relative = -relative
+    strength = min(abs(relative) / 0.5, 1.0)
+    if strength < 0.02:
+        return "#ffffff", relative
+    hue = 140 if relative > 0 else 5
+    return f"hsl({hue}, 60%, {97 - 17 * strength:.0f}%)", relative
 
 
 def heatmap(
-    kpis: list[Kpi], frame: pd.DataFrame, squads: list, period: date | None, sort: str = "", descending: bool = False
+    kpis: list[Kpi],
+    frame: pd.DataFrame,
+    squads: list,
+    period: date | None,
+    *,
+    rules: dict,
+    scope: str = "org",
+    sort: str = "",
+    descending: bool = False,
 ) -> list[HeatRow]:
-    """Squads × KPIs at `period`. Each cell is coloured by the squad's rank among squads for that
-    KPI (pandas rank per KPI), best green, worst red, by the KPI's direction. Sorted by `sort` (a KPI code)."""
+    """Squads × KPIs at `period`. A cell is coloured by its target status where a target applies
+    (squad override or org default) and the value is not low-confidence; otherwise by its distance
+    from the `scope` value (org or area) — from the median squad for counts, cost and uptime, whose
+    org value is a sum or a union. Sorted by `sort` (a KPI code)."""
     at = frame[frame["period_start"] == period] if period else frame.iloc[0:0]
     cells_at = {(r.scope, r.metric): (clean_number(r.value), int(r.sample_size)) for r in at.itertuples(index=False)}
-    goodness = _goodness(kpis, at)
+    squad_scopes = {squad.scope for squad in squads}
+    medians = (at[at["scope"].isin(squad_scopes)].groupby("metric")["value"].median().to_dict()
+               if not at.empty else {})
     rows = []
     for squad in squads:
         cells = []
         for kpi in kpis:
             value, size = cells_at.get((squad.scope, kpi.code), (None, 0))
-            cells.append(
-                HeatCell(
-                    value=value,
-                    sample_size=size,
-                    display=format_value(kpi, value),
-                    colour=_colour(goodness.get((squad.scope, kpi.code)) if value is not None else None),
-                    low_confidence=kpi.is_low_confidence(value, size),
-                )
-            )
+            low = kpi.is_low_confidence(value, size)
+            rule = target_for(rules, kpi.code, squad.slug)
+            status = judged_status(kpi, value, size, rule) if value is not None else None
+            if value is None:
+                colour, why = NEUTRAL, "no value"
+            elif low:
+                colour, why = NEUTRAL, f"too few records (n={size})"
+            elif status:
+                colour, why = STATUS_COLOURS[status], f"{status} (target {format_target(kpi, rule.value)})"
+            else:
+                median = compares_with_median(kpi)
+                reference = clean_number(medians.get(kpi.code)) if median else cells_at.get((scope, kpi.code),
+                                                                                          (None, 0))[0]
+                colour, relative = _distance_colour(kpi, value, reference)
+                against = "the median squad" if median else ("the org" if scope == "org" else "the area")
+                why = ("" if relative is None else
+                       f"{abs(relative) * 100:.0f} % {'better' if relative >= 0 else 'worse'} than {against}"
+                       f" ({format_value(kpi, reference)})")
+            cells.append(HeatCell(value=value, sample_size=size, display=format_value(kpi, value), colour=colour,
+                                  low_confidence=low, status=status, why=why))
         rows.append(HeatRow(slug=squad.slug, name=squad.name, area=squad.area.slug, cells=cells))
     codes = [kpi.code for kpi in kpis]
     if sort in codes:

@@ -145,7 +145,7 @@ STORAGES = {
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboards:overview"
+LOGIN_REDIRECT_URL = "dashboards:home"  # a PM lands on their squads, everyone else on the org
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: well under Django's two-week default, and expiring when idle.
@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)
+# The org's currency: support cost and cost per head are shown with this symbol.
+CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")

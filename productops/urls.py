@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from audit.forms import LockoutAuthenticationForm
+from dashboards.views.landing import SignInView
 from productops import health
 
 urlpatterns = [
@@ -13,7 +13,7 @@ urlpatterns = [
     path("favicon.ico", login_not_required(lambda request: HttpResponseRedirect(static("favicon.svg")))),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("login/", auth_views.LoginView.as_view(authentication_form=LockoutAuthenticationForm), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("productops.api_urls")),

@@ -1,37 +1,13 @@
-"""`/time/`: how squads spend their time per month (features, quality, support,
-onboarding, KTLO, other), for the org, an area or one squad."""
+"""`/time/`: see dashboards.pages.timeuse."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from dashboards import charts, selectors
-from dashboards.controls import period_next
-from dashboards.views.common import Page, Table, render_page, start_page
-from squads.models import Squad
-
-
-def build_time(page: Page, chosen: Squad | None) -> tuple[dict, dict[str, Table]]:
-    """Monthly headcount-weighted time split for the org, the area or the chosen squad."""
-    c = page.controls
-    start = c.date_from.replace(day=1)
-    end = period_next(c.date_to.replace(day=1), "month")
-    mix = selectors.time_mix(start=start, end=end, area=c.area, squad=chosen)
-    categories = selectors.TIME_CATEGORIES
-    rows = [[row.month, row.responses, row.headcount, *[getattr(row, name) for name in categories]]
-            for row in mix.itertuples(index=False)]
-    tables = {"mix": Table(["month", "responses", "headcount", *[f"pct_{n}" for n in categories]], rows)}
-    return {"chart": charts.time_allocation(mix, categories), "rows": rows}, tables
+from dashboards.pages.timeuse import time_page
+from dashboards.views.common import render_spec, start_page
 
 
 def time_allocation(request: HttpRequest) -> HttpResponse:
     page = start_page(request)
-    c = page.controls
-    squads = page.context["nav_squads"]
-    chosen = {s.slug: s for s in squads}.get(request.GET.get("squad", ""))
-    if chosen:
-        label = chosen.name
-    else:
-        label = f"area {c.area}" if c.area else "whole org"
-    context = {"label": label, "chosen": chosen, "squads": squads, "categories": selectors.TIME_CATEGORIES}
-    return render_page(page, "dashboards/time.html", context, lambda: build_time(page, chosen), "time-allocation")
+    return render_spec(page, time_page(page))

@@ -3,6 +3,21 @@
    <div class="chart" data-figure="id">. No inline script, so CSP script-src 'self' holds. */
 (function () {
   "use strict";
+  // Follow the system's dark mode: the server builds light figures; recolour the frame here.
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  function themed(layout) {
+    if (!dark) { return layout; }
+    layout.paper_bgcolor = "#1f2937";
+    layout.plot_bgcolor = "#1f2937";
+    layout.font = Object.assign({}, layout.font || {}, { color: "#e5e7eb" });
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key) && layout[key]) {
+        layout[key].gridcolor = "#374151";
+        layout[key].zerolinecolor = "#4b5563";
+      }
+    });
+    return layout;
+  }
   function draw() {
     if (typeof Plotly === "undefined") {
       console.error("plotly-cartesian.min.js did not load");
@@ -14,7 +29,7 @@
       var source = document.getElementById(div.getAttribute("data-figure"));
       if (!source) { continue; }
       var figure = JSON.parse(source.textContent);
-      Plotly.newPlot(div, figure.data, figure.layout, {
+      Plotly.newPlot(div, figure.data, themed(figure.layout), {
         displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]
       });
       div.setAttribute("data-drawn", "true");
