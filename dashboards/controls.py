@@ -126,7 +126,9 @@ def preset_links(controls: Controls, today: date | None = None) -> list[dict[str
     links = []
     for preset in presets(today):
         chosen = replace(controls, grain=preset.grain, date_from=preset.date_from, date_to=preset.date_to)
-        links.append({"label": preset.label, "query": chosen.query(), "active": chosen == controls})
+        # two presets can name the same range (year to date in December): mark only the first
+        active = chosen == controls and not any(link["active"] for link in links)
+        links.append({"label": preset.label, "query": chosen.query(), "active": active})
     return links
 
 

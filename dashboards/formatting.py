@@ -97,6 +97,21 @@ def format_value(kpi: Kpi, value: float | None) -> str:
     return f"{value:{unit.value_spec}}{unit.value_suffix}"
 
 
+def format_compact(kpi: Kpi, value: float | None) -> str:
+    """A value for a dense table cell (the heatmap): no spaces before units, thousands as k."""
+    if is_missing(value):
+        return "–"
+    if kpi.unit == "currency":
+        return f"{currency_symbol()}{value / 1000:.1f}k" if abs(value) >= 1000 else f"{currency_symbol()}{value:.0f}"
+    if kpi.unit == "%":
+        if kpi.code == "uptime_pct":
+            return "100%" if value >= 100 else f"{value:.2f}%"
+        return f"{value:.1f}%"
+    if kpi.unit == "hours":
+        return f"{value:.1f}h" if value < 100 else f"{value:.0f}h"
+    return format_value(kpi, value)
+
+
 def format_target(kpi: Kpi, target: float | None) -> str:
     """A target with its direction and unit: "≤ 12 %", "≥ +30", "≤ €40,000"."""
     if target is None:

@@ -11,7 +11,7 @@ import pandas as pd
 from core.numbers import number_or_none
 from dashboards import stats
 from dashboards.charts import sparkline_points
-from dashboards.formatting import currency_symbol, delta_digits, format_target, format_value
+from dashboards.formatting import currency_symbol, delta_digits, format_compact, format_target, format_value
 from metrics.kpis.catalog import Kpi, dora_level
 from metrics.kpis.selectors import TargetRule, target_for, target_status
 
@@ -255,7 +255,7 @@ def heatmap(
                 why = ("" if relative is None else
                        f"{abs(relative) * 100:.0f} % {'better' if relative >= 0 else 'worse'} than {against}"
                        f" ({format_value(kpi, reference)})")
-            cells.append(HeatCell(value=value, sample_size=size, display=format_value(kpi, value), colour=colour,
+            cells.append(HeatCell(value=value, sample_size=size, display=format_compact(kpi, value), colour=colour,
                                   low_confidence=low, status=status, why=why))
         rows.append(HeatRow(slug=squad.slug, name=squad.name, area=squad.area.slug, cells=cells))
     codes = [kpi.code for kpi in kpis]

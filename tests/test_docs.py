@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management import get_commands
 
-from metrics.catalog import KPIS
-from metrics.ingest.kinds import KINDS
+from metrics.kpis.catalog import KPIS
+from metrics.records.ingest.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

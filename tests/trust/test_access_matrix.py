@@ -146,6 +146,12 @@ def fill(endpoint: Endpoint, model_label: str | None, obj: Any) -> dict[str, Any
             kwargs[param] = ContentType.objects.get_for_model(Release).pk
         elif param == "code":
             kwargs[param] = "nps"
+        elif param == "kind":
+            kwargs[param] = "releases"
+        elif param == "key":
+            if obj is None:
+                return None
+            kwargs[param] = obj.external_id
         elif param == "slug":
             kwargs[param] = "payments" if "area" in endpoint.route else "alpha"
         elif param == "url":
@@ -297,7 +303,7 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
                             # the same POST naming the other squad (B): only unrestricted roles may
                             other = amap.expect_api(role, method, kind, label, "other")
                             run.request(role, method, url, other, body=api_payload(label, "bravo"), note="squad B")
-        elif route.startswith(("login/", "logout/", "healthz", "readyz")):
+        elif route.startswith(("login/", "logout/", "healthz", "readyz", "favicon.ico")):
             url = _reverse(endpoint, fill(endpoint, None, None), skipped)
             if url is None:
                 continue
@@ -306,7 +312,9 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
                 for method in amap.METHODS:
                     run.request(role, method, url, amap.ANY)
         else:
-            url = _reverse(endpoint, fill(endpoint, None, None), skipped)
+            # a page about one record (the read-only record view) is filled from a real release
+            record = world.own["metrics.release"] if "key" in endpoint.params else None
+            url = _reverse(endpoint, fill(endpoint, None, record), skipped)
             if url is None:
                 continue
             run.endpoints.add(endpoint.name or route)
