@@ -61,13 +61,15 @@ class Verdict:
         if not self.judged:
             return "No KPI has both a target and enough records to judge it."
         if not self.off_track and not self.at_risk:
+            if self.judged == 1:
+                return "The one KPI with a target is on track."
             return f"All {self.judged} KPIs with a target are on track."
         parts = []
         if self.off_track:
             parts.append(f"{self.off_track} off track")
         if self.at_risk:
             parts.append(f"{self.at_risk} at risk")
-        return f"{' and '.join(parts)} of {self.judged} KPIs with a target."
+        return f"{' and '.join(parts)} of {self.judged} KPI{'s' if self.judged > 1 else ''} with a target."
 
 
 def _moves(tiles: list[Tile], attribute: str) -> list[Move]:

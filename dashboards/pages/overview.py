@@ -30,6 +30,7 @@ def squad_range(tile: Tile, at_period, squads: list) -> None:  # type: ignore[no
     if values.empty:
         return
     tile.extra["range"] = f"squads {format_value(tile.kpi, values.min())} – {format_value(tile.kpi, values.max())}"
+    tile.extra["range_short"] = "lower: every squad's outage counts"
     tile.extra["range_note"] = UPTIME_NOTE
 
 
