@@ -159,6 +159,20 @@ def test_quick_start_on_a_fresh_clone_serves_a_working_product(started: Start) -
         )
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "first-run-overview.png"))
+        # every other page, drawn: a squad (from the heatmap), a metric, customers, time, review, a record
+        squad = page.locator("table.heatmap tbody th a").first.get_attribute("href")
+        for path in [squad, "/metrics/uptime_pct/", "/customers/", "/time/", "/review/"]:
+            page.goto(f"{visit.base}{path}")
+            charts = page.locator("div.chart[data-figure]").count()
+            assert charts >= 1, path
+            page.wait_for_function(
+                "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=charts,
+                timeout=30000,
+            )
+            if path == squad:
+                record = page.locator("#records a[href^='/records/']").first.get_attribute("href")
+        page.goto(f"{visit.base}{record}")
+        assert page.locator("table.record").count() == 1
         # the admin (its own CSS and JS) and Swagger UI (the sidecar's assets)
         page.goto(f"{visit.base}/admin/")
         page.wait_for_load_state("load")

@@ -97,7 +97,7 @@ def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None
     assert "Latest complete week" in page.content()
     assert page.locator("form.controls select[name=grain]").input_value() == "week"
     # sort the heatmap by a KPI column, then follow a cell to the squad page
-    page.click("table.heatmap thead a:has-text('Change failure rate')")
+    page.click("table.heatmap thead th[title^='Change failure rate'] a")  # short header, full name in its title
     page.wait_for_load_state("load")
     assert parse_qs(urlparse(page.url).query)["sort"] == ["change_failure_rate"]
     cell = page.locator("table.heatmap tbody tr").first.locator("td a").first
