@@ -123,3 +123,24 @@ def test_viewer_follows_every_link_of_a_squad_page_without_a_403(live_server, de
         inner = [a.get_attribute("href") for a in page.locator("main a[href]").all()]
         assert {h: s for h, s in links_answer(session, inner).items() if s >= 400} == {}
     assert session.errors == []
+
+
+def test_dark_mode_follows_the_system_setting(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", PASSWORDS["viewer"])
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_load_state("load")
+    charts = page.locator("div.chart[data-figure]").count()
+    page.wait_for_function(
+        "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=charts, timeout=15000)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
+    # the charts are recoloured too: Plotly's background rectangle takes the dark card colour
+    assert page.evaluate("document.querySelector('div.chart .main-svg .bg').style.fill") == "rgb(31, 41, 55)"
+    page.screenshot(path=str(SHOTS / "first-look-overview-dark-top.png"))
+    assert errors == []
+    context.close()
