@@ -5,8 +5,8 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from dashboards.views.landing import SignInView
 from productops import health
+from productops.signin import SignInView
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (Swagger UI's, raw API views).

@@ -18,17 +18,6 @@ def _ci_runs_on_postgres(django_db_setup: None, django_db_blocker: object) -> No
         assert connection.vendor == "postgresql", "CI must run the suite on PostgreSQL (DATABASE_URL)"
 
 
-@pytest.fixture(autouse=True)
-def _static_from_source(settings) -> None:  # type: ignore[no-untyped-def]
-    """Pages under test link unhashed static names, served from the source folders: the hashed,
-    compressed storage needs `collectstatic` first (bin/start and the image run it; the fresh-clone
-    test in tests/test_first_run.py covers that path)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def squad_a(db):  # type: ignore[no-untyped-def]
     return SquadFactory(slug="alpha", name="Alpha", area__slug="payments")
