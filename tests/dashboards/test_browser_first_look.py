@@ -48,6 +48,8 @@ def test_verdict_band_on_top_with_working_links_and_screenshots(live_server, dem
             session.open(path, f"first-look-{name}-{size}")
             page.screenshot(path=str(SHOTS / f"first-look-{name}-{size}.png"), full_page=True)
             page.screenshot(path=str(SHOTS / f"first-look-{name}-{size}-top.png"))  # what is seen first
+            overflow = page.evaluate("document.documentElement.scrollWidth") - width
+            assert overflow <= 1, f"{path} is {overflow}px wider than a {width}px screen"
             if name == "metric":
                 continue
             verdict = page.locator("section.verdict")
