@@ -9,6 +9,7 @@ from datetime import date
 from dashboards import charts, selectors, stats
 from dashboards.formatting import format_target, format_value, period_label
 from dashboards.pages.common import Page, PageSpec, Table, empty_range_note
+from dashboards.pages.overview import squad_range
 from dashboards.tiles import judged_status, make_tile, series
 from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import DORA_THRESHOLDS, LOW_CONFIDENCE_BELOW, Kpi
@@ -28,6 +29,8 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
     trend_rows = series(frame, code, scope)
     tile = make_tile(kpi, trend_rows, period, baseline_value=base.get((code, scope)), rules=rules)
     org_target = kpi_selectors.target_for(rules, code, None)
+    if code == "uptime_pct" and period:
+        squad_range(tile, frame[frame["period_start"] == period], squads)
 
     squad_frame = frame[frame["scope"] != scope]
     at = squad_frame[squad_frame["period_start"] == period].set_index("scope") if period else squad_frame.iloc[0:0]

@@ -194,3 +194,15 @@ def test_a_pm_lands_on_their_squads(client, client_for, users, store) -> None:  
 def test_api_docs_are_linked_from_every_page(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
     html = client_for(users["viewer"]).get(f"/?{RANGE}").content.decode()
     assert 'href="/api/docs/"' in html
+
+
+def test_org_uptime_is_explained_beside_the_squad_range(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+    # org 99.50 % is the union of outages; the squads were 99.90 % and 100 % on their own
+    snap("uptime_pct", "org", "2025-06-01", 99.5, 2)
+    snap("uptime_pct", "squad:alpha", "2025-06-01", 99.9, 1)
+    snap("uptime_pct", "squad:bravo", "2025-06-01", 100.0, 0)
+    for url in (f"/?{RANGE}", f"/metrics/uptime_pct/?{RANGE}"):
+        uptime = tile(client_for(users["viewer"]).get(url).content.decode(), "Uptime")
+        assert "99.50 %" in uptime
+        assert "squads 99.90 % – 100.0 %" in uptime
+        assert "union of every squad&#x27;s outages" in uptime or "union of every squad's outages" in uptime
