@@ -74,6 +74,10 @@ def test_verdict_band_counts_moves_and_squads_needing_attention(client_for, user
     squads = verdict.split("Squads that need attention", 1)[1]
     assert re.findall(r'/squads/([a-z]+)/', squads) == ["alpha", "charlie"]
     assert "2 off track" in squads and "1 off track" in squads
+    # an area page: its own verdict over its squads only (bravo is in growth)
+    area = band(client_for(users["viewer"]).get(f"/areas/payments/?{RANGE}").content.decode())
+    assert "No KPI has both a target and enough records to judge it." in area  # no area snapshots stored
+    assert re.findall(r'/squads/([a-z]+)/', area.split("Squads that need attention", 1)[1]) == ["alpha", "charlie"]
 
 
 def test_low_confidence_value_gets_too_few_records_not_a_verdict(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
