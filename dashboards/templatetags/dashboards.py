@@ -7,6 +7,7 @@ from datetime import date
 from django import template
 
 from dashboards import formatting
+from metrics.kpis.catalog import Kpi
 
 register = template.Library()
 
@@ -21,3 +22,9 @@ def period_label(start: date | None, grain: str) -> str:
 def words(code: str) -> str:
     """`{{ release.status|words }}` → "rolled back"."""
     return formatting.words(str(code))
+
+
+@register.filter
+def unit_text(kpi: Kpi) -> str:
+    """`{{ kpi|unit_text }}` → "€", "%", "hours", "NPS (−100..100)"."""
+    return formatting.unit_text(kpi)
