@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "metrics",
     "dashboards",
     "audit",
+    "sources",
 ]
 
 MIDDLEWARE = [
@@ -252,6 +253,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=2, minute=17),
         "options": {"expires": 23 * 3600},
     },
+}
+
+# Sources (docs/sources.md): the key that encrypts tool tokens at rest (a Fernet key;
+# unset, one is derived from SECRET_KEY) and the HTTP behaviour towards the tools.
+SOURCES_ENCRYPTION_KEY = os.environ.get("SOURCES_ENCRYPTION_KEY", "")
+SOURCES_HTTP = {
+    "timeout": float(os.environ.get("SOURCES_HTTP_TIMEOUT", "10")),
+    "retries": int(os.environ.get("SOURCES_HTTP_RETRIES", "3")),
+    "backoff": float(os.environ.get("SOURCES_HTTP_BACKOFF", "1")),
+    "max_wait": float(os.environ.get("SOURCES_HTTP_MAX_WAIT", "120")),
 }
 
 # Rollup: run an incremental rollup after each committed write.
