@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+from sources.schedule import SOURCES_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {**CELERY_BEAT_SCHEDULE, **SOURCES_BEAT_SCHEDULE}
+
 # Sources (docs/sources.md): the key that encrypts tool tokens at rest (a Fernet key;
 # unset, one is derived from SECRET_KEY) and the HTTP behaviour towards the tools.
 SOURCES_ENCRYPTION_KEY = os.environ.get("SOURCES_ENCRYPTION_KEY", "")
