@@ -1,0 +1,144 @@
+"""GitHub → releases and changes against the local fake: every rule of the mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from metrics.models import Change, Release
+from sources.models import Source
+from sources.sync import sync_source
+from tests.sources.fake_github import FakeGitHub
+
+UTC = dt.UTC
+REPO = "acme/checkout-web"
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture
+def fake_gh():  # type: ignore[no-untyped-def]
+    fake = FakeGitHub()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def gh_source(db, fake_gh, monkeypatch, squad_a, waits):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GH_TOKEN", "gh-token")
+    return Source.objects.create(
+        name="gh", kind="github", base_url=fake_gh.url + "/api/v3", token_env="GH_TOKEN", squads={REPO: "alpha"}
+    )
+
+
+@pytest.fixture
+def history(fake_gh):  # type: ignore[no-untyped-def]
+    for n in range(1, 7):
+        fake_gh.commit(REPO, f"c{n}" + "0" * 38, f"2026-02-0{n}T09:00:00Z", f"Commit {n}\n\nbody")
+    fake_gh.deploy(REPO, 101, "c2" + "0" * 38, "2026-02-02T10:00:00Z",
+                   [("in_progress", "2026-02-02T10:00:10Z"), ("success", "2026-02-02T10:05:00Z"),
+                    ("inactive", "2026-02-05T10:06:00Z")], ref="v1.0.0")
+    fake_gh.deploy(REPO, 102, "c3" + "0" * 38, "2026-02-03T10:00:00Z",
+                   [("in_progress", "2026-02-03T10:00:10Z"), ("failure", "2026-02-03T10:03:00Z")], ref="v1.1.0")
+    fake_gh.deploy(REPO, 103, "c5" + "0" * 38, "2026-02-05T10:00:00Z",
+                   [("success", "2026-02-05T10:06:00Z"), ("success", "2026-02-05T10:07:00Z"),
+                    ("failure", "2026-02-05T11:00:00Z")], ref="v1.2.0")
+    fake_gh.deploy(REPO, 104, "c6" + "0" * 38, "2026-02-06T10:00:00Z",
+                   [("queued", "2026-02-06T10:00:00Z"), ("success", "2026-02-06T10:10:00Z")], ref="v1.3.0")
+    fake_gh.deploy(REPO, 105, "c6" + "0" * 38, "2026-02-06T11:00:00Z",
+                   [("success", "2026-02-06T11:10:00Z")], ref="v1.3.0", environment="staging")
+    return fake_gh
+
+
+def _sha(n: int) -> str:
+    return f"c{n}" + "0" * 38
+
+
+def test_every_mapping_rule(gh_source, history, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sources.tools.github.PER_PAGE", 2)  # deployments and compares over several pages
+    report = sync_source(gh_source, full=True)
+    assert report.ok, report.error
+
+    releases = {r.external_id: r for r in Release.objects.select_related("squad")}
+    # 102 only failed: no release; 105 is another environment
+    assert set(releases) == {f"github:{REPO}:101", f"github:{REPO}:103", f"github:{REPO}:104"}
+    first, rolled, last = (releases[f"github:{REPO}:{n}"] for n in (101, 103, 104))
+    assert (first.squad.slug, first.version, first.status) == ("alpha", "v1.0.0", "succeeded")
+    assert first.released_at == at("2026-02-02T10:05:00Z")  # its first success
+    assert (rolled.status, rolled.released_at) == ("rolled_back", at("2026-02-05T10:06:00Z"))
+    assert last.status == "succeeded"
+
+    changes = {c.external_id: c for c in Change.objects.select_related("release")}
+    expected = {  # sha n → (release, first_commit_at)
+        2: (101, "2026-02-02T09:00:00Z"),  # the first deployment: its head commit alone
+        3: (103, "2026-02-03T09:00:00Z"),  # compare 101...103: c3, c4, c5 (102 failed, so not a base)
+        4: (103, "2026-02-04T09:00:00Z"),
+        5: (103, "2026-02-05T09:00:00Z"),
+        6: (104, "2026-02-06T09:00:00Z"),  # compare 103...104
+    }
+    assert set(changes) == {f"github:{REPO}:{_sha(n)}" for n in expected}
+    for n, (release, started) in expected.items():
+        change = changes[f"github:{REPO}:{_sha(n)}"]
+        assert change.release.external_id == f"github:{REPO}:{release}"
+        assert change.first_commit_at == at(started)
+        assert change.title == f"Commit {n}" and change.merged_at is None
+    # a release starts with the earliest of its changes
+    assert first.first_commit_at == at("2026-02-02T09:00:00Z")
+    assert rolled.first_commit_at == at("2026-02-03T09:00:00Z")
+    assert last.first_commit_at == at("2026-02-06T09:00:00Z")
+    # the base URL's path prefix (GitHub Enterprise) is kept on every request, pages included
+    assert all(path.startswith("/api/v3/repos/") for path in history.paths())
+    assert len([p for p in history.paths("/compare/")]) == 3  # 101...103 over two pages, 103...104
+
+    again = sync_source(gh_source, full=True)
+    assert (again.created, again.updated) == (0, 0) and again.unchanged == 8
+    assert (Release.objects.count(), Change.objects.count()) == (3, 5)
+
+
+def test_incremental_run_sees_late_rollbacks_and_new_deployments(gh_source, history):  # type: ignore[no-untyped-def]
+    sync_source(gh_source, full=True)
+    gh_source.refresh_from_db()
+    assert gh_source.cursor["repos"][REPO] == {"after": "2026-02-06T10:00:00Z", "base": _sha(6)}
+
+    history.statuses[104].append({**history.statuses[104][0], "id": 99, "state": "error",
+                                  "created_at": "2026-02-06T12:00:00Z"})
+    history.commit(REPO, _sha(7), "2026-02-07T09:00:00Z", "Commit 7")
+    history.deploy(REPO, 106, _sha(7), "2026-02-07T10:00:00Z", [("success", "2026-02-07T10:05:00Z")], ref="v1.4.0")
+    report = sync_source(gh_source)
+    assert report.ok and report.created == 2 and report.updated == 1  # release 106 + change c7; 104 rolled back
+    assert Release.objects.get(external_id=f"github:{REPO}:104").status == "rolled_back"
+    change = Change.objects.select_related("release").get(external_id=f"github:{REPO}:{_sha(7)}")
+    assert change.release.external_id == f"github:{REPO}:106"
+
+
+def test_a_commit_dated_after_its_release_is_refused_with_the_reason(gh_source, fake_gh):  # type: ignore[no-untyped-def]
+    fake_gh.commit(REPO, _sha(1), "2026-02-01T09:00:00Z")
+    fake_gh.deploy(REPO, 201, _sha(1), "2026-02-01T10:00:00Z", [("success", "2026-02-01T10:05:00Z")])
+    fake_gh.commit(REPO, _sha(2), "2026-02-02T09:00:00Z")
+    fake_gh.commit(REPO, _sha(3), "2026-03-09T09:00:00Z")  # author clock in the future
+    fake_gh.deploy(REPO, 202, _sha(3), "2026-02-02T10:00:00Z", [("success", "2026-02-02T10:05:00Z")])
+    report = sync_source(gh_source, full=True)
+    assert report.ok and report.malformed == 1
+    gh_source.refresh_from_db()
+    assert gh_source.malformed_examples[0]["item"] == f"commit {REPO}@{_sha(3)[:12]}"
+    assert gh_source.malformed_examples[0]["reason"].startswith("first_commit_at:")
+    release = Release.objects.get(external_id=f"github:{REPO}:202")
+    assert release.first_commit_at == at("2026-02-02T09:00:00Z")
+    assert Change.objects.filter(release=release).count() == 1
+
+
+def test_a_repo_without_a_squad_is_never_guessed(gh_source, fake_gh):  # type: ignore[no-untyped-def]
+    report = sync_source(gh_source, items=["acme/unknown", REPO])
+    assert report.unmapped == 1
+    gh_source.refresh_from_db()
+    assert "acme/unknown" not in str(fake_gh.paths())
+
+
+def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no-untyped-def]
+    history.token = "revoked"
+    report = sync_source(gh_source, full=True)
+    assert "401 Unauthorized" in report.error and "Bad credentials" in report.error
+    assert not Release.objects.exists()
