@@ -128,6 +128,7 @@ class SourceSync:
                 Source.objects.filter(pk=self.source.pk).update(cursor=dict(cursor))
         if cursor is not None:
             self.cursor = dict(cursor)
+            self.source.cursor = dict(cursor)
 
     def write_items(self, kind: str, items: Iterable[tuple[str, Callable[[], dict[str, Any]]]]) -> dict[str, Any]:
         """Map and upsert items of one record kind, each skipped on its own when bad.
@@ -178,6 +179,7 @@ def sync_source(source: Source, *, full: bool = False, items: Iterable[str] | No
     """
     report = SyncReport(source=source.name)
     started = timezone.now()
+    source.refresh_from_db(fields=["cursor"])  # another run may have moved it since this object was loaded
     cls = sync_class(source.kind)
     try:
         client = cls.make_client(source)

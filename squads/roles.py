@@ -18,6 +18,7 @@ _ALL_MODELS = (
     "squads.area",
     "squads.squad",
     "metrics.release",
+    "metrics.change",
     "metrics.incident",
     "metrics.defect",
     "metrics.survey",
@@ -28,7 +29,7 @@ _ALL_MODELS = (
     "metrics.baseline",
     "metrics.rolluprun",
 )
-SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.incident", "metrics.defect")
+SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.change", "metrics.incident", "metrics.defect")
 OPS_MODELS = (
     "squads.area",
     "squads.squad",

@@ -25,6 +25,7 @@ def write_release_with_changes(
             sync.report.skip_unmapped(exc)
         except Malformed as exc:
             sync.report.skip_malformed(label, str(exc))
+    mapped = _first_release_wins(sync, release, mapped)
     starts = [
         cells["first_commit_at"]
         for _, cells in mapped
@@ -34,8 +35,7 @@ def write_release_with_changes(
     written = sync.write_items("releases", [(f"release {release['external_id']}", lambda: release)])
     if release["external_id"] not in written:
         return  # refused (reported): its changes cannot point at it
-    kept = _first_release_wins(sync, release, mapped)
-    sync.write_items("changes", [(label, (lambda cells=cells: cells)) for label, cells in kept])
+    sync.write_items("changes", [(label, (lambda cells=cells: cells)) for label, cells in mapped])
 
 
 def _first_release_wins(
