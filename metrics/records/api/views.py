@@ -150,6 +150,7 @@ class ChangeViewSet(RecordViewSet):
     )
     serializer_class = serializers.ChangeSerializer
     filterset_class = filters.ChangeFilterSet
+    lookup_field = "external_id"
 
 
 @record_schema("incidents")
