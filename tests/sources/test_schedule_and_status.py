@@ -86,3 +86,20 @@ def test_status_page_for_ops_and_admins_shows_what_to_map_next(pd_source, fake_p
         assert "1 created, 0 updated, 0 unchanged,\n      3 unmapped" in html
     for role in ("viewer", "pm"):
         assert client_for(users[role]).get("/sources/").status_code == 403, role
+
+
+def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignore[no-untyped-def]
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from tests.metrics.test_seed_demo import SMALL
+
+    call_command("seed_demo", *SMALL, stdout=io.StringIO())
+    demo = list(Source.objects.order_by("name").values_list("name", "kind", "enabled"))
+    assert demo == [("demo-github", "github", False), ("demo-gitlab", "gitlab", False),
+                    ("demo-jira", "jira", False), ("demo-pagerduty", "pagerduty", False)]
+    assert all(".invalid" in s.base_url for s in Source.objects.all())
+    page = client_for(get_user_model().objects.get(username="ops")).get("/sources/").content.decode()
+    assert "demo-github" in page and "never run" in page

@@ -63,6 +63,9 @@ class Command(BaseCommand):
                 pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
                 create_demo_users(pm_squads)
                 counts |= create_demo_targets(start=start, squad=pm_squads[0])
+                from sources.demo import create_demo_sources
+
+                counts |= create_demo_sources([s.slug for s in pm_squads])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Seeded {_describe(counts)} from {start} to {today} in {time.monotonic() - began:.1f}s.")
