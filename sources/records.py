@@ -1,72 +1,108 @@
-"""Writing what a tool told us, through the records' own write service.
+"""Writing what a tool told us, through the records' own bulk write service.
 
-Every record a sync writes goes through `save_record` — the service the API,
-the admin and the shell use — so parsing, the model rules, audit and dirty
-marking are the same as for any other write. Only the columns the tool carries
-are passed; on an update the service changes just those (a `caused_by_release`
-set by a person stays). A record whose carried columns already hold the same
-values is left alone: no write, no audit event, no dirty mark.
+A page of items of one kind is written with `import_csv` — the service behind
+`import_records` and the admin's CSV upload — so parsing, the model rules and
+dirty marking are exactly those of every other write, in bulk (a few queries
+per page, not several per record), and a record whose values did not change is
+not written at all. The importer replaces whole rows, so the columns a tool
+does not carry are filled from the stored record (read with a row lock in the
+page's transaction): a `caused_by_release` or `merged_at` set by a person stays.
+Items the service refuses are taken out and reported with its reason; the rest
+of the page is written. Each written page is one `import` event in the audit
+trail, naming the source.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
+from audit.services import record_import
+from metrics.ingest.importer import import_csv
 from metrics.ingest.kinds import get_kind, parse_cells
-from metrics.services import save_record
-
-CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+from productops import csvsafe
 
 
-class Rejected(Exception):
-    """The record service refused the item; `reason` is `field: message; …`."""
+@dataclass
+class PageOutcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (label, "field: reason; …")
+    written: set[str] = field(default_factory=set)  # external ids now stored
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
-
-def existing(kind: str, keys: Iterable[str]) -> dict[str, models.Model]:
+def existing(kind: str, keys: Iterable[str], *, lock: bool = False) -> dict[str, models.Model]:
     """The stored records of `kind` with these external ids (one query), by external id."""
     record_kind = get_kind(kind)
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    rows = record_kind.model.objects.select_related(*record_kind.related_for_export()).filter(
-        external_id__in=wanted
-    )
+    rows = record_kind.model.objects.select_related(*record_kind.related_for_export()).filter(external_id__in=wanted)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
     return {row.external_id: row for row in rows}
 
 
-def _same(kind: str, instance: models.Model, cells: Mapping[str, Any]) -> bool:
+def _csv_row(kind: str, cells: Mapping[str, Any], current: models.Model | None) -> list[str] | str:
+    """The full CSV row: the tool's cells in import format, other columns as stored. A str is a parse error."""
     record_kind = get_kind(kind)
     values, errors = parse_cells(record_kind, cells)
     if errors:
-        return False
-    stored = record_kind.to_row(instance)
-    return all(record_kind.by_name[name].format(value) == stored[name] for name, value in values.items())
+        return "; ".join(f"{name}: {reason}" for name, reason in errors.items())
+    stored = record_kind.to_row(current) if current is not None else {}
+    return [
+        record_kind.by_name[c.name].format(values[c.name]) if c.name in values else stored.get(c.name, "")
+        for c in record_kind.columns
+    ]
 
 
-def upsert(kind: str, cells: Mapping[str, Any], *, current: models.Model | None = None) -> tuple[str, models.Model]:
-    """Create or update the record of `kind` keyed by `cells["external_id"]`.
+def write_rows(kind: str, rows: list[tuple[str, dict[str, Any]]], *, source: str) -> PageOutcome:
+    """Upsert (label, cells) rows of one kind, keyed by `cells["external_id"]`; call inside a transaction."""
+    record_kind = get_kind(kind)
+    outcome = PageOutcome()
+    by_key: dict[str, tuple[str, dict[str, Any]]] = {}
+    for label, cells in rows:  # the same item twice in a page: the last one wins
+        by_key[cells["external_id"]] = (label, cells)
+    stored = existing(kind, by_key, lock=True)
+    lines: dict[str, list[str]] = {}
+    for key, (label, cells) in by_key.items():
+        row = _csv_row(kind, cells, stored.get(key))
+        if isinstance(row, str):
+            outcome.rejected.append((label, row))
+        else:
+            lines[key] = row
+    while lines:
+        keys = list(lines)
+        buffer = io.StringIO()
+        writer = csvsafe.writer(buffer)
+        writer.writerow(record_kind.column_names)
+        writer.writerows(lines[key] for key in keys)
+        buffer.seek(0)
+        report = import_csv(kind=kind, stream=buffer)
+        if report.ok:
+            for row in report.rows:
+                setattr(outcome, _COUNTERS[row.action], getattr(outcome, _COUNTERS[row.action]) + 1)
+            outcome.written.update(keys)
+            if report.created or report.updated:
+                record_import(kind, filename=source, created=report.created, updated=report.updated,
+                              unchanged=report.unchanged, source="sync")
+            break
+        # Take the refused rows out (line 1 is the header) and write the others.
+        reasons: dict[str, list[str]] = {}
+        for error in report.errors:
+            index = error.line - 2
+            if not 0 <= index < len(keys):  # a file-level refusal: nothing we can single out
+                raise RuntimeError(f"the record service refused the page: {error}")
+            reasons.setdefault(keys[index], []).append(f"{error.field}: {error.reason}")
+        for key, messages in reasons.items():
+            outcome.rejected.append((by_key[key][0], "; ".join(messages)))
+            del lines[key]
+    return outcome
 
-    `current` is the stored record (from `existing`), or None to create one.
-    Returns (CREATED | UPDATED | UNCHANGED, record); raises `Rejected`.
-    """
-    if current is not None and _same(kind, current, cells):
-        return UNCHANGED, current
-    try:
-        record = save_record(kind=kind, data=cells, instance=current)
-    except ValidationError as exc:
-        raise Rejected(_reason(exc)) from None
-    return (CREATED if current is None else UPDATED), record
 
-
-def _reason(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
-    return " ".join(exc.messages)
+_COUNTERS = {"create": "created", "update": "updated", "unchanged": "unchanged"}

@@ -130,11 +130,11 @@ class SourceSync:
             self.cursor = dict(cursor)
             self.source.cursor = dict(cursor)
 
-    def write_items(self, kind: str, items: Iterable[tuple[str, Callable[[], dict[str, Any]]]]) -> dict[str, Any]:
+    def write_items(self, kind: str, items: Iterable[tuple[str, Callable[[], dict[str, Any]]]]) -> set[str]:
         """Map and upsert items of one record kind, each skipped on its own when bad.
 
         `items` are (label, mapper) pairs: the mapper returns the record's cells
-        or raises `Unmapped` / `Malformed`. Returns the written records by key.
+        or raises `Unmapped` / `Malformed`. Returns the external ids now stored.
         """
         mapped: list[tuple[str, dict[str, Any]]] = []
         for label, mapper in items:
@@ -144,17 +144,13 @@ class SourceSync:
                 self.report.skip_unmapped(exc)
             except Malformed as exc:
                 self.report.skip_malformed(label, str(exc))
-        stored = records.existing(kind, [cells["external_id"] for _, cells in mapped])
-        written: dict[str, Any] = {}
-        for label, cells in mapped:
-            try:
-                outcome, record = records.upsert(kind, cells, current=stored.get(cells["external_id"]))
-            except records.Rejected as exc:
-                self.report.skip_malformed(label, exc.reason)
-                continue
-            self.report.count(outcome)
-            written[cells["external_id"]] = record
-        return written
+        outcome = records.write_rows(kind, mapped, source=f"source:{self.source.name}")
+        for label, reason in outcome.rejected:
+            self.report.skip_malformed(label, reason)
+        self.report.created += outcome.created
+        self.report.updated += outcome.updated
+        self.report.unchanged += outcome.unchanged
+        return outcome.written
 
 
 _SYNC_CLASSES = {

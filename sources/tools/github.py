@@ -26,7 +26,7 @@ from sources.http import ToolClient, ToolError, ToolResponseError
 from sources.models import Source
 from sources.sync import Malformed, SourceSync, Unmapped
 from sources.tools.common import iso, text, timestamp, title
-from sources.tools.deploys import write_release_with_changes
+from sources.tools.deploys import write_releases_with_changes
 
 PER_PAGE = 100
 CHUNK = 50
@@ -237,11 +237,7 @@ class GitHubSync(SourceSync):
         repos[repo] = {"after": iso(chunk[-1].created_at), "base": base}
         cursor = {**self.cursor, "repos": repos}
 
-        def write() -> None:
-            for release, changes in planned:
-                write_release_with_changes(self, release, changes)
-
-        self.commit_page(write, cursor)
+        self.commit_page(lambda: write_releases_with_changes(self, planned), cursor)
         return base
 
 

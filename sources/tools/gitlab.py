@@ -21,7 +21,7 @@ from sources.http import ToolClient, ToolError, ToolResponseError
 from sources.models import Source
 from sources.sync import Malformed, SourceSync, Unmapped
 from sources.tools.common import iso, nested, text, timestamp, title
-from sources.tools.deploys import write_release_with_changes
+from sources.tools.deploys import write_releases_with_changes
 
 PER_PAGE = 100
 
@@ -137,11 +137,9 @@ class GitLabSync(SourceSync):
             projects[path] = latest
             cursor = {**self.cursor, "projects": dict(projects)}
 
-            def write(planned: list = planned) -> None:
-                for release, changes in planned:
-                    write_release_with_changes(self, release, changes)
-
-            self.commit_page(write, cursor if latest else None)
+            self.commit_page(
+                lambda planned=planned: write_releases_with_changes(self, planned), cursor if latest else None
+            )
 
 
 def _mapper(path: str, mr: Any, commits: list[Any], release_key: str):  # type: ignore[no-untyped-def]
