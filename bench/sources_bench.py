@@ -68,9 +68,12 @@ def sync(url: str, label: str) -> None:
     from sources.sync import sync_source
     from squads.models import Area, Squad
 
-    if label == "full":
-        Change.objects.all().delete()
-        Release.objects.filter(external_id__startswith=f"github:{REPO}:").delete()
+    if label == "full":  # a clean slate, without per-row signals (this is the scratch database)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            for table in (Change._meta.db_table, Release._meta.db_table, "metrics_dirtyrange"):
+                cursor.execute(f"TRUNCATE {table} CASCADE")
         Source.objects.filter(name="bench-gh").delete()
     area, _ = Area.objects.get_or_create(slug="bench")
     Squad.objects.get_or_create(slug="bench-squad", defaults={"name": "Bench", "area": area,
