@@ -27,6 +27,10 @@ from metrics.ingest.kinds import get_kind, parse_cells
 from productops import csvsafe
 
 
+class PageRefused(Exception):
+    """The record service refused the page as a whole (e.g. a concurrent write took a key): the run fails."""
+
+
 @dataclass
 class PageOutcome:
     created: int = 0
@@ -97,7 +101,7 @@ def write_rows(kind: str, rows: list[tuple[str, dict[str, Any]]], *, source: str
         for error in report.errors:
             index = error.line - 2
             if not 0 <= index < len(keys):  # a file-level refusal: nothing we can single out
-                raise RuntimeError(f"the record service refused the page: {error}")
+                raise PageRefused(f"the record service refused a page of {kind}: {error}")
             reasons.setdefault(keys[index], []).append(f"{error.field}: {error.reason}")
         for key, messages in reasons.items():
             outcome.rejected.append((by_key[key][0], "; ".join(messages)))

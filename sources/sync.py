@@ -190,7 +190,7 @@ def sync_source(source: Source, *, full: bool = False, items: Iterable[str] | No
                 syncer.sync_items(list(items))
     except ToolAuthError as exc:
         error = f"credentials refused: {exc}"
-    except ToolError as exc:
+    except (ToolError, records.PageRefused) as exc:
         error = str(exc)
     except Exception as exc:  # a bug, or a crash: record it on the source, then let it propagate
         report.requests = client.requests

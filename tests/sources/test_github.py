@@ -142,3 +142,21 @@ def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no
     report = sync_source(gh_source, full=True)
     assert "401 Unauthorized" in report.error and "Bad credentials" in report.error
     assert not Release.objects.exists()
+
+
+def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_source, history):  # type: ignore[no-untyped-def]
+    from audit.models import AuditEvent
+    from metrics.services import save_record
+
+    sync_source(gh_source, full=True)
+    events = AuditEvent.objects.filter(action="import", extra__source="sync")
+    assert {e.extra["kind"] for e in events} == {"releases", "changes"}
+    assert all(e.extra["filename"] == "source:gh" for e in events)
+    assert sum(e.extra["created"] for e in events) == 8
+    change = Change.objects.get(external_id=f"github:{REPO}:{_sha(4)}")
+    save_record(kind="changes", data={"merged_at": "2026-02-05T08:00:00Z"}, instance=change)
+    history.commit_of(REPO, _sha(4))["commit"]["message"] = "Commit 4, reworded"
+    report = sync_source(gh_source, full=True)
+    assert report.updated == 1
+    change.refresh_from_db()
+    assert change.title == "Commit 4, reworded" and change.merged_at == at("2026-02-05T08:00:00Z")
