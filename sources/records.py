@@ -4,12 +4,13 @@ A page of items of one kind is written with `import_csv` — the service behind
 `import_records` and the admin's CSV upload — so parsing, the model rules and
 dirty marking are exactly those of every other write, in bulk (a few queries
 per page, not several per record), and a record whose values did not change is
-not written at all. The importer replaces whole rows, so the columns a tool
+not written at all (not even handed to the importer, so a re-sync leaves no
+audit event). The importer replaces whole rows, so the columns a tool
 does not carry are filled from the stored record (read with a row lock in the
 page's transaction): a `caused_by_release` or `merged_at` set by a person stays.
 Items the service refuses are taken out and reported with its reason; the rest
 of the page is written. Each written page is one `import` event in the audit
-trail, naming the source.
+trail (`import_records` announces it), naming the source.
 """
 
 from __future__ import annotations
@@ -21,10 +22,8 @@ from typing import Any
 
 from django.db import models
 
-from audit.services import record_import
-from metrics.ingest.importer import import_csv
-from metrics.ingest.kinds import get_kind, parse_cells
-from productops import csvsafe
+from core import csvsafe
+from metrics.records.services import KINDS, RecordKind, import_records
 
 
 class PageRefused(Exception):
@@ -38,6 +37,26 @@ class PageOutcome:
     unchanged: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (label, "field: reason; …")
     written: set[str] = field(default_factory=set)  # external ids now stored
+
+
+def get_kind(kind: str) -> RecordKind:
+    return KINDS[kind]
+
+
+def _parse(record_kind: RecordKind, cells: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each cell through its column's own parser (the record kinds' parsers), by column name."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, raw in cells.items():
+        column = record_kind.by_name.get(name)
+        if column is None:
+            errors[name] = "unknown field"
+            continue
+        try:
+            values[name] = column.parse(raw)
+        except ValueError as exc:  # the parsers' ParseError
+            errors[name] = getattr(exc, "reason", str(exc))
+    return values, errors
 
 
 def existing(kind: str, keys: Iterable[str], *, lock: bool = False) -> dict[str, models.Model]:
@@ -55,7 +74,7 @@ def existing(kind: str, keys: Iterable[str], *, lock: bool = False) -> dict[str,
 def _csv_row(kind: str, cells: Mapping[str, Any], current: models.Model | None) -> list[str] | str:
     """The full CSV row: the tool's cells in import format, other columns as stored. A str is a parse error."""
     record_kind = get_kind(kind)
-    values, errors = parse_cells(record_kind, cells)
+    values, errors = _parse(record_kind, cells)
     if errors:
         return "; ".join(f"{name}: {reason}" for name, reason in errors.items())
     stored = record_kind.to_row(current) if current is not None else {}
@@ -75,9 +94,13 @@ def write_rows(kind: str, rows: list[tuple[str, dict[str, Any]]], *, source: str
     stored = existing(kind, by_key, lock=True)
     lines: dict[str, list[str]] = {}
     for key, (label, cells) in by_key.items():
-        row = _csv_row(kind, cells, stored.get(key))
+        current = stored.get(key)
+        row = _csv_row(kind, cells, current)
         if isinstance(row, str):
             outcome.rejected.append((label, row))
+        elif current is not None and row == list(record_kind.to_row(current).values()):
+            outcome.unchanged += 1  # what the tool says is what we hold: no write, no audit event
+            outcome.written.add(key)
         else:
             lines[key] = row
     while lines:
@@ -87,14 +110,11 @@ def write_rows(kind: str, rows: list[tuple[str, dict[str, Any]]], *, source: str
         writer.writerow(record_kind.column_names)
         writer.writerows(lines[key] for key in keys)
         buffer.seek(0)
-        report = import_csv(kind=kind, stream=buffer)
+        report = import_records(kind=kind, stream=buffer, source="sync", filename=source)
         if report.ok:
             for row in report.rows:
                 setattr(outcome, _COUNTERS[row.action], getattr(outcome, _COUNTERS[row.action]) + 1)
             outcome.written.update(keys)
-            if report.created or report.updated:
-                record_import(kind, filename=source, created=report.created, updated=report.updated,
-                              unchanged=report.unchanged, source="sync")
             break
         # Take the refused rows out (line 1 is the header) and write the others.
         reasons: dict[str, list[str]] = {}

@@ -1,74 +1,68 @@
-"""Audit of source configuration: who changed which setting, never a secret.
+"""Announce changes of source configuration to the audit log — never a secret.
 
-Only the configuration fields are diffed; the encrypted token and webhook
-secret are reported as "changed" by name, without any value, and the run state
-(cursor, counts) is written with queryset updates that send no signals.
+Sources are announced with the records' `record_changed` (the audit log listens to
+it), but as a copy whose secret columns hold only "stored #<fingerprint of the
+ciphertext>" or "", so the trail shows that a token was set, rotated or removed
+and never its value (nor its ciphertext). The run state (cursor, counts) is
+written with queryset updates that send no signals.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from audit.services import record
+from metrics.records.signals import record_changed
 from sources.models import Source
 
-CONFIG_FIELDS = (
-    "name",
-    "kind",
-    "enabled",
-    "base_url",
-    "token_env",
-    "webhook_secret_env",
-    "since",
-    "squads",
-    "environment",
-    "jql",
-    "customer_label",
-    "user_env",
-)
-SECRET_FIELDS = {"token_encrypted": "token", "webhook_secret_encrypted": "webhook_secret"}
+SECRET_FIELDS = ("token_encrypted", "webhook_secret_encrypted")
+_OLD = "_announced_before_save"
 
 
-def _snapshot(instance: Source) -> dict[str, Any]:
-    return {name: getattr(instance, name) for name in (*CONFIG_FIELDS, *SECRET_FIELDS)}
+def _mask(cipher: str) -> str:
+    return f"stored #{hashlib.sha256(cipher.encode()).hexdigest()[:8]}" if cipher else ""
 
 
-@receiver(pre_save, sender=Source)
+def _safe(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: (_mask(value) if name in SECRET_FIELDS else value) for name, value in values.items()}
+
+
+def _values(instance: Source) -> dict[str, Any]:
+    return {f.attname: getattr(instance, f.attname) for f in Source._meta.concrete_fields}
+
+
+def _masked_copy(instance: Source) -> Source:
+    safe = copy.copy(instance)
+    for name in SECRET_FIELDS:
+        setattr(safe, name, _mask(getattr(instance, name)))
+    return safe
+
+
+@receiver(pre_save, sender=Source, dispatch_uid="sources-remember-old")
 def remember_source(sender: type, instance: Source, raw: bool = False, **kwargs: Any) -> None:
-    if raw or instance.pk is None:
-        instance._audit_before = None
-        return
-    old = Source.objects.filter(pk=instance.pk).first()
-    instance._audit_before = _snapshot(old) if old is not None else None
+    old = None
+    if not raw and instance.pk is not None and not instance._state.adding:
+        row = Source.objects.filter(pk=instance.pk).values(*[f.attname for f in Source._meta.concrete_fields]).first()
+        old = _safe(row) if row else None
+    setattr(instance, _OLD, old)
 
 
-@receiver(post_save, sender=Source)
-def audit_source(sender: type, instance: Source, created: bool, raw: bool = False, **kwargs: Any) -> None:
+@receiver(post_save, sender=Source, dispatch_uid="sources-announce-save")
+def announce_source(sender: type, instance: Source, created: bool, raw: bool = False, **kwargs: Any) -> None:
     if raw:
         return
-    before = None if created else getattr(instance, "_audit_before", None)
-    after = _snapshot(instance)
-    changes = {
-        name: [None if before is None else before[name], after[name]]
-        for name in CONFIG_FIELDS
-        if before is None or before[name] != after[name]
-    }
-    secrets_changed = sorted(
-        label for name, label in SECRET_FIELDS.items() if (before or {}).get(name, "") != after[name]
-    )
-    if not created and not changes and not secrets_changed:
-        return
-    record(
-        "create" if created else "update",
-        instance=instance,
-        changes={k: v for k, v in changes.items() if created is False or v[1] not in (None, "", {})},
-        extra={"secrets_changed": secrets_changed} if secrets_changed else None,
+    safe = _masked_copy(instance)
+    record_changed.send(
+        sender=Source, instance=safe, action="create" if created else "update",
+        old=None if created else getattr(instance, _OLD, None), new=_values(safe),
     )
 
 
-@receiver(post_delete, sender=Source)
-def audit_source_delete(sender: type, instance: Source, **kwargs: Any) -> None:
-    record("delete", instance=instance, changes={"name": [instance.name, None], "kind": [instance.kind, None]})
+@receiver(post_delete, sender=Source, dispatch_uid="sources-announce-delete")
+def announce_source_delete(sender: type, instance: Source, **kwargs: Any) -> None:
+    safe = _masked_copy(instance)
+    record_changed.send(sender=Source, instance=safe, action="delete", old=_values(safe), new=None)

@@ -11,11 +11,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from metrics import rollup
-from metrics.catalog import dora_level
-from metrics.ingest.importer import import_csv
+from metrics.kpis import rollup
+from metrics.kpis.catalog import dora_level
 from metrics.models import Change, DirtyRange, KpiSnapshot
-from metrics.services import save_record
+from metrics.records.ingest.importer import import_csv
+from metrics.records.services import save_record
 from tests.factories import ChangeFactory, ReleaseFactory, SquadFactory
 
 UTC = dt.UTC
@@ -66,7 +66,7 @@ def test_the_database_refuses_a_merge_before_the_first_commit(release):  # type:
 
 
 def test_import_and_export_through_the_kinds_registry(release, squad_b):  # type: ignore[no-untyped-def]
-    from metrics.ingest.kinds import get_kind
+    from metrics.records.ingest.kinds import get_kind
 
     csv_text = (
         "external_id,release,first_commit_at,merged_at,title\n"

@@ -146,7 +146,7 @@ def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no
 
 def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_source, history):  # type: ignore[no-untyped-def]
     from audit.models import AuditEvent
-    from metrics.services import save_record
+    from metrics.records.services import save_record
 
     sync_source(gh_source, full=True)
     events = AuditEvent.objects.filter(action="import", extra__source="sync")

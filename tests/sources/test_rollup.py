@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from metrics import rollup
+from metrics.kpis import rollup
 from metrics.models import DirtyRange, KpiSnapshot
 from sources.sync import sync_source
 from tests.sources.fake_pagerduty import pd_incident
