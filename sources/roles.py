@@ -1,13 +1,12 @@
-"""Who may do what with sources: admins edit them (admin site); ops staff and
-admins see the status page. Credentials are never shown back to anyone."""
+"""Who may see the sources status page: ops staff and admins. Editing sources is the
+admin role's (its model permissions are in `squads.roles`); credentials are never
+shown back to anyone."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from squads.roles import ADMIN, OPS_STAFF
-
-SOURCE_PERMISSIONS = {ADMIN: {f"sources.{a}_source" for a in ("view", "add", "change", "delete")}}
 
 
 def can_see_status(user: Any) -> bool:

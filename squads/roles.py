@@ -53,7 +53,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _perms(_ALL_MODELS, ("view",)),
     SQUAD_PM: _perms(_ALL_MODELS, ("view",)) | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete")),
     OPS_STAFF: _perms(_ALL_MODELS, ("view",)) | _perms(OPS_MODELS, ("add", "change", "delete")),
-    ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete")),
+    # Sources (tool connections with credentials) are the admins' alone.
+    ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete"))
+    | _perms(("sources.source",), ("view", "add", "change", "delete")),
 }
 
 

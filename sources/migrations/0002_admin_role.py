@@ -1,28 +1,19 @@
-"""Admins edit sources: give the admin role group the source permissions."""
+"""Admins edit sources: the role groups get their permissions from `squads.roles` again."""
+
+import importlib
 
 from django.db import migrations
 
 
 def grant(apps, schema_editor):
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
-
-    create_permissions(global_apps.get_app_config("sources"), verbosity=0, apps=global_apps)
-    from sources.roles import SOURCE_PERMISSIONS
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in SOURCE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for perm in sorted(perms):
-            app_label, codename = perm.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    importlib.import_module("squads.migrations.0002_roles").create_roles(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("sources", "0001_initial"),
         ("squads", "0002_roles"),
+        ("metrics", "0002_change"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
