@@ -165,3 +165,24 @@ def test_dora_levels_use_the_lead_time_thresholds():
         "elite", "elite", "high", "medium", "low"
     ]
     assert dora_level("change_lead_time_hours", None) is None
+
+
+def test_seed_demo_ships_changes_with_their_releases(db):  # type: ignore[no-untyped-def]
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db.models import F
+
+    from metrics.models import Release
+    from tests.metrics.test_seed_demo import SMALL
+
+    call_command("seed_demo", *SMALL, stdout=StringIO())
+    with_start = Release.objects.filter(first_commit_at__isnull=False)
+    assert Change.objects.count() >= with_start.count() > 0  # one to three per release with a first commit
+    assert not Change.objects.filter(first_commit_at__gt=F("release__released_at")).exists()
+    assert not Change.objects.filter(merged_at__gt=F("release__released_at")).exists()
+    # each release's first commit is its earliest change's
+    for release in with_start.order_by("?")[:20]:
+        earliest = min(release.changes.values_list("first_commit_at", flat=True))
+        assert earliest == release.first_commit_at
+    assert KpiSnapshot.objects.filter(metric="change_lead_time_hours", scope="org", value__isnull=False).exists()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from metrics.demo.changes import create_demo_changes
 from metrics.demo.generator import generate_org
 from metrics.demo.targets import create_demo_targets
 from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data
@@ -61,6 +62,7 @@ class Command(BaseCommand):
                 counts = generate_org(
                     squads=squads, areas=areas, start=start, end=today, seed=options["seed"], scale=options["scale"]
                 )
+                counts |= create_demo_changes(seed=options["seed"])
                 first = Squad.objects.order_by("id").first()
                 pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
                 create_demo_users(pm_squads)
