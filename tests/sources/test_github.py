@@ -160,3 +160,55 @@ def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_sou
     assert report.updated == 1
     change.refresh_from_db()
     assert change.title == "Commit 4, reworded" and change.merged_at == at("2026-02-05T08:00:00Z")
+
+
+def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]  # noqa: E501
+    import hashlib
+    import hmac
+    import json
+
+    from django.test import Client
+
+    monkeypatch.setenv("GH_HOOK", "s3cret")
+    gh_source.webhook_secret_env = "GH_HOOK"
+    gh_source.save()
+    body = json.dumps({"action": "created", "deployment_status": {"state": "success", "id": 1},
+                       "deployment": {"id": 104}, "repository": {"full_name": REPO}}).encode()
+    signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    headers = {"X-GitHub-Event": "deployment_status", "X-Hub-Signature-256": signature}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/hooks/gh/", body, content_type="application/json", headers=headers)
+    assert response.status_code == 202 and response.json() == {"accepted": [REPO]}
+    assert Release.objects.count() == 3 and Change.objects.count() == 5  # the repo, read through the pull's code
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = Client().post("/hooks/gh/", body + b" ", content_type="application/json", headers=headers)
+    assert bad.status_code == 401
+
+
+def test_a_crash_between_chunks_loses_and_duplicates_nothing(gh_source, history, monkeypatch):  # type: ignore[no-untyped-def]
+    from sources.tools import github
+
+    monkeypatch.setattr(github, "CHUNK", 2)
+    real = github.GitHubSync._outcome
+    calls = {"n": 0}
+
+    def dying(self, repo, deployment):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:  # the first deployment of the second chunk
+            raise SystemExit("killed")
+        return real(self, repo, deployment)
+
+    monkeypatch.setattr(github.GitHubSync, "_outcome", dying)
+    with pytest.raises(SystemExit):
+        sync_source(gh_source, full=True)
+    assert list(Release.objects.values_list("external_id", flat=True)) == [f"github:{REPO}:101"]  # chunk 1 only
+    gh_source.refresh_from_db()
+    assert gh_source.cursor["repos"][REPO]["after"] == "2026-02-03T10:00:00Z"  # 101, 102 committed
+
+    monkeypatch.setattr(github.GitHubSync, "_outcome", real)
+    report = sync_source(gh_source)  # incremental, from the cursor
+    assert report.ok
+    assert sorted(Release.objects.values_list("external_id", flat=True)) == [
+        f"github:{REPO}:101", f"github:{REPO}:103", f"github:{REPO}:104"]
+    assert Change.objects.count() == 5
+    assert Change.objects.get(external_id=f"github:{REPO}:{_sha(3)}").release.external_id == f"github:{REPO}:103"
