@@ -99,3 +99,28 @@ def test_a_deployment_without_a_finished_job_is_skipped_with_the_reason(gl_sourc
     assert report.malformed == 1 and not Release.objects.exists()
     gl_source.refresh_from_db()
     assert gl_source.malformed_examples[0]["reason"] == "deployable.finished_at: missing"
+
+
+def test_gitlab_rate_limit_headers_and_a_deployment_webhook(gl_source, project, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]  # noqa: E501
+    import json
+
+    from django.test import Client
+
+    waits: list[float] = []
+    monkeypatch.setattr("sources.http.sleep", waits.append)
+    monkeypatch.setattr("sources.http.now", lambda: 2_000_000.0)
+    # GitLab's own headers: RateLimit-Remaining / RateLimit-Reset (epoch seconds)
+    project.fault("/deployments", 429, headers={"RateLimit-Remaining": "0", "RateLimit-Reset": "2000012"})
+    monkeypatch.setenv("GL_HOOK", "tok-123")
+    gl_source.webhook_secret_env = "GL_HOOK"
+    gl_source.save()
+    body = json.dumps({"object_kind": "deployment", "status": "success", "deployment_id": 12,
+                       "project": {"id": 3, "path_with_namespace": PATH}}).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/hooks/gl/", body, content_type="application/json",
+                                 headers={"X-Gitlab-Token": "tok-123", "X-Gitlab-Event": "Deployment Hook"})
+    assert response.status_code == 202 and response.json() == {"accepted": [PATH]}
+    assert waits == [12.0]
+    assert Release.objects.count() == 2 and Change.objects.count() == 3
+    assert Client().post("/hooks/gl/", body, content_type="application/json",
+                         headers={"X-Gitlab-Token": "wrong"}).status_code == 401
