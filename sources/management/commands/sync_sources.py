@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sources.locks import source_lock
 from sources.selectors import sources, status_lines
 from sources.sync import sync_source
 
@@ -37,7 +38,11 @@ class Command(BaseCommand):
         failed: list[str] = []
         for source in selected:
             try:
-                report = sync_source(source, full=options["full"])
+                with source_lock(source.pk) as taken:
+                    if not taken:  # the schedule or a webhook is syncing it right now
+                        self.stdout.write(f"{source.name}: a run is in progress; skipped")
+                        continue
+                    report = sync_source(source, full=options["full"])
             except Exception as exc:  # one source's bug must not stop the others; reported, and the exit fails
                 logger.exception("source %s: sync crashed", source.name)
                 self.stderr.write(f"{source.name}: crashed: {type(exc).__name__}: {exc}")
