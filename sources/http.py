@@ -11,7 +11,7 @@ generic error), while a source must behave the same whatever the tool:
   `SOURCES_HTTP_MAX_WAIT` seconds per wait, then go on.
 * 5xx or a timeout → retry with exponential backoff, then `ToolUnavailable`
   (the run fails; the cursor stays where the last committed page left it).
-* a body that is not JSON → `ToolResponseError`.
+* a body that is not JSON, or larger than `max_body` (50 MB) → `ToolResponseError`.
 
 Links to further pages are followed only on the configured host, so a token is
 never sent anywhere else.
@@ -60,6 +60,7 @@ class HttpOptions:
     backoff: float = 1.0  # seconds; doubled per attempt
     max_wait: float = 120.0  # the longest single rate-limit wait
     rate_limit_waits: int = 5  # rate-limit waits per request before giving up
+    max_body: int = 50_000_000  # bytes of one answer
 
     @classmethod
     def from_settings(cls) -> HttpOptions:
@@ -118,7 +119,7 @@ class ToolClient:
         while True:
             try:
                 self.requests += 1
-                response = self._client.get(url, params=params)
+                response = self._fetch(url, params)
             except httpx.TimeoutException:
                 failures += 1
                 if failures > self.options.retries:
@@ -179,6 +180,20 @@ class ToolClient:
             yield body, response
             link = response.links.get("next", {}).get("url")
             next_url, next_params = (link, None) if link else (None, None)
+
+    def _fetch(self, url: str, params: Mapping[str, Any] | None) -> httpx.Response:
+        """GET, reading at most `max_body` bytes: a tool cannot make us hold an unbounded answer."""
+        with self._client.stream("GET", url, params=params) as streamed:
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > self.options.max_body:
+                    raise ToolResponseError(
+                        f"the answer to GET {_path(url)} is larger than {self.options.max_body:,} bytes"
+                    )
+            return httpx.Response(
+                streamed.status_code, headers=streamed.headers, content=bytes(body), request=streamed.request
+            )
 
     # -- waiting ---------------------------------------------------------------------------------
     def _rate_limit_wait(self, response: httpx.Response) -> float | None:

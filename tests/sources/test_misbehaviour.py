@@ -143,3 +143,12 @@ def test_status_lists_failing_sources_and_exits_non_zero(pd_source, fake_pd, wai
     assert "pd (pagerduty): FAILING" in out and "credentials refused: 401" in out
     Source.objects.filter(pk=pd_source.pk).update(last_error_at=None)
     call_command("sync_sources", "--status", "--source", "pd")  # exits 0 once it is not failing
+
+
+def test_an_answer_larger_than_the_bound_fails_the_run_instead_of_filling_memory(pd_source, fake_pd, waits, settings):  # type: ignore[no-untyped-def]  # noqa: E501
+    settings.SOURCES_HTTP = {**settings.SOURCES_HTTP, "max_body": 10_000}
+    _page_of(fake_pd)
+    fake_pd.fault("/incidents", 200, body=b'{"incidents": [' + b'{"id": "X"},' * 5000 + b"{}]}")
+    report = sync_source(pd_source, full=True)
+    assert not report.ok and "larger than 10,000 bytes" in report.error
+    assert not Incident.objects.exists()
