@@ -3,6 +3,7 @@
 
 from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
 from metrics.records.models import (
+    Change,
     CustomerResponse,
     Defect,
     Incident,
@@ -13,6 +14,7 @@ from metrics.records.models import (
 
 __all__ = [
     "Baseline",
+    "Change",
     "CustomerResponse",
     "Defect",
     "DirtyRange",

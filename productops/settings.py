@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "metrics",
     "dashboards",
     "audit",
+    "sources",
 ]
 
 MIDDLEWARE = [
@@ -253,7 +254,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=2, minute=17),
         "options": {"expires": 23 * 3600},
     },
+    # Sources (sources/tasks.py): every 15 minutes a dispatcher enqueues one sync per enabled source.
+    "sources-sync-all": {
+        "task": "sources.sync_all",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
 }
+
+# Sources (docs/sources.md): the key that encrypts tool tokens at rest (a Fernet key;
+# unset, one is derived from SECRET_KEY) and the HTTP behaviour towards the tools.
+SOURCES_ENCRYPTION_KEY = os.environ.get("SOURCES_ENCRYPTION_KEY", "")
+SOURCES_HTTP = {
+    "timeout": float(os.environ.get("SOURCES_HTTP_TIMEOUT", "10")),
+    "retries": int(os.environ.get("SOURCES_HTTP_RETRIES", "3")),
+    "backoff": float(os.environ.get("SOURCES_HTTP_BACKOFF", "1")),
+    "max_wait": float(os.environ.get("SOURCES_HTTP_MAX_WAIT", "120")),
+}
+# What `seed_demo` adds beyond the records, by dotted path (called with the demo PM's squad slugs),
+# so the demo can show other apps without the metrics app importing them.
+SEED_DEMO_EXTRAS = ["sources.demo.create_demo_sources"]
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("productops.api_urls")),
+    path("", include("sources.urls")),
     path("", include("dashboards.urls")),
 ]

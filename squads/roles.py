@@ -18,6 +18,7 @@ _ALL_MODELS = (
     "squads.area",
     "squads.squad",
     "metrics.release",
+    "metrics.change",
     "metrics.incident",
     "metrics.defect",
     "metrics.survey",
@@ -28,7 +29,7 @@ _ALL_MODELS = (
     "metrics.baseline",
     "metrics.rolluprun",
 )
-SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.incident", "metrics.defect")
+SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.change", "metrics.incident", "metrics.defect")
 OPS_MODELS = (
     "squads.area",
     "squads.squad",
@@ -52,7 +53,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _perms(_ALL_MODELS, ("view",)),
     SQUAD_PM: _perms(_ALL_MODELS, ("view",)) | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete")),
     OPS_STAFF: _perms(_ALL_MODELS, ("view",)) | _perms(OPS_MODELS, ("add", "change", "delete")),
-    ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete")),
+    # Sources (tool connections with credentials) are the admins' alone.
+    ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete"))
+    | _perms(("sources.source",), ("view", "add", "change", "delete")),
 }
 
 

@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from metrics.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.models import Change, CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
 
 UTC = dt.UTC
@@ -65,6 +65,17 @@ class ReleaseFactory(factory.django.DjangoModelFactory):
     released_at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
     first_commit_at = None
     status = Release.Status.SUCCEEDED
+
+
+class ChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Change
+
+    external_id = factory.Sequence(lambda n: f"chg-{n}")
+    release = factory.SubFactory(ReleaseFactory)
+    first_commit_at = factory.LazyAttribute(lambda o: o.release.released_at - dt.timedelta(hours=30))
+    merged_at = None
+    title = factory.Sequence(lambda n: f"Change {n}")
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):

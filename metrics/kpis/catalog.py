@@ -135,6 +135,9 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("lead_time_hours", Family.VELOCITY, "Lead time for changes", "hours", Direction.LOWER,
         "Median of released_at − first_commit_at over releases with released_at in the period that have "
         "first_commit_at.", "median"),
+    Kpi("change_lead_time_hours", Family.VELOCITY, "Lead time per change", "hours", Direction.LOWER,
+        "Median of released_at − first_commit_at over the changes of releases with released_at in the period "
+        "(DORA's lead time for changes, per change; sample size = changes).", "median"),
     Kpi("support_cost", Family.SUPPORT, "Support cost", "currency", Direction.LOWER,
         "Σ headcount × monthly cost per head of the squad × pct_support / 100, over time allocations with "
         "month in the period.", "allocation", MONTHLY_GRAINS),
@@ -180,6 +183,8 @@ DORA_THRESHOLDS: dict[str, list[tuple[str, float]]] = {
     "deploys_per_week": [("elite", 7.0), ("high", 1.0), ("medium", 12 / 52), ("low", 0.0)],
     # lead time in hours: elite < 1 day, high 1 day–1 week, medium 1 week–1 month, low above.
     "lead_time_hours": [("elite", 24.0), ("high", 168.0), ("medium", 730.0), ("low", float("inf"))],
+    # lead time per change: the same thresholds (DORA's own definition is per change).
+    "change_lead_time_hours": [("elite", 24.0), ("high", 168.0), ("medium", 730.0), ("low", float("inf"))],
     # change failure rate in %: elite ≤ 5, high ≤ 10, medium ≤ 15, low above (2023 report).
     "change_failure_rate": [("elite", 5.0), ("high", 10.0), ("medium", 15.0), ("low", 100.0)],
     # failed deployment recovery time in hours: elite < 1 hour, high < 1 day, medium < 1 week, low above.

@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.dates import utc_day
 from core.scope import ORG, area_scope, squad_scope
 from metrics.kpis.models import DirtyRange
-from metrics.records.models import Incident, Release
+from metrics.records.models import Change, Incident, Release
 from squads.models import Area, Squad
 
 logger = logging.getLogger(__name__)
@@ -70,6 +70,10 @@ def spans_for(model: type, values: Mapping[str, Any]) -> list[Span]:
             if row:
                 spans.append(Span(row[0], _day(row[1]), _day(row[1])))
         return spans
+    if name == "Change":
+        # a change counts in its release's period, for its release's squad
+        row = Release.objects.filter(pk=values.get("release_id")).values_list("squad_id", "released_at").first()
+        return [Span(row[0], _day(row[1]), _day(row[1]))] if row else []
     if name == "Defect":
         return [Span(squad_id, _day(values["found_at"]), _day(values["found_at"]))]
     if name == "CustomerResponse":
@@ -92,6 +96,8 @@ def spans_of_changes(
     extra: list[tuple[str, date, date]] = []
     values_list = [v for old, new in changes for v in (old, new) if v is not None]
     for values in values_list:
+        if model is Change:
+            continue  # placed by its release: resolved below in one query
         if model is Release:
             values = {**values, "id": None}  # incidents naming it: fetched below in one query
         elif model is Incident:
@@ -104,9 +110,10 @@ def spans_of_changes(
                 caused_by_release_id__in=updated_ids[start : start + _BATCH_SIZE], resolved_at__isnull=False
             ).values_list("squad_id", "resolved_at")
             spans += [Span(squad_id, _day(at), _day(at)) for squad_id, at in rows]
-    elif model is Incident:
+    elif model in (Incident, Change):
         known = dict(known_releases)
-        wanted = {v["caused_by_release_id"] for v in values_list if v.get("caused_by_release_id")}
+        ref = "caused_by_release_id" if model is Incident else "release_id"
+        wanted = {v[ref] for v in values_list if v.get(ref)}
         missing = sorted(wanted - set(known))
         if missing:
             known.update(

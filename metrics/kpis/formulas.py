@@ -294,6 +294,11 @@ def headcount_share(weighted_sum: pd.Series, headcount_sum: pd.Series) -> pd.Ser
     return _rate(weighted_sum, headcount_sum, scale=0.01)
 
 
+def change_lead_time_hours(ctx: GrainContext) -> Result:
+    frame = ctx.frames.changes
+    return ctx.median(frame, "released", (frame["released"] - frame["first_commit"]) / US_PER_HOUR)
+
+
 def _allocation_share(ctx: GrainContext, column: str) -> Result:
     frame = ctx.frames.allocations
     data = frame.assign(weighted=headcount_weighted(frame, column))
@@ -387,6 +392,7 @@ FORMULAS: dict[str, Callable[[GrainContext], Result]] = {
     "releases": releases,
     "deploys_per_week": deploys_per_week,
     "lead_time_hours": lead_time_hours,
+    "change_lead_time_hours": change_lead_time_hours,
     "support_cost": support_cost,
     "support_time_pct": support_time_pct,
     "feature_time_pct": feature_time_pct,

@@ -22,7 +22,7 @@ from django.db import connection
 from core.scope import ORG, Scope
 from metrics.kpis.models import KpiSnapshot
 from metrics.kpis.periods import GRAINS
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Area, Squad
 
 Window = tuple[datetime, datetime] | None
@@ -34,6 +34,7 @@ class Frames:
     """The records of one load, one DataFrame per kind (see the column lists below)."""
 
     releases: pd.DataFrame  # squad_id, released, first_commit, failed
+    changes: pd.DataFrame  # squad_id (the release's), released (the release's), first_commit
     incidents: pd.DataFrame  # squad_id, major, started, resolved, impact, release_released
     defects: pd.DataFrame  # squad_id, found, production, customer
     responses: pd.DataFrame  # squad_id (-1: none), submitted, nps, csat, outcome
@@ -134,6 +135,13 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
         params_rel,
         ["squad_id", "released", "first_commit", "failed"],
         {"squad_id": "int64", "released": "int64", "first_commit": "float64", "failed": "int64"},
+    )
+    specs["changes"] = (
+        f"SELECT r.squad_id, {_us('r.released_at')}, {_us('c.first_commit_at')}"
+        f" FROM {Change._meta.db_table} c JOIN {rel} r ON r.id = c.release_id{where_rel}",
+        params_rel,
+        ["squad_id", "released", "first_commit"],
+        {"squad_id": "int64", "released": "int64", "first_commit": "int64"},
     )
     specs["incidents"] = (
         f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us('i.started_at')},"

@@ -14,12 +14,12 @@ from django.dispatch import receiver
 from core.scope import Scope
 from metrics.kpis.dirty import Span, mark_spans, spans_for, spans_of_changes
 from metrics.kpis.models import Baseline, Target
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from metrics.records.signals import announce_changes_of, record_changed, records_bulk_written
 from squads.models import Area, Squad
 
 #: Record kinds whose changes move KPI values.
-TRACKED = (Release, Incident, Defect, CustomerResponse, TimeAllocation, Squad)
+TRACKED = (Release, Change, Incident, Defect, CustomerResponse, TimeAllocation, Squad)
 
 
 def _spans_of_change(sender: type, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Span]:

@@ -63,6 +63,71 @@ class Release(RemembersLoadedValues, models.Model):
     def clean(self) -> None:
         if self.first_commit_at and self.released_at and self.first_commit_at > self.released_at:
             raise ValidationError({"first_commit_at": "must not be after released_at."})
+        moved = self._loaded_values is not None and self._loaded_values.get("released_at") != self.released_at
+        if self.pk and self.released_at and moved:
+            late = self.changes.filter(Q(first_commit_at__gt=self.released_at) | Q(merged_at__gt=self.released_at))
+            if late.exists():
+                raise ValidationError(
+                    {"released_at": "must not be before the first commit or merge of one of its changes."}
+                )
+
+
+class Change(RemembersLoadedValues, models.Model):
+    """One change (a commit or a merge/pull request) shipped by a release.
+
+    It belongs to its release's squad (there is no squad column to disagree);
+    `first_commit_at` ≤ the release's `released_at`, `merged_at` between the
+    two. The same-row rule is a check constraint; the rules against the release
+    are checked here and by `Release.clean` when a release moves earlier.
+    """
+
+    external_id = models.CharField(max_length=EXTERNAL_ID_LENGTH, unique=True)
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="changes")
+    first_commit_at = models.DateTimeField()
+    merged_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-first_commit_at"]
+        indexes = [models.Index(fields=["release", "first_commit_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(merged_at__isnull=True) | Q(merged_at__gte=F("first_commit_at")),
+                name="change_merged_not_before_first_commit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+    def _release_facts(self) -> tuple[int | None, object]:
+        """(squad id, released_at) of the release, without a query when the write path resolved it."""
+        if self.release_id is None:
+            return None, None
+        cached = getattr(self, "_ref_release", None)
+        if cached is not None and cached[0] == self.release_id:
+            return cached[1], cached[2]
+        if self._meta.get_field("release").is_cached(self):
+            return self.release.squad_id, self.release.released_at
+        row = Release.objects.filter(pk=self.release_id).values_list("squad_id", "released_at").first()
+        return (row[0], row[1]) if row else (None, None)
+
+    @property
+    def squad_id(self) -> int | None:
+        """The squad of the change: its release's."""
+        return self._release_facts()[0]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        _, released_at = self._release_facts()
+        if self.first_commit_at and released_at and self.first_commit_at > released_at:
+            errors["first_commit_at"] = "must not be after the release's released_at."
+        if self.merged_at and self.first_commit_at and self.merged_at < self.first_commit_at:
+            errors["merged_at"] = "must not be before first_commit_at."
+        elif self.merged_at and released_at and self.merged_at > released_at:
+            errors["merged_at"] = "must not be after the release's released_at."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Incident(RemembersLoadedValues, models.Model):

@@ -34,7 +34,7 @@ __all__ = ["KINDS", "ImportReport", "RecordKind", "delete_record", "import_recor
 
 
 def _squad_id(kind: RecordKind, instance: models.Model) -> int | None:
-    return instance.squad_id if kind.has_squad else instance.pk
+    return kind.squad_id_of(instance)
 
 
 def _require_scope(kind: RecordKind, user: Any, squad_id: int | None) -> None:

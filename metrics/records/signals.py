@@ -21,7 +21,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal
 
 from core.loaded_values import current_values
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Squad
 
 record_changed = Signal()
@@ -79,6 +79,7 @@ def announce_changes_of(model: type[models.Model]) -> None:
 #: themselves from `metrics.kpis.models`).
 RECORD_MODELS: tuple[type[models.Model], ...] = (
     Release,
+    Change,
     Incident,
     Defect,
     CustomerResponse,

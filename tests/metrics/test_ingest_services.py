@@ -140,6 +140,6 @@ def test_single_writes_mark_dirty_through_signals(squad_a) -> None:  # type: ign
 def test_kind_for_model(db) -> None:
     assert kind_for_model(Incident) is KINDS["incidents"]
     assert kind_for_model(Incident()) is KINDS["incidents"]
-    assert [k.key for k in KINDS.values()] == ["slug"] + ["external_id"] * 5
+    assert [k.key for k in KINDS.values()] == ["slug"] + ["external_id"] * 6  # + changes
     with pytest.raises(KeyError):
         save_record(kind="widgets", data={})

@@ -27,11 +27,11 @@ def test_every_scope_grain_and_period_is_stored(rolled_up: None) -> None:
     # scopes: org, area:growth, area:labs, area:payments, squad:alpha, squad:bravo, squad:charlie, squad:delta = 8
     # earliest record: A4 (time allocation, month 2026-02-01, a Sunday) → first week Mon 2026-01-26;
     # weeks Jan 26 … Apr 13 = 12; months Feb, Mar, Apr = 3; quarters Q1, Q2 = 2.
-    # week: 8 × 12 × 17 KPIs (20 less the 3 support/time ones) = 1632; month: 8 × 3 × 20 = 480;
-    # quarter: 8 × 2 × 20 = 320
-    assert KpiSnapshot.objects.filter(grain="week").count() == 1632
-    assert KpiSnapshot.objects.filter(grain="month").count() == 480
-    assert KpiSnapshot.objects.filter(grain="quarter").count() == 320
+    # week: 8 × 12 × 18 KPIs (21 less the 3 support/time ones) = 1728; month: 8 × 3 × 21 = 504;
+    # quarter: 8 × 2 × 21 = 336
+    assert KpiSnapshot.objects.filter(grain="week").count() == 1728
+    assert KpiSnapshot.objects.filter(grain="month").count() == 504
+    assert KpiSnapshot.objects.filter(grain="quarter").count() == 336
     assert not KpiSnapshot.objects.filter(grain="week", metric__in=["support_cost", "support_time_pct",
                                                                    "feature_time_pct"]).exists()
     weeks = sorted({d.isoformat() for d in KpiSnapshot.objects.filter(grain="week").values_list("period_start",

@@ -149,8 +149,8 @@ def test_runs_are_recorded_and_a_failed_run_keeps_the_dirty_marks(org: dict, mon
 def test_ensure_snapshots_does_a_full_rollup_on_an_empty_table(db) -> None:  # type: ignore[no-untyped-def]
     build_org()
     DirtyRange.objects.all().delete()  # even with no dirty marks at all
-    assert rollup.ensure_snapshots(now=NOW) == 1632 + 480 + 320
-    assert KpiSnapshot.objects.count() == 1632 + 480 + 320
+    assert rollup.ensure_snapshots(now=NOW) == 1728 + 504 + 336
+    assert KpiSnapshot.objects.count() == 1728 + 504 + 336
 
 
 def test_units_are_json_and_each_rebuilds_its_grain(org: dict) -> None:
@@ -162,7 +162,7 @@ def test_units_are_json_and_each_rebuilds_its_grain(org: dict) -> None:
     before = all_snapshots()
     KpiSnapshot.objects.filter(grain="month").delete()
     month = next(u for u in units if u["grain"] == "month")
-    assert rollup.run_unit(month, now=NOW) == 480
+    assert rollup.run_unit(month, now=NOW) == 504
     assert all_snapshots() == before
     assert rollup.run_unit(month, now=NOW) == 0  # idempotent: nothing left to change
 

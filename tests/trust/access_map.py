@@ -82,6 +82,20 @@ def expect_page(role: str, method: str) -> str:
     return ALLOW if method == "GET" else READ_ONLY
 
 
+def expect_sources_page(role: str, method: str) -> str:
+    """The sources status page: ops staff and admins only; it writes nothing."""
+    if role == "anonymous":
+        return LOGIN
+    if role not in {"ops", "admin"}:
+        return DENY
+    return ALLOW if method == "GET" else READ_ONLY
+
+
+def expect_hook(role: str, method: str) -> str:
+    """Webhooks authenticate by the tool's signature, not a session: nobody writes without one."""
+    return READ_ONLY
+
+
 # ---------------------------------------------------------------------------------------------- API
 
 API_OFFERS = {"list": {"GET", "POST"}, "detail": {"GET", "PUT", "PATCH"}, "other": {"GET"}}

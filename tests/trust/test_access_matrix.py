@@ -23,8 +23,10 @@ from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEvent
 from metrics.models import Baseline, KpiSnapshot, Release, RollupRun, Target
+from sources.models import Source
 from squads.roles import SQUAD_SCOPED_MODELS
 from tests.factories import (
+    ChangeFactory,
     CustomerResponseFactory,
     DefectFactory,
     IncidentFactory,
@@ -75,7 +77,8 @@ class World:
 def build_world(squad_a: Any, squad_b: Any) -> World:
     world = World()
     for squad, side in ((squad_a, world.own), (squad_b, world.other)):
-        side["metrics.release"] = ReleaseFactory(squad=squad)
+        side["metrics.release"] = ReleaseFactory(squad=squad, external_id=f"matrix-rel-{squad.slug}")
+        side["metrics.change"] = ChangeFactory(release=side["metrics.release"])
         side["metrics.incident"] = IncidentFactory(squad=squad)
         side["metrics.defect"] = DefectFactory(squad=squad)
         side["metrics.timeallocation"] = TimeAllocationFactory(squad=squad)
@@ -88,6 +91,7 @@ def build_world(squad_a: Any, squad_b: Any) -> World:
         computed_at=dt.datetime(2026, 3, 10, tzinfo=UTC),
     )
     RollupRun.objects.create(kind="full", status="succeeded", started_at=dt.datetime(2026, 3, 10, tzinfo=UTC))
+    Source.objects.create(name="matrix", kind="pagerduty", base_url="https://api.pagerduty.com", enabled=False)
     for user in get_user_model().objects.all():
         Token.objects.get_or_create(user=user)
     return world
@@ -164,6 +168,8 @@ def fill(endpoint: Endpoint, model_label: str | None, obj: Any) -> dict[str, Any
 API_PAYLOADS = {
     "metrics.release": lambda sq: {
         "squad": sq, "version": "9.9.9", "released_at": "2026-03-09T10:00:00Z", "status": "succeeded"},
+    "metrics.change": lambda sq: {
+        "release": f"matrix-rel-{sq}", "first_commit_at": "2026-03-01T10:00:00Z", "title": "matrix"},
     "metrics.incident": lambda sq: {
         "squad": sq, "severity": 2, "started_at": "2026-03-09T10:00:00Z", "resolved_at": "2026-03-09T11:00:00Z",
         "customer_impact": False, "title": "matrix"},
@@ -303,6 +309,15 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
                             # the same POST naming the other squad (B): only unrestricted roles may
                             other = amap.expect_api(role, method, kind, label, "other")
                             run.request(role, method, url, other, body=api_payload(label, "bravo"), note="squad B")
+        elif route.startswith(("hooks/", "sources/")):
+            url = _reverse(endpoint, {"name": "no-such-source"} if "name" in endpoint.params else {}, skipped)
+            if url is None:
+                continue
+            run.endpoints.add(endpoint.name or route)
+            expect = amap.expect_hook if route.startswith("hooks/") else amap.expect_sources_page
+            for role in amap.ROLES:
+                for method in amap.METHODS:
+                    run.request(role, method, url, expect(role, method))
         elif route.startswith(("login/", "logout/", "healthz", "readyz", "favicon.ico")):
             url = _reverse(endpoint, fill(endpoint, None, None), skipped)
             if url is None:
@@ -386,6 +401,12 @@ def _squad_moves(run: Run, world: World) -> int:
         checks += 1
         if response.status_code != 403:
             run.mismatches.append(f"pm POST upsert of squad B's {other.external_id}: got {response.status_code}")
+    own = world.own["metrics.change"]
+    url = f"/api/changes/{own.external_id}/"
+    response = run.clients["pm"].patch(url, {"release": "matrix-rel-bravo"}, content_type="application/json")
+    checks += 1
+    if response.status_code != 403 or type(own).objects.get(pk=own.pk).release_id != own.release_id:
+        run.mismatches.append(f"pm PATCH {url} release→squad B's: got {response.status_code}")
     return checks
 
 

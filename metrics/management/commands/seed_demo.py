@@ -6,10 +6,13 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from metrics.demo.changes import create_demo_changes
 from metrics.demo.generator import generate_org
 from metrics.demo.targets import create_demo_targets
 from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data, usable_demo_users
@@ -60,10 +63,13 @@ class Command(BaseCommand):
                 counts = generate_org(
                     squads=squads, areas=areas, start=start, end=today, seed=options["seed"], scale=options["scale"]
                 )
+                counts |= create_demo_changes(seed=options["seed"])
                 first = Squad.objects.order_by("id").first()
                 pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
                 create_demo_users(pm_squads)
                 counts |= create_demo_targets(start=start, squad=pm_squads[0])
+                for extra in settings.SEED_DEMO_EXTRAS:  # other apps' demo objects (e.g. example sources)
+                    counts |= import_string(extra)([s.slug for s in pm_squads])
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Seeded {_describe(counts)} from {start} to {today} in {time.monotonic() - began:.1f}s.")

@@ -2,7 +2,7 @@
 
 Every list takes `squad` and `area` (slugs) and `from` / `to` (dates,
 inclusive, UTC) on the timestamp the KPIs count the record by:
-releases `released_at`, incidents `started_at`, defects `found_at`,
+releases `released_at`, changes their release's `released_at`, incidents `started_at`, defects `found_at`,
 customer responses `submitted_at`, time allocations `month`.
 """
 
@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.dates import day_start
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
 
 UTC = dt.UTC
@@ -81,6 +81,22 @@ class ReleaseFilterSet(RecordFilterSet):
     class Meta:
         model = Release
         fields = ["squad", "area", "status"]
+
+
+class ChangeFilterSet(RecordFilterSet):
+    """Changes are placed by their release's `released_at` and belong to its squad."""
+
+    date_field = "release__released_at"
+    squad = filters.CharFilter(field_name="release__squad__slug", help_text="Squad slug (the release's).")
+    area = filters.CharFilter(field_name="release__squad__area__slug", help_text="Area slug.")
+    release = filters.CharFilter(field_name="release__external_id", help_text="external_id of the release.")
+
+    class Meta:
+        model = Change
+        fields = ["squad", "area", "release"]
+
+    def _is_date(self) -> bool:
+        return False
 
 
 class IncidentFilterSet(RecordFilterSet):

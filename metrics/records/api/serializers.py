@@ -173,6 +173,20 @@ class ReleaseSerializer(RecordSerializer):
     status = serializers.ChoiceField(choices=Release.Status.choices)
 
 
+class ChangeSerializer(RecordSerializer):
+    """A change (commit or merge/pull request) shipped by a release; it belongs to the release's squad."""
+
+    kind = "changes"
+
+    external_id = _external_id()
+    release = serializers.CharField(
+        source="release.external_id", help_text="external_id of an existing release that shipped it."
+    )
+    first_commit_at = serializers.DateTimeField(help_text="ISO 8601; not after the release's released_at.")
+    merged_at = _optional_timestamp("Optional; between first_commit_at and the release's released_at.")
+    title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
 class IncidentSerializer(RecordSerializer):
     """An incident; `resolved_at` stays empty while it is open."""
 

@@ -12,6 +12,7 @@ from metrics.records.api import views
 router = DefaultRouter()
 router.register("squads", views.SquadViewSet, basename="squad")
 router.register("releases", views.ReleaseViewSet, basename="release")
+router.register("changes", views.ChangeViewSet, basename="change")
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("defects", views.DefectViewSet, basename="defect")
 router.register("customer-responses", views.CustomerResponseViewSet, basename="customer-response")

@@ -21,7 +21,7 @@ from metrics.records.api import filters, serializers
 from metrics.records.api.pagination import RecordPagination
 from metrics.records.api.parsers import SafeJSONParser
 from metrics.records.api.permissions import RecordPermission, has_model_perm
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
 
 _UPSERT_DOC = (
@@ -138,6 +138,18 @@ class ReleaseViewSet(RecordViewSet):
     queryset = Release.objects.select_related("squad").order_by("-released_at", "-id")
     serializer_class = serializers.ReleaseSerializer
     filterset_class = filters.ReleaseFilterSet
+    lookup_field = "external_id"
+
+
+@record_schema("changes")
+class ChangeViewSet(RecordViewSet):
+    """Changes shipped by releases, addressed by `external_id`; newest release first."""
+
+    queryset = Change.objects.select_related("release", "release__squad").order_by(
+        "-release__released_at", "-first_commit_at", "-id"
+    )
+    serializer_class = serializers.ChangeSerializer
+    filterset_class = filters.ChangeFilterSet
     lookup_field = "external_id"
 
 

@@ -20,6 +20,7 @@ from django.db import DatabaseError, models, transaction
 
 from core.csvsafe import restore
 from metrics.records.ingest import kinds as k
+from metrics.records.models import Change, Release
 from metrics.records.signals import records_bulk_written
 from squads.roles import can_write_squad_record
 
@@ -245,17 +246,24 @@ class _Import:
         """docs/roles.md: a PM writes only their own squads' records (old and new squad alike)."""
         squad_ids = {self._squad_id(instance)}
         if old is not None:
-            squad_ids.add(old.get("squad_id") if self.kind.has_squad else old.get("id"))
+            squad_ids.add(self._old_squad_id(old))
         for squad_id in squad_ids:
             if squad_id not in self._may_write:
                 self._may_write[squad_id] = can_write_squad_record(self.user, self.kind.model_label, squad_id)
             if not self._may_write[squad_id]:
-                field_name = "squad" if self.kind.has_squad else self.kind.key
+                field_name = self.kind.squad_column
                 errors[field_name] = f"you may not write {self.kind.name} of this squad"
                 return
 
     def _squad_id(self, instance: models.Model) -> int | None:
-        return instance.squad_id if self.kind.has_squad else instance.pk
+        return self.kind.squad_id_of(instance)
+
+    def _old_squad_id(self, old: dict) -> int | None:
+        if self.kind.has_squad:
+            return old.get("squad_id")
+        if self.kind.model is Change:  # the squad of the release it belonged to
+            return Release.objects.filter(pk=old.get("release_id")).values_list("squad_id", flat=True).first()
+        return old.get("id")
 
     def _write(self, creates: list[models.Model], updates: list[tuple[dict, models.Model]], lookups: k.Lookups) -> None:
         model = self.kind.model

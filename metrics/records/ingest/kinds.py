@@ -20,7 +20,7 @@ from django.db.models.functions import Lower
 
 from core.admin import model_label
 from metrics.records.ingest import parsing as p
-from metrics.records.models import CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
+from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, Survey, TimeAllocation
 from squads.models import Area, Squad
 
 #: Reference types a column can hold: the value is a key of another table.
@@ -102,6 +102,17 @@ class RecordKind:
     def has_squad(self) -> bool:
         return "squad" in self.by_name
 
+    @property
+    def squad_column(self) -> str:
+        """The column that decides whose record it is: `squad`, or a change's `release`."""
+        return "squad" if self.has_squad else ("release" if "release" in self.by_name else self.key)
+
+    def squad_id_of(self, instance: models.Model) -> int | None:
+        """The squad a record belongs to (a squad: itself; a change: its release's)."""
+        if self.model is Squad:
+            return instance.pk
+        return getattr(instance, "squad_id", None)
+
     def to_row(self, instance: models.Model) -> dict[str, str]:
         """The record as CSV cells in import format (FKs should be select_related)."""
         row: dict[str, str] = {}
@@ -165,6 +176,18 @@ KINDS: dict[str, RecordKind] = {
                 _ts("released_at", required=True),
                 _ts("first_commit_at"),
                 _text("status", required=True),
+            ),
+        ),
+        RecordKind(
+            "changes",
+            Change,
+            "external_id",
+            (
+                _text("external_id", required=True),
+                _ref("release", REF_RELEASE, required=True),
+                _ts("first_commit_at", required=True),
+                _ts("merged_at"),
+                _text("title"),
             ),
         ),
         RecordKind(
@@ -379,6 +402,8 @@ def apply_values(
                 errors[name] = f'unknown {col.ref} "{value}"'
                 continue
             setattr(instance, f"{col.field}_id", target[0] if isinstance(target, tuple) else target)
+            if col.ref == REF_RELEASE:
+                instance._ref_release = target  # (id, squad_id, released_at): rules on it need no query
         elif value is None:
             model_field = instance._meta.get_field(col.field)
             if model_field.null:
