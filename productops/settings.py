@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "dashboards",
     "audit",
     "sources",
+    "bets",
 ]
 
 MIDDLEWARE = [

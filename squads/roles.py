@@ -28,7 +28,12 @@ _ALL_MODELS = (
     "metrics.target",
     "metrics.baseline",
     "metrics.rolluprun",
+    "bets.bet",
+    "bets.bettarget",
+    "bets.plannedheadcount",
 )
+#: A PM writes bets whose treatment squads are all theirs (checked in `bets.services`).
+BET_MODELS = ("bets.bet", "bets.bettarget", "bets.plannedheadcount")
 SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.change", "metrics.incident", "metrics.defect")
 OPS_MODELS = (
     "squads.area",
@@ -38,6 +43,7 @@ OPS_MODELS = (
     "metrics.timeallocation",
     "metrics.target",
     "metrics.baseline",
+    *BET_MODELS,
 )
 
 
@@ -51,7 +57,9 @@ def _perms(models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _perms(_ALL_MODELS, ("view",)),
-    SQUAD_PM: _perms(_ALL_MODELS, ("view",)) | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete")),
+    SQUAD_PM: _perms(_ALL_MODELS, ("view",))
+    | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete"))
+    | _perms(BET_MODELS, ("add", "change", "delete")),
     OPS_STAFF: _perms(_ALL_MODELS, ("view",)) | _perms(OPS_MODELS, ("add", "change", "delete")),
     # Sources (tool connections with credentials) are the admins' alone.
     ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete"))

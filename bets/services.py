@@ -1,0 +1,274 @@
+"""Writes of bets: create, update, delete — one path for the API, the page form and the admin.
+
+Validation gives errors keyed by the API's field names (`treatment_squads`, `targets`, …); the
+database constraints hold the same rules for any other path. Who may write: ops staff and
+admins any bet; a squad PM only bets whose treatment squads are all their own (before and after
+a change). Every write is audited with the whole bet (squads and targets included), since the
+many-to-many parts never pass through the per-row audit signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from audit.services import record
+from bets.kpis import kpi_or_none
+from bets.models import DEFAULT_WINDOW, WINDOW_MAX, WINDOW_MIN, Bet, BetTarget, PlannedHeadcount
+from squads.models import Squad
+from squads.roles import ADMIN, OPS_STAFF, own_squad_ids
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    metric: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class PlannedInput:
+    squad: str  # slug
+    month: date
+    headcount: Decimal
+
+
+# ---------------------------------------------------------------------------------------------- who
+
+
+def is_bet_manager(user: Any) -> bool:
+    """Ops staff and admins write any bet."""
+    return bool(user.is_superuser or user.groups.filter(name__in=[ADMIN, OPS_STAFF]).exists())
+
+
+def can_write_bet(user: Any, treatment_squad_ids: Iterable[int], action: str = "change") -> bool:
+    """May `user` add/change/delete a bet on these treatment squads?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not user.has_perm(f"bets.{action}_bet"):
+        return False
+    if is_bet_manager(user):
+        return True
+    ids = set(treatment_squad_ids)
+    return bool(ids) and ids <= own_squad_ids(user)
+
+
+def _require(user: Any, squad_ids: Iterable[int], action: str) -> None:
+    if user is not None and not can_write_bet(user, squad_ids, action):
+        raise PermissionDenied("you may only write bets whose treatment squads are all your own")
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def _squads(slugs: Sequence[str], field: str, errors: dict[str, list[str]]) -> list[Squad]:
+    found = {s.slug: s for s in Squad.objects.filter(slug__in=list(slugs))}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        errors.setdefault(field, []).append(f"unknown squad(s): {', '.join(sorted(set(missing)))}.")
+    return [found[slug] for slug in dict.fromkeys(slugs) if slug in found]
+
+
+def _targets(targets: Sequence[TargetInput], errors: dict[str, list[str]]) -> list[TargetInput]:
+    if not targets:
+        errors.setdefault("targets", []).append("name at least one KPI the bet should move.")
+        return []
+    seen: set[str] = set()
+    for i, target in enumerate(targets):
+        if kpi_or_none(target.metric) is None:
+            errors.setdefault("targets", []).append(f"[{i}] metric: unknown KPI {target.metric!r}.")
+        if target.direction not in BetTarget.Direction.values:
+            errors.setdefault("targets", []).append(f"[{i}] direction: must be 'higher' or 'lower'.")
+        if target.metric in seen:
+            errors.setdefault("targets", []).append(f"[{i}] metric: {target.metric!r} is named twice.")
+        seen.add(target.metric)
+    return list(targets)
+
+
+def _planned(rows: Sequence[PlannedInput], errors: dict[str, list[str]]) -> list[tuple[Squad, date, Decimal]]:
+    slugs = [row.squad for row in rows]
+    squads = {s.slug: s for s in Squad.objects.filter(slug__in=slugs)}
+    out = []
+    seen: set[tuple[str, date]] = set()
+    for i, row in enumerate(rows):
+        squad = squads.get(row.squad)
+        if squad is None:
+            errors.setdefault("planned_headcount", []).append(f"[{i}] squad: unknown squad {row.squad!r}.")
+            continue
+        if row.month.day != 1:
+            errors.setdefault("planned_headcount", []).append(f"[{i}] month: must be the first day of a month.")
+        try:
+            headcount = Decimal(row.headcount)
+        except (InvalidOperation, TypeError):
+            headcount = Decimal(-1)
+        if not headcount.is_finite() or headcount < 0 or headcount >= 10_000:
+            errors.setdefault("planned_headcount", []).append(f"[{i}] headcount: must be between 0 and 9999.")
+        if (row.squad, row.month) in seen:
+            errors.setdefault("planned_headcount", []).append(f"[{i}] {row.squad} {row.month:%Y-%m} is named twice.")
+        seen.add((row.squad, row.month))
+        out.append((squad, row.month, headcount))
+    return out
+
+
+@dataclass
+class _Checked:
+    treatment: list[Squad]
+    comparison: list[Squad]
+    targets: list[TargetInput]
+    planned: list[tuple[Squad, date, Decimal]] | None
+
+
+def _check(
+    bet: Bet,
+    *,
+    treatment: Sequence[str],
+    comparison: Sequence[str] | None,
+    targets: Sequence[TargetInput],
+    planned: Sequence[PlannedInput] | None,
+) -> _Checked:
+    errors: dict[str, list[str]] = {}
+    try:
+        bet.full_clean(exclude=["owner"])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if not treatment:
+        errors.setdefault("treatment_squads", []).append("name at least one treatment squad.")
+    treated = _squads(treatment, "treatment_squads", errors)
+    if comparison is None:
+        compared = list(Squad.objects.filter(active=True).exclude(pk__in=[s.pk for s in treated]).order_by("slug"))
+    else:
+        compared = _squads(comparison, "comparison_squads", errors)
+    overlap = {s.slug for s in treated} & {s.slug for s in compared}
+    if overlap:
+        errors.setdefault("comparison_squads", []).append(
+            f"a squad cannot be both treatment and comparison: {', '.join(sorted(overlap))}."
+        )
+    if not compared and "comparison_squads" not in errors:
+        errors.setdefault("comparison_squads", []).append("name at least one comparison squad.")
+    checked_targets = _targets(targets, errors)
+    checked_planned = _planned(planned, errors) if planned is not None else None
+    if checked_planned and bet.kind != Bet.Kind.INITIATIVE:
+        errors.setdefault("planned_headcount", []).append("only initiatives plan headcount.")
+    if errors:
+        raise ValidationError(errors)
+    return _Checked(treated, compared, checked_targets, checked_planned)
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+
+def snapshot_of(bet: Bet) -> dict[str, Any]:
+    """The whole bet as plain values: what the audit trail keeps."""
+    return {
+        "title": bet.title,
+        "hypothesis": bet.hypothesis,
+        "kind": bet.kind,
+        "owner": bet.owner.get_username() if bet.owner_id else None,
+        "treatment_squads": sorted(bet.treatment_squads.values_list("slug", flat=True)),
+        "comparison_squads": sorted(bet.comparison_squads.values_list("slug", flat=True)),
+        "start": bet.start.isoformat(),
+        "end": bet.end.isoformat() if bet.end else None,
+        "window": bet.window,
+        "targets": [[t.metric, t.direction] for t in bet.targets.order_by("metric")],
+        "planned_headcount": [
+            [p.squad.slug, p.month.isoformat(), str(p.headcount)]
+            for p in bet.planned_headcount.select_related("squad").order_by("month", "squad__slug")
+        ],
+    }
+
+
+def _store(bet: Bet, checked: _Checked) -> None:
+    bet.save()
+    bet.treatment_squads.set(checked.treatment)
+    bet.comparison_squads.set(checked.comparison)
+    bet.targets.all().delete()
+    BetTarget.objects.bulk_create([BetTarget(bet=bet, metric=t.metric, direction=t.direction) for t in checked.targets])
+    if checked.planned is not None:
+        bet.planned_headcount.all().delete()
+        PlannedHeadcount.objects.bulk_create(
+            [PlannedHeadcount(bet=bet, squad=s, month=m, headcount=h) for s, m, h in checked.planned]
+        )
+
+
+@transaction.atomic
+def create_bet(
+    *,
+    user: Any,
+    title: str,
+    hypothesis: str,
+    kind: str,
+    treatment_squads: Sequence[str],
+    start: date,
+    targets: Sequence[TargetInput],
+    comparison_squads: Sequence[str] | None = None,
+    end: date | None = None,
+    window: int | None = None,
+    planned_headcount: Sequence[PlannedInput] | None = None,
+    owner: Any = None,
+) -> Bet:
+    """Create a bet. `comparison_squads=None` means every other active squad (stored as such, so a
+    squad added later does not change a running bet). `user=None` is a trusted caller (seed, shell).
+    Raises ValidationError keyed by field, PermissionDenied for a PM naming a squad not theirs."""
+    bet = Bet(title=title, hypothesis=hypothesis, kind=kind, start=start, end=end,
+              window=DEFAULT_WINDOW if window is None else window, owner=owner or user)
+    checked = _check(bet, treatment=treatment_squads, comparison=comparison_squads, targets=targets,
+                     planned=planned_headcount)
+    _require(user, [s.pk for s in checked.treatment], "add")
+    _store(bet, checked)
+    after = snapshot_of(bet)
+    record("create", user=user, instance=bet, changes={k: [None, v] for k, v in after.items() if v not in (None, [])})
+    return bet
+
+
+_UNSET: Any = object()
+
+
+@transaction.atomic
+def update_bet(
+    *,
+    bet: Bet,
+    user: Any,
+    data: Mapping[str, Any],
+) -> Bet:
+    """Change the fields present in `data` (PATCH semantics; keys as in `create_bet`). The user must
+    be allowed both the bet's current treatment squads and the new ones."""
+    bet = Bet.objects.select_for_update().get(pk=bet.pk)
+    _require(user, bet.treatment_squads.values_list("pk", flat=True), "change")
+    before = snapshot_of(bet)
+    for name in ("title", "hypothesis", "kind", "start", "end", "window"):
+        if name in data:
+            setattr(bet, name, data[name])
+    if "owner" in data:
+        bet.owner = data["owner"]
+    treatment = data.get("treatment_squads", before["treatment_squads"])
+    comparison = data.get("comparison_squads", _UNSET)
+    if comparison is _UNSET:
+        comparison = before["comparison_squads"]
+    targets = data.get("targets") or [TargetInput(m, d) for m, d in before["targets"]]
+    checked = _check(bet, treatment=treatment, comparison=comparison, targets=targets,
+                     planned=data.get("planned_headcount"))
+    _require(user, [s.pk for s in checked.treatment], "change")
+    _store(bet, checked)
+    after = snapshot_of(bet)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        record("update", user=user, instance=bet, changes=changes)
+    return bet
+
+
+@transaction.atomic
+def delete_bet(*, bet: Bet, user: Any) -> None:
+    _require(user, bet.treatment_squads.values_list("pk", flat=True), "delete")
+    before = snapshot_of(bet)
+    record("delete", user=user, instance=bet, changes={k: [v, None] for k, v in before.items() if v not in (None, [])})
+    bet.delete()
+
+
+__all__ = ["PlannedInput", "TargetInput", "can_write_bet", "create_bet", "delete_bet", "update_bet",
+           "WINDOW_MAX", "WINDOW_MIN"]
