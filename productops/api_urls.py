@@ -7,6 +7,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Like everything under /api/ (docs/api.md), anonymous visitors get a 401 here, not a redirect.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("bets.api.urls")),
     path("", include("metrics.kpis.urls")),
     path("", include("metrics.records.api.urls")),
 ]

@@ -18,5 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("productops.api_urls")),
     path("", include("sources.urls")),
+    path("", include("bets.urls")),
     path("", include("dashboards.urls")),
 ]
