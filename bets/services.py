@@ -121,6 +121,14 @@ class _Checked:
     comparison: list[Squad]
     targets: list[TargetInput]
     planned: list[tuple[Squad, date, Decimal]] | None
+    errors: dict[str, list[str]]
+
+    def require(self, user: Any, action: str) -> None:
+        """Who may write comes first (a refused PM learns nothing about the rest), then the rules."""
+        if self.treatment:
+            _require(user, [s.pk for s in self.treatment], action)
+        if self.errors:
+            raise ValidationError(self.errors)
 
 
 def _check(
@@ -155,9 +163,7 @@ def _check(
     checked_planned = _planned(planned, errors) if planned is not None else None
     if checked_planned and bet.kind != Bet.Kind.INITIATIVE:
         errors.setdefault("planned_headcount", []).append("only initiatives plan headcount.")
-    if errors:
-        raise ValidationError(errors)
-    return _Checked(treated, compared, checked_targets, checked_planned)
+    return _Checked(treated, compared, checked_targets, checked_planned, errors)
 
 
 # ---------------------------------------------------------------------------------------------- writes
@@ -219,7 +225,7 @@ def create_bet(
               window=DEFAULT_WINDOW if window is None else window, owner=owner or user)
     checked = _check(bet, treatment=treatment_squads, comparison=comparison_squads, targets=targets,
                      planned=planned_headcount)
-    _require(user, [s.pk for s in checked.treatment], "add")
+    checked.require(user, "add")
     _store(bet, checked)
     after = snapshot_of(bet)
     record("create", user=user, instance=bet, changes={k: [None, v] for k, v in after.items() if v not in (None, [])})
@@ -253,7 +259,7 @@ def update_bet(
     targets = data.get("targets") or [TargetInput(m, d) for m, d in before["targets"]]
     checked = _check(bet, treatment=treatment, comparison=comparison, targets=targets,
                      planned=data.get("planned_headcount"))
-    _require(user, [s.pk for s in checked.treatment], "change")
+    checked.require(user, "change")
     _store(bet, checked)
     after = snapshot_of(bet)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
