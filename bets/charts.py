@@ -106,8 +106,10 @@ def add_bet_markers(figure: dict, markers: Sequence[BetMarker], metrics: Sequenc
         annotations.append({
             "x": x, "xref": f"x{axis}", "y": 1, "yref": f"y{axis} domain", "yanchor": "top", "xanchor": "left",
             "showarrow": False, "font": {"size": 10, "color": MARKER}, "bgcolor": "rgba(255,255,255,0.8)",
+            # the box catches the click (charts.js follows an annotation's same-site link on click)
+            "captureevents": True, "hovertext": f"{marker.title}: started {x}",
             "text": f'<a href="{marker.url}" target="_self">bet: {_escape(marker.title)}</a>',
-            "hovertext": f"{marker.title} started {x}", "name": f"bet-{marker.bet_id}",
+            "name": f"bet-{marker.bet_id}",
         })
     layout["shapes"] = shapes
     layout["annotations"] = annotations

@@ -32,8 +32,15 @@
       Plotly.newPlot(div, figure.data, themed(figure.layout), {
         displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"]
       });
+      div.on("plotly_clickannotation", followLink);
       div.setAttribute("data-drawn", "true");
     }
+  }
+  /* An annotation whose text is a same-site link (a bet's start marker) goes there when clicked:
+     the annotation's box sits over its text, so the SVG link itself would not get the click. */
+  function followLink(event) {
+    var match = /href="(\/[^"]*)"/.exec((event.annotation && event.annotation.text) || "");
+    if (match && match[1].charAt(1) !== "/") { window.location.assign(match[1]); }
   }
   window.addEventListener("beforeprint", function () {
     var charts = document.querySelectorAll("div.chart[data-drawn]");
