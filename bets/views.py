@@ -49,7 +49,9 @@ def bet_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def bet_new(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("bets.add_bet"):
-        raise PermissionDenied("only ops staff, admins and squad PMs create bets")
+        if request.method == "POST":
+            raise PermissionDenied("only ops staff, admins and squad PMs create bets")
+        return render(request, "bets/new.html", {"form": None})  # pages are readable by all: say why not
     squads = Squad.objects.filter(active=True).order_by("name")
     if not services.is_bet_manager(request.user):
         squads = squads.filter(pk__in=own_squad_ids(request.user))

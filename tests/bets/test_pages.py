@@ -106,3 +106,10 @@ def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_f
     ]
     html = client_for(users["viewer"]).get("/time/?from=2026-01-01&to=2026-05-31").content.decode()
     assert "Release train" in html and "32000" in html and "40000" in html
+
+
+def test_viewer_sees_why_they_cannot_create(users, client_for):
+    response = client_for(users["viewer"]).get("/bets/new/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bets are created by ops staff" in html and "<form method=\"post\" class=\"bet-form\"" not in html
