@@ -191,9 +191,10 @@ def _fingerprint(plan: _Plan, slugs: list[str]) -> str:
 def bet_effects(bet: Bet, *, today: date | None = None, use_cache: bool = True) -> list[KpiEffect]:
     """The effect on each of the bet's target KPIs, in the order the targets were named."""
     today = today or timezone.now().date()
-    treatment = sorted(bet.treatment_squads.values_list("slug", flat=True))
-    comparison = sorted(bet.comparison_squads.values_list("slug", flat=True))
-    targets = list(bet.targets.order_by("id").values_list("metric", "direction"))
+    # .all(): uses the lists `selectors.bets_queryset` prefetched, one query each otherwise
+    treatment = sorted(s.slug for s in bet.treatment_squads.all())
+    comparison = sorted(s.slug for s in bet.comparison_squads.all())
+    targets = [(t.metric, t.direction) for t in sorted(bet.targets.all(), key=lambda t: t.pk)]
     results: dict[str, KpiEffect] = {}
     for plan in _plans(bet, targets, today):
         key = None
