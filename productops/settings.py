@@ -216,6 +216,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Deny by default: the schema and docs need sign-in like everything else.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Two models have a "kind": name the bet's enum so neither gets a hashed name.
+    "ENUM_NAME_OVERRIDES": {"BetKindEnum": "bets.models.Bet.Kind"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "productops.openapi.document_error_responses",  # 400/401/403/404 on every operation

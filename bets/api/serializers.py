@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bets.models import WINDOW_MAX, WINDOW_MIN, Bet
@@ -16,6 +17,7 @@ class TargetSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=["higher", "lower"])
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-03"})
 class MonthField(serializers.Field):
     """`YYYY-MM` in and out."""
 
