@@ -8,6 +8,8 @@ a planned headcount per squad and month, set against the time-allocation respons
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,6 +18,8 @@ from django.db.models import F, Q
 
 from squads.models import Squad
 
+EARLIEST = date(2000, 1, 1)  # a bet's dates stay where periods and windows are well defined
+LATEST = date(2100, 12, 31)
 WINDOW_MIN = 4
 WINDOW_MAX = 52
 DEFAULT_WINDOW = 8
@@ -38,8 +42,11 @@ class Bet(models.Model):
         Squad, related_name="bets_compared", blank=True,
         help_text="Squads that did not change; empty at creation means every other active squad.",
     )
-    start = models.DateField()
-    end = models.DateField(null=True, blank=True, help_text="Optional; periods ending after it are not judged.")
+    start = models.DateField(validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)])
+    end = models.DateField(
+        null=True, blank=True, validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+        help_text="Optional; periods ending after it are not judged.",
+    )
     window = models.PositiveSmallIntegerField(
         default=DEFAULT_WINDOW,
         validators=[MinValueValidator(WINDOW_MIN), MaxValueValidator(WINDOW_MAX)],
@@ -55,6 +62,10 @@ class Bet(models.Model):
                 condition=Q(kind__in=["experiment", "process_change", "initiative"]), name="bet_kind_valid"
             ),
             models.CheckConstraint(condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="bet_end_after_start"),
+            models.CheckConstraint(condition=Q(start__gte=EARLIEST) & Q(start__lte=LATEST), name="bet_start_in_range"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | (Q(end__gte=EARLIEST) & Q(end__lte=LATEST)), name="bet_end_in_range"
+            ),
             models.CheckConstraint(
                 condition=Q(window__gte=WINDOW_MIN) & Q(window__lte=WINDOW_MAX), name="bet_window_range"
             ),

@@ -111,6 +111,8 @@ def test_anonymous_gets_401(org):
     ({"targets": [{"metric": "nps", "direction": "sideways"}]}, "targets"),
     ({"targets": []}, "targets"),
     ({"start": "2026-13-01"}, "start"),
+    ({"start": "0001-01-01"}, "start"),
+    ({"end": "9999-12-31"}, "end"),
     ({"end": "2026-01-01"}, "end"),
     ({"window": 1}, "window"),
     ({"title": ""}, "title"),
