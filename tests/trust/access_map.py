@@ -20,6 +20,8 @@ GROUP_OF = {"viewer": VIEWER, "pm": SQUAD_PM, "ops": OPS_STAFF, "admin": ADMIN}
 STAFF = {"pm", "ops", "admin"}  # may enter the Django admin at all
 SUPERUSERS = {"admin"}  # every permission, including auth users/groups, tokens and the audit log
 
+#: Models a PM writes only for their own squads: the squad-scoped records, and bets (all treatment squads).
+OWN_SQUAD_MODELS = (*SQUAD_SCOPED_MODELS, "bets.bet")
 #: Written by the system only (rollup, dirty marking, audit): read-only in the admin even for admins.
 SYSTEM_MODELS = {"metrics.kpisnapshot", "metrics.rolluprun", "metrics.dirtyrange", "audit.auditevent"}
 #: Only admins may look at these at all.
@@ -61,7 +63,7 @@ def may_write(role: str, model_label: str, action: str, squad: str | None) -> bo
     """The write rule: the model permission, nothing on system models, and PMs only on their own squads."""
     if model_label in SYSTEM_MODELS or not has_perm(role, model_label, action):
         return False
-    if model_label in SQUAD_SCOPED_MODELS and role not in SUPERUSERS and role != "ops":
+    if model_label in OWN_SQUAD_MODELS and role not in SUPERUSERS and role != "ops":
         return squad == "own"
     return True
 

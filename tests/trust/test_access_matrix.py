@@ -22,9 +22,10 @@ from django.urls.exceptions import NoReverseMatch
 from rest_framework.authtoken.models import Token
 
 from audit.models import AuditEvent
+from bets.models import Bet
+from bets.services import TargetInput, create_bet
 from metrics.models import Baseline, KpiSnapshot, Release, RollupRun, Target
 from sources.models import Source
-from squads.roles import SQUAD_SCOPED_MODELS
 from tests.factories import (
     ChangeFactory,
     CustomerResponseFactory,
@@ -83,6 +84,10 @@ def build_world(squad_a: Any, squad_b: Any) -> World:
         side["metrics.defect"] = DefectFactory(squad=squad)
         side["metrics.timeallocation"] = TimeAllocationFactory(squad=squad)
     world.own["metrics.customerresponse"] = CustomerResponseFactory(squad=squad_a)
+    for squad, side in ((squad_a, world.own), (squad_b, world.other)):
+        side["bets.bet"] = create_bet(user=None, title=f"bet on {squad.slug}", hypothesis="h", kind="experiment",
+                                      treatment_squads=[squad.slug], start=dt.date(2026, 3, 4),
+                                      targets=[TargetInput("releases", "higher")])
     SurveyFactory()
     Target.objects.create(metric="nps", squad=None, value=30)
     Baseline.objects.create(name="FY25", start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
@@ -138,6 +143,8 @@ def fill(endpoint: Endpoint, model_label: str | None, obj: Any) -> dict[str, Any
     for param in endpoint.params:
         if param == "format":
             kwargs[param] = "json"
+        elif param == "pk" and endpoint.route.startswith("bets/"):
+            kwargs[param] = Bet.objects.order_by("pk").values_list("pk", flat=True).first()  # the bet pages
         elif param in {"object_id", "pk"}:
             if obj is None:
                 return None
@@ -183,6 +190,9 @@ API_PAYLOADS = {
         "pct_quality": 10, "pct_support": 20, "pct_onboarding": 5, "pct_ktlo": 10, "pct_other": 5},
     "squads.squad": lambda sq: {
         "name": "Matrix", "area": "payments", "monthly_cost_per_head": "100.00", "active": True},
+    "bets.bet": lambda sq: {
+        "title": "Matrix", "hypothesis": "h", "kind": "experiment", "treatment_squads": [sq], "start": "2026-03-04",
+        "targets": [{"metric": "releases", "direction": "higher"}]},
 }
 
 
@@ -268,7 +278,7 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
         if route.startswith("admin/"):
             target = admin_model_of(endpoint)
             sides = [None]
-            if target and target[0] in SQUAD_SCOPED_MODELS and ("object_id" in endpoint.params):
+            if target and target[0] in amap.OWN_SQUAD_MODELS and ("object_id" in endpoint.params):
                 sides = ["own", "other"]
             for side in sides:
                 obj = object_for(target[0], world, side) if target else world.own["metrics.release"]
@@ -292,7 +302,7 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
             label = api_model_of(endpoint)
             name = endpoint.name or ""
             kind = "detail" if name.endswith("-detail") else "list" if (label and name.endswith("-list")) else "other"
-            sides = ["own", "other"] if (kind == "detail" and label in SQUAD_SCOPED_MODELS) else [None]
+            sides = ["own", "other"] if (kind == "detail" and label in amap.OWN_SQUAD_MODELS) else [None]
             for side in sides:
                 obj = object_for(label, world, side) if (label and kind == "detail") else None
                 kwargs = fill(endpoint, label, obj)
@@ -305,7 +315,7 @@ def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad
                         body = _api_body(run, label, kind, method, obj, url)
                         expected = amap.expect_api(role, method, kind, label, side or "own")
                         run.request(role, method, url, expected, body=body, note=side or "")
-                        if kind == "list" and method == "POST" and label in SQUAD_SCOPED_MODELS:
+                        if kind == "list" and method == "POST" and label in amap.OWN_SQUAD_MODELS:
                             # the same POST naming the other squad (B): only unrestricted roles may
                             other = amap.expect_api(role, method, kind, label, "other")
                             run.request(role, method, url, other, body=api_payload(label, "bravo"), note="squad B")

@@ -38,6 +38,7 @@ KIND_MODEL = {
     "defects": "metrics.defect",
     "customer-responses": "metrics.customerresponse",
     "time-allocations": "metrics.timeallocation",
+    "bets": "bets.bet",
 }
 
 
