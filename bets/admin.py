@@ -64,7 +64,7 @@ class BetAdmin(admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> type:
         form = super().get_form(request, obj, change=change, **kwargs)
         form.request = request
-        if not is_bet_manager(request.user):
+        if not is_bet_manager(request.user) and "treatment_squads" in form.base_fields:  # absent when read-only
             form.base_fields["treatment_squads"].queryset = Squad.objects.filter(pk__in=own_squad_ids(request.user))
         return form
 
