@@ -87,7 +87,7 @@ def main() -> None:
     from django.core.cache import cache
 
     from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
-    from metrics.rollup import full_rollup
+    from metrics.kpis.rollup import full_rollup
 
     if not KpiSnapshot.objects.exists():
         started = time.perf_counter()

@@ -1,8 +1,9 @@
 """Bets in the Django admin: targets and an initiative's planned headcount as inlines.
 
 The form applies the rules of `bets.services` (treatment and comparison apart, a PM only on their
-own squads, an empty comparison meaning every other active squad), and every save or delete is
-audited with the whole bet, like the API's writes."""
+own squads, an empty comparison meaning every other active squad). Squads are written row by row
+with `services.sync_squads` (not the form's `.set()`), so, as for the inlines and the bet itself,
+every change is announced and audited."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from audit.services import record
 from bets.models import Bet, BetTarget, PlannedHeadcount
-from bets.services import can_write_bet, is_bet_manager, snapshot_of
+from bets.services import can_write_bet, is_bet_manager, sync_squads
 from squads.models import Squad
 from squads.roles import own_squad_ids
 
@@ -80,29 +80,16 @@ class BetAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and self._may(request, obj, "delete")
 
     def save_model(self, request: HttpRequest, obj: Bet, form: forms.ModelForm, change: bool) -> None:
-        request._bet_before = snapshot_of(Bet.objects.get(pk=obj.pk)) if change else None  # type: ignore[attr-defined]
         if obj.owner_id is None and not change:
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        form.save_m2m = lambda: None  # squads: row by row below, so each change is announced
         super().save_related(request, form, formsets, change)
         bet = form.instance
-        if not change and not bet.comparison_squads.exists():
-            treated = bet.treatment_squads.values_list("pk", flat=True)
-            bet.comparison_squads.set(Squad.objects.filter(active=True).exclude(pk__in=list(treated)))
-        before = getattr(request, "_bet_before", None)
-        after = snapshot_of(bet)
-        if before is None:
-            record("create", user=request.user, instance=bet,
-                   changes={k: [None, v] for k, v in after.items() if v not in (None, [])})
-        else:
-            changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-            if changes:
-                record("update", user=request.user, instance=bet, changes=changes)
-
-    def delete_model(self, request: HttpRequest, obj: Bet) -> None:
-        before = snapshot_of(obj)
-        record("delete", user=request.user, instance=obj,
-               changes={k: [v, None] for k, v in before.items() if v not in (None, [])})
-        super().delete_model(request, obj)
+        treated = list(form.cleaned_data["treatment_squads"])
+        compared = list(form.cleaned_data["comparison_squads"])
+        if not change and not compared:
+            compared = list(Squad.objects.filter(active=True).exclude(pk__in=[s.pk for s in treated]))
+        sync_squads(bet, treatment=treated, comparison=compared)

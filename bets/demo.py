@@ -11,6 +11,7 @@ squads no demo bet touches, so one bet's effect never leaks into another's compa
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -120,3 +121,9 @@ def create_demo_bets(*, today: date, seed: int = 7, now: datetime | None = None)
         targets=[TargetInput("defects_found", "lower")],
     )
     return {"bets": 4}
+
+
+def seed_demo_bets(pm_squads: Sequence[str]) -> dict[str, int]:
+    """`seed_demo`'s hook (`SEED_DEMO_EXTRAS`, called with the demo PM's squads, inside its transaction and
+    before the rollup): the four demo bets as of today."""
+    return create_demo_bets(today=timezone.now().date())

@@ -153,9 +153,9 @@ def compute_effect(bet: Bet, metric: str, direction: str, treatment: list[str], 
 
 def _frame(metrics: list[str], slugs: list[str], grain: str, periods: list[date]) -> pd.DataFrame:
     if not periods:
-        return pd.DataFrame(columns=["metric", "scope", "grain", "period_start", "value", "sample_size"])
-    return snapshot_frame(metric=metrics, scope=_scopes(slugs), grain=grain, date_from=periods[0],
-                          date_to=periods[-1])
+        return pd.DataFrame(columns=["metric", "scope", "period_start", "value", "sample_size"])
+    return snapshot_frame(grain=grain, period_from=periods[0], period_to=periods[-1], scopes=_scopes(slugs),
+                          metrics=metrics)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ snapshots.
 
 from __future__ import annotations
 
-from metrics.catalog import CATALOG, KPIS, Kpi
-from metrics.periods import next_period_start, period_start_for
-from metrics.selectors import snapshot_frame, snapshot_queryset
+from metrics.kpis.catalog import CATALOG, KPIS, Kpi
+from metrics.kpis.periods import next_period_start, period_start_for
+from metrics.kpis.selectors import snapshot_frame, snapshot_queryset
 
 __all__ = ["CATALOG", "KPIS", "Kpi", "bet_grain", "kpi_or_none", "next_period_start", "period_start_for",
            "snapshot_frame", "snapshot_queryset"]

@@ -3,8 +3,9 @@
 Validation gives errors keyed by the API's field names (`treatment_squads`, `targets`, …); the
 database constraints hold the same rules for any other path. Who may write: ops staff and
 admins any bet; a squad PM only bets whose treatment squads are all their own (before and after
-a change). Every write is audited with the whole bet (squads and targets included), since the
-many-to-many parts never pass through the per-row audit signals.
+a change). Every row is written one by one (`save`/`delete`, never bulk or `.set()`), so each
+change — the bet, a squad joining or leaving it, a target, a planned headcount — is announced
+with `record_changed` (`bets.apps`) and lands in the audit log like any record's change.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from audit.services import record
 from bets.kpis import kpi_or_none
 from bets.models import DEFAULT_WINDOW, WINDOW_MAX, WINDOW_MIN, Bet, BetTarget, PlannedHeadcount
 from squads.models import Squad
@@ -189,17 +189,46 @@ def snapshot_of(bet: Bet) -> dict[str, Any]:
     }
 
 
+def sync_squads(bet: Bet, *, treatment: Sequence[Squad], comparison: Sequence[Squad]) -> None:
+    """Make the bet's squads exactly these, row by row so each change is announced (and audited)."""
+    for field, wanted in (("treatment_squads", treatment), ("comparison_squads", comparison)):
+        through = getattr(Bet, field).through
+        rows = {row.squad_id: row for row in through.objects.filter(bet=bet)}
+        keep = {s.pk for s in wanted}
+        for squad_id, row in rows.items():
+            if squad_id not in keep:
+                row.delete()
+        for squad in wanted:
+            if squad.pk not in rows:
+                through.objects.create(bet=bet, squad=squad)
+
+
 def _store(bet: Bet, checked: _Checked) -> None:
     bet.save()
-    bet.treatment_squads.set(checked.treatment)
-    bet.comparison_squads.set(checked.comparison)
-    bet.targets.all().delete()
-    BetTarget.objects.bulk_create([BetTarget(bet=bet, metric=t.metric, direction=t.direction) for t in checked.targets])
+    sync_squads(bet, treatment=checked.treatment, comparison=checked.comparison)
+    current = {t.metric: t for t in bet.targets.all()}
+    wanted = {t.metric: t.direction for t in checked.targets}
+    for metric, target in current.items():
+        if metric not in wanted:
+            target.delete()
+        elif target.direction != wanted[metric]:
+            target.direction = wanted[metric]
+            target.save()
+    for metric, direction in wanted.items():
+        if metric not in current:
+            BetTarget.objects.create(bet=bet, metric=metric, direction=direction)
     if checked.planned is not None:
-        bet.planned_headcount.all().delete()
-        PlannedHeadcount.objects.bulk_create(
-            [PlannedHeadcount(bet=bet, squad=s, month=m, headcount=h) for s, m, h in checked.planned]
-        )
+        plans = {(p.squad_id, p.month): p for p in bet.planned_headcount.all()}
+        wanted_plans = {(s.pk, m): h for s, m, h in checked.planned}
+        for key, plan in plans.items():
+            if key not in wanted_plans:
+                plan.delete()
+            elif plan.headcount != wanted_plans[key]:
+                plan.headcount = wanted_plans[key]
+                plan.save()
+        for (squad_id, month), headcount in wanted_plans.items():
+            if (squad_id, month) not in plans:
+                PlannedHeadcount.objects.create(bet=bet, squad_id=squad_id, month=month, headcount=headcount)
 
 
 @transaction.atomic
@@ -227,8 +256,6 @@ def create_bet(
                      planned=planned_headcount)
     checked.require(user, "add")
     _store(bet, checked)
-    after = snapshot_of(bet)
-    record("create", user=user, instance=bet, changes={k: [None, v] for k, v in after.items() if v not in (None, [])})
     return bet
 
 
@@ -261,19 +288,13 @@ def update_bet(
                      planned=data.get("planned_headcount"))
     checked.require(user, "change")
     _store(bet, checked)
-    after = snapshot_of(bet)
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    if changes:
-        record("update", user=user, instance=bet, changes=changes)
     return bet
 
 
 @transaction.atomic
 def delete_bet(*, bet: Bet, user: Any) -> None:
     _require(user, bet.treatment_squads.values_list("pk", flat=True), "delete")
-    before = snapshot_of(bet)
-    record("delete", user=user, instance=bet, changes={k: [v, None] for k, v in before.items() if v not in (None, [])})
-    bet.delete()
+    bet.delete()  # the cascade deletes row by row while receivers listen, so each row is announced
 
 
 __all__ = ["PlannedInput", "TargetInput", "can_write_bet", "create_bet", "delete_bet", "update_bet",

@@ -276,7 +276,7 @@ SOURCES_HTTP = {
 }
 # What `seed_demo` adds beyond the records, by dotted path (called with the demo PM's squad slugs),
 # so the demo can show other apps without the metrics app importing them.
-SEED_DEMO_EXTRAS = ["sources.demo.create_demo_sources"]
+SEED_DEMO_EXTRAS = ["sources.demo.create_demo_sources", "bets.demo.seed_demo_bets"]
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,11 +17,20 @@ from rest_framework.response import Response
 from bets import services
 from bets.api.serializers import BetDetailSerializer, BetInputSerializer, BetSerializer, EffectSerializer
 from bets.models import Bet, PlannedHeadcount
-from metrics.api.parsers import SafeJSONParser
 
 extend_schema_field(EffectSerializer(many=True))(BetDetailSerializer.get_effects)
 
 _ACTIONS = {"POST": "add", "PUT": "change", "PATCH": "change"}
+
+
+class SafeJSONParser(JSONParser):
+    """JSON, with pathologically nested input (Python's recursion limit) a 400 rather than a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
 
 
 class BetPermission(BasePermission):

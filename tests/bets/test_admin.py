@@ -31,8 +31,10 @@ def test_ops_adds_a_bet_with_inlines_and_it_is_audited(users, squad_a, squad_b, 
     assert [(t.metric, t.direction) for t in bet.targets.all()] == [("change_failure_rate", "lower")]
     assert bet.planned_headcount.get().headcount == 3
     assert bet.owner == users["ops"]
-    event = AuditEvent.objects.get(action="create", model_label="bets.bet")
-    assert event.changes["targets"] == [None, [["change_failure_rate", "lower"]]]
+    assert AuditEvent.objects.get(action="create", model_label="bets.bet").username == "ops"
+    target = AuditEvent.objects.get(action="create", model_label="bets.bettarget")
+    assert target.changes["metric"] == [None, "change_failure_rate"]
+    assert AuditEvent.objects.filter(action="create", model_label="bets.bet_comparison_squads").count() == 1
 
 
 def test_pm_cannot_add_a_bet_on_another_squad_in_the_admin(users, squad_a, squad_b, client_for):

@@ -54,7 +54,11 @@ def test_ops_creates_a_bet_and_reads_it_back_with_effects(org, client_for):
     listed = client.get("/api/bets/").json()
     assert [b["id"] for b in listed["results"]] == [bet_id]
     event = AuditEvent.objects.get(action="create", model_label="bets.bet")
-    assert event.username == "ops" and event.changes["treatment_squads"] == [None, ["alpha"]]
+    assert event.username == "ops" and event.changes["title"] == [None, "Trunk-based development"]
+    joined = AuditEvent.objects.get(action="create", model_label="bets.bet_treatment_squads")
+    assert joined.changes["squad_id"] == [None, org["pm"].managed_squads.get().pk]  # alpha
+    assert sorted(e.changes["metric"][1] for e in AuditEvent.objects.filter(model_label="bets.bettarget")) == [
+        "change_failure_rate", "lead_time_hours"]
 
 
 def test_month_only_kpi_is_judged_by_month(org, client_for):

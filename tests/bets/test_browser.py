@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from bets.models import Bet
-from metrics.demo_users import DEMO_USERS
+from metrics.demo.users import DEMO_USERS
 from tests.dashboards.test_browser import SHOTS, Session, browser, demo_org  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]

@@ -10,8 +10,8 @@ from django.db import transaction
 from bets.demo import create_demo_bets
 from bets.effects import bet_effects
 from bets.models import Bet
-from metrics.demo import generate_org
-from metrics.rollup import full_rollup
+from metrics.demo.generator import generate_org
+from metrics.kpis.rollup import full_rollup
 
 END = dt.date(2026, 11, 30)
 NOW = dt.datetime(2026, 11, 30, 23, tzinfo=dt.UTC)
