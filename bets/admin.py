@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from bets.models import Bet, BetTarget, PlannedHeadcount
-from bets.services import can_write_bet, is_bet_manager, sync_squads
+from bets.services import can_write_bet, is_bet_manager, remove_bet, sync_squads
 from squads.models import Squad
 from squads.roles import own_squad_ids
 
@@ -93,3 +93,10 @@ class BetAdmin(admin.ModelAdmin):
         if not change and not compared:
             compared = list(Squad.objects.filter(active=True).exclude(pk__in=[s.pk for s in treated]))
         sync_squads(bet, treatment=treated, comparison=compared)
+
+    def delete_model(self, request: HttpRequest, obj: Bet) -> None:
+        remove_bet(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for bet in queryset:
+            remove_bet(bet)

@@ -21,6 +21,8 @@ from django.db import transaction
 
 from bets.kpis import kpi_or_none
 from bets.models import DEFAULT_WINDOW, WINDOW_MAX, WINDOW_MIN, Bet, BetTarget, PlannedHeadcount
+from core.loaded_values import current_values
+from metrics.records.signals import record_changed
 from squads.models import Squad
 from squads.roles import ADMIN, OPS_STAFF, own_squad_ids
 
@@ -197,10 +199,18 @@ def sync_squads(bet: Bet, *, treatment: Sequence[Squad], comparison: Sequence[Sq
         keep = {s.pk for s in wanted}
         for squad_id, row in rows.items():
             if squad_id not in keep:
+                values = current_values(row)
                 row.delete()
+                _announce(through, row, "delete", old=values, new=None)
         for squad in wanted:
             if squad.pk not in rows:
-                through.objects.create(bet=bet, squad=squad)
+                row = through.objects.create(bet=bet, squad=squad)
+                _announce(through, row, "create", old=None, new=current_values(row))
+
+
+def _announce(model: type, row: Any, action: str, *, old: dict | None, new: dict | None) -> None:
+    # Django sends no save/delete signals for an auto-created many-to-many row: announce it here.
+    record_changed.send(sender=model, instance=row, action=action, old=old, new=new)
 
 
 def _store(bet: Bet, checked: _Checked) -> None:
@@ -294,7 +304,14 @@ def update_bet(
 @transaction.atomic
 def delete_bet(*, bet: Bet, user: Any) -> None:
     _require(user, bet.treatment_squads.values_list("pk", flat=True), "delete")
-    bet.delete()  # the cascade deletes row by row while receivers listen, so each row is announced
+    remove_bet(bet)
+
+
+def remove_bet(bet: Bet) -> None:
+    """Delete a bet, each membership, target and plan announced (the cascade would not announce
+    the memberships)."""
+    sync_squads(bet, treatment=[], comparison=[])
+    bet.delete()
 
 
 __all__ = ["PlannedInput", "TargetInput", "can_write_bet", "create_bet", "delete_bet", "update_bet",
