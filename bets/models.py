@@ -129,4 +129,7 @@ class PlannedHeadcount(models.Model):
     def clean(self) -> None:
         if self.month and self.month.day != 1:
             raise ValidationError({"month": "must be the first day of a month (YYYY-MM)."})
+        bet = getattr(self, "bet", None) if self.bet_id or "bet" in self._state.fields_cache else None
+        if bet is not None and bet.kind != Bet.Kind.INITIATIVE:
+            raise ValidationError("only initiatives plan headcount.")
 

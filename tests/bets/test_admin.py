@@ -49,3 +49,9 @@ def test_unknown_kpi_in_an_inline_is_refused(users, squad_a, squad_b, client_for
     response = client_for(users["ops"]).post("/admin/bets/bet/add/",
                                              form([squad_a, squad_b], **{"targets-0-metric": "happiness"}))
     assert response.status_code == 200 and not Bet.objects.exists()
+
+
+def test_only_initiatives_plan_headcount_in_the_admin(users, squad_a, squad_b, client_for):
+    response = client_for(users["ops"]).post("/admin/bets/bet/add/", form([squad_a, squad_b], kind="experiment"))
+    assert response.status_code == 200 and not Bet.objects.exists()
+    assert "only initiatives plan headcount." in response.content.decode()
