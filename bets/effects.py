@@ -177,15 +177,33 @@ def _plans(bet: Bet, targets: list[tuple[str, str]], today: date) -> list[_Plan]
     ]
 
 
-def _fingerprint(plan: _Plan, slugs: list[str]) -> str:
-    periods = plan.windows.before + plan.windows.after
-    if not periods:
+def _fingerprint(plans: list[_Plan], slugs: list[str]) -> str:
+    """Count and latest `computed_at` of exactly the snapshots the plans read: one query."""
+    combined = None
+    for plan in plans:
+        periods = plan.windows.before + plan.windows.after
+        if not periods:
+            continue
+        qs = snapshot_queryset(metric=[m for m, _ in plan.metrics], scope=_scopes(slugs), grain=plan.grain,
+                               date_from=periods[0], date_to=periods[-1]).order_by()
+        combined = qs if combined is None else combined | qs
+    if combined is None:
         return "none"
-    agg = snapshot_queryset(
-        metric=[m for m, _ in plan.metrics], scope=_scopes(slugs), grain=plan.grain,
-        date_from=periods[0], date_to=periods[-1],
-    ).order_by().aggregate(n=Count("id"), at=Max("computed_at"))
+    agg = combined.aggregate(n=Count("id"), at=Max("computed_at"))
     return f"{agg['n']}@{agg['at'].isoformat() if agg['at'] else '-'}"
+
+
+def _compute(bet: Bet, plans: list[_Plan], treatment: list[str], comparison: list[str],
+             today: date) -> dict[str, KpiEffect]:
+    results: dict[str, KpiEffect] = {}
+    for plan in plans:
+        periods = plan.windows.before + plan.windows.after
+        frame = _frame([m for m, _ in plan.metrics], treatment + comparison, plan.grain, periods)
+        for metric, direction in plan.metrics:
+            effect = compute_effect(bet, metric, direction, treatment, comparison, today=today, frame=frame)
+            if effect is not None:
+                results[metric] = effect
+    return results
 
 
 def bet_effects(bet: Bet, *, today: date | None = None, use_cache: bool = True) -> list[KpiEffect]:
@@ -195,28 +213,18 @@ def bet_effects(bet: Bet, *, today: date | None = None, use_cache: bool = True) 
     treatment = sorted(s.slug for s in bet.treatment_squads.all())
     comparison = sorted(s.slug for s in bet.comparison_squads.all())
     targets = [(t.metric, t.direction) for t in sorted(bet.targets.all(), key=lambda t: t.pk)]
-    results: dict[str, KpiEffect] = {}
-    for plan in _plans(bet, targets, today):
-        key = None
-        if use_cache:
-            raw = "|".join([str(bet.pk), bet.updated_at.isoformat(), today.isoformat(), plan.grain,
-                            repr(plan.metrics), repr(treatment), repr(comparison), _fingerprint(plan, treatment +
-                                                                                             comparison)])
-            key = "bets:effect:" + hashlib.sha256(raw.encode()).hexdigest()
-            cached = cache.get(key)
-            if cached is not None:
-                results.update(cached)
-                continue
-        periods = plan.windows.before + plan.windows.after
-        frame = _frame([m for m, _ in plan.metrics], treatment + comparison, plan.grain, periods)
-        computed = {}
-        for metric, direction in plan.metrics:
-            effect = compute_effect(bet, metric, direction, treatment, comparison, today=today, frame=frame)
-            if effect is not None:
-                computed[metric] = effect
-        if key is not None:
-            cache.set(key, computed, CACHE_SECONDS)
-        results.update(computed)
+    plans = _plans(bet, targets, today)
+    if use_cache:
+        raw = "|".join([str(bet.pk), bet.updated_at.isoformat(), today.isoformat(),
+                        repr([(p.grain, p.metrics) for p in plans]), repr(treatment), repr(comparison),
+                        _fingerprint(plans, treatment + comparison)])
+        key = "bets:effects:" + hashlib.sha256(raw.encode()).hexdigest()
+        results = cache.get(key)
+        if results is None:
+            results = _compute(bet, plans, treatment, comparison, today)
+            cache.set(key, results, CACHE_SECONDS)
+    else:
+        results = _compute(bet, plans, treatment, comparison, today)
     return [results[m] for m, _ in targets if m in results]
 
 

@@ -92,3 +92,21 @@ def test_same_data_same_interval_and_a_rollup_refreshes_it(hand_worked):
         value=10.0, sample_size=10, computed_at=dt.datetime(2026, 4, 21, tzinfo=dt.UTC))
     after = bet_effects(hand_worked, today=D(2026, 4, 20))[0].effect
     assert after.estimate == pytest.approx(-1.5)
+
+
+@pytest.mark.django_db
+def test_a_rewritten_month_snapshot_refreshes_a_bet_judged_on_two_grains(five_squads):
+    months = [D(2025, 11, 1), D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1), D(2026, 4, 1), D(2026, 5, 1),
+              D(2026, 6, 1), D(2026, 7, 1)]  # four before March (the start's month), four after
+    for slug in five_squads:
+        put_series("support_time_pct", slug, "month", dict.fromkeys(months, 20.0))
+    bet = create_bet(user=None, title="Support rota", hypothesis="less support time", kind="process_change",
+                     treatment_squads=["t1"], comparison_squads=["c1", "c2"], start=D(2026, 3, 4), window=4,
+                     targets=[TargetInput("incidents", "lower"), TargetInput("support_time_pct", "lower")])
+    today = D(2026, 8, 10)
+    effects = {e.metric: e for e in bet_effects(bet, today=today)}
+    assert effects["support_time_pct"].grain == "month" and effects["support_time_pct"].effect.estimate == 0
+    KpiSnapshot.objects.filter(scope="squad:t1", period_start__in=months[4:]).update(
+        value=12.0, computed_at=dt.datetime(2026, 8, 9, tzinfo=dt.UTC))
+    effects = {e.metric: e for e in bet_effects(bet, today=today)}
+    assert effects["support_time_pct"].effect.estimate == pytest.approx(-8.0)  # (12 − 20) − (20 − 20)
