@@ -86,14 +86,18 @@ def main() -> None:
     print(json.dumps(rollup_bench.build(False, 17.0)), flush=True)
     from django.core.cache import cache
 
-    from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
     from metrics.kpis.rollup import full_rollup
+    from metrics.models import CustomerResponse, Defect, Incident, KpiSnapshot, Release, TimeAllocation
 
     if not KpiSnapshot.objects.exists():
         started = time.perf_counter()
         written = full_rollup()
         print(json.dumps({"phase": "rollup", "seconds": round(time.perf_counter() - started, 1),
                           "snapshots": written}), flush=True)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics for the new snapshots, as autovacuum would give
     bets = make_bets()
     kinds = (Release, Incident, Defect, CustomerResponse, TimeAllocation)
     size = {"records": sum(m.objects.count() for m in kinds), "snapshots": KpiSnapshot.objects.count(),
