@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bets.charts import with_bet_starts
 from dashboards import charts, selectors
 from dashboards.controls import period_floor, period_next
 from dashboards.formatting import format_value, period_label
@@ -79,6 +80,8 @@ def build_squad(page: Page, the_squad: Squad, period: date | None, latest: date 
         figure = charts.family_trends(members, own, scope_label=the_squad.name, comparison=medians,
                                       comparison_label="org median of squads")
         figure = charts.with_markers(figure, markers.releases, markers.incidents)
+        figure = with_bet_starts(figure, [k.code for k in members], [the_squad.scope], c.period_from(),
+                                 period_next(last, c.grain))
         families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}",
                          "kpis": members})
 

@@ -3,6 +3,7 @@ onboarding, KTLO, other), for the org, an area or one squad."""
 
 from __future__ import annotations
 
+from bets.selectors import initiative_plans
 from dashboards import charts, selectors
 from dashboards.controls import period_next
 from dashboards.formatting import words
@@ -20,7 +21,9 @@ def build_time(page: Page, chosen: Squad | None) -> tuple[dict, dict[str, Table]
     rows = [[row.month, row.responses, row.headcount, *[getattr(row, name) for name in categories]]
             for row in mix.itertuples(index=False)]
     tables = {"mix": Table(["month", "responses", "headcount", *[f"pct_{n}" for n in categories]], rows)}
-    return {"chart": charts.time_allocation(mix, categories, [words(n) for n in categories]), "rows": rows}, tables
+    plans = initiative_plans(start=start, end=end, area=c.area, squad_slug=chosen.slug if chosen else "")
+    chart = charts.time_allocation(mix, categories, [words(n) for n in categories])
+    return {"chart": chart, "rows": rows, "initiatives": plans}, tables
 
 
 def time_page(page: Page) -> PageSpec:
