@@ -16,3 +16,13 @@ def number_or_none(value: object) -> float | None:
         return None
     number = float(value)  # type: ignore[arg-type]
     return None if math.isnan(number) else number
+
+
+def csv_number(value: float | None) -> str:
+    """A number as our CSV files write it: up to 4 decimals, trailing zeros dropped (`12.5`, `0`,
+    `-3.1416`), never `-0`; empty for a missing value. Used by `export_kpis` and the dashboards'
+    CSV tables, so one number reads the same in both."""
+    if is_missing(value):
+        return ""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

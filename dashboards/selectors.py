@@ -24,7 +24,7 @@ from metrics.models import (
     TimeAllocation,
 )
 from metrics.records.ingest.kinds import RecordKind
-from metrics.records.models import PCT_FIELDS
+from metrics.records.models import PCT_FIELDS, PERIOD_FIELD
 from squads.models import Area, Squad
 
 RECORDS_LIMIT = 200
@@ -46,6 +46,13 @@ def squads_for(area: str = "") -> list[Squad]:
 _day_bounds = day_bounds
 
 
+def _placed_in(model: type, start: date, end: date) -> Q:
+    """Records of `model` placed (by `PERIOD_FIELD`, the KPIs' rule) in the UTC days [start, end)."""
+    lo, hi = _day_bounds(start, end)
+    field = PERIOD_FIELD[model]
+    return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+
+
 @dataclass(frozen=True)
 class SquadRecords:
     releases: list[Release]
@@ -57,11 +64,11 @@ def squad_records(squad: Squad, start: date, end: date) -> SquadRecords:
     """The records behind a squad's numbers for [start, end): releases by released_at, incidents
     started or resolved in it, defects by found_at. At most RECORDS_LIMIT of each kind."""
     lo, hi = _day_bounds(start, end)
-    releases = Release.objects.filter(squad=squad, released_at__gte=lo, released_at__lt=hi).order_by("released_at")
+    releases = Release.objects.filter(_placed_in(Release, start, end), squad=squad).order_by(PERIOD_FIELD[Release])
     incidents = Incident.objects.filter(
-        Q(started_at__gte=lo, started_at__lt=hi) | Q(resolved_at__gte=lo, resolved_at__lt=hi), squad=squad
-    ).select_related("caused_by_release").order_by("started_at")
-    defects = Defect.objects.filter(squad=squad, found_at__gte=lo, found_at__lt=hi).order_by("found_at")
+        _placed_in(Incident, start, end) | Q(resolved_at__gte=lo, resolved_at__lt=hi), squad=squad
+    ).select_related("caused_by_release").order_by(PERIOD_FIELD[Incident])
+    defects = Defect.objects.filter(_placed_in(Defect, start, end), squad=squad).order_by(PERIOD_FIELD[Defect])
     return SquadRecords(
         releases=list(releases[:RECORDS_LIMIT]),
         incidents=list(incidents[:RECORDS_LIMIT]),
@@ -77,12 +84,12 @@ class Markers:
 
 def squad_markers(squad: Squad, start: date, end: date) -> Markers:
     """Release and incident times of a squad in [start, end), for the time axis of its trends."""
-    lo, hi = _day_bounds(start, end)
-    releases = Release.objects.filter(squad=squad, released_at__gte=lo, released_at__lt=hi).order_by("released_at")
-    incidents = Incident.objects.filter(squad=squad, started_at__gte=lo, started_at__lt=hi).order_by("started_at")
+    released, started = PERIOD_FIELD[Release], PERIOD_FIELD[Incident]
+    releases = Release.objects.filter(_placed_in(Release, start, end), squad=squad).order_by(released)
+    incidents = Incident.objects.filter(_placed_in(Incident, start, end), squad=squad).order_by(started)
     return Markers(
-        releases=list(releases.values_list("released_at", "version", "status")[:2000]),
-        incidents=list(incidents.values_list("started_at", "severity", "title")[:2000]),
+        releases=list(releases.values_list(released, "version", "status")[:2000]),
+        incidents=list(incidents.values_list(started, "severity", "title")[:2000]),
     )
 
 
@@ -100,8 +107,7 @@ def _as_date(value: date | datetime) -> date:
 def top_problems(*, grain: str, start: date, end: date, area: str = "", limit: int = 8) -> pd.DataFrame:
     """Responses per (period_start, top_problem) in [start, end) for the `limit` most named themes
     over the whole range; columns period_start, top_problem, responses. Area: responses of its squads."""
-    lo, hi = _day_bounds(start, end)
-    qs = CustomerResponse.objects.filter(submitted_at__gte=lo, submitted_at__lt=hi).exclude(top_problem="")
+    qs = CustomerResponse.objects.filter(_placed_in(CustomerResponse, start, end)).exclude(top_problem="")
     if area:
         qs = qs.filter(squad__area__slug=area)
     top = list(
@@ -110,7 +116,7 @@ def top_problems(*, grain: str, start: date, end: date, area: str = "", limit: i
     )
     rows = (
         qs.filter(top_problem__in=top)
-        .annotate(period=_period_trunc("submitted_at", grain))
+        .annotate(period=_period_trunc(PERIOD_FIELD[CustomerResponse], grain))
         .order_by()
         .values("period", "top_problem")
         .annotate(responses=Count("id"))
@@ -130,7 +136,8 @@ def time_mix(*, start: date, end: date, area: str = "", squad: Squad | None = No
     """Headcount-weighted share of time per category and month in [start, end), weighted as the
     time-allocation KPIs are (`metrics.kpis.formulas.headcount_weighted`/`headcount_share`);
     columns month, responses, headcount and one per category."""
-    qs = TimeAllocation.objects.filter(month__gte=start, month__lt=end)
+    month = PERIOD_FIELD[TimeAllocation]  # a DateField: compared with the days themselves
+    qs = TimeAllocation.objects.filter(**{f"{month}__gte": start, f"{month}__lt": end})
     if squad is not None:
         qs = qs.filter(squad=squad)
     elif area:
@@ -158,4 +165,4 @@ def record_by_key(kind: RecordKind, key: str) -> models.Model | None:
 
 def incidents_caused_by(release: Release) -> list[Incident]:
     """The incidents that name `release` as their cause (what made it count as failed)."""
-    return list(Incident.objects.filter(caused_by_release=release).order_by("started_at")[:RECORDS_LIMIT])
+    return list(Incident.objects.filter(caused_by_release=release).order_by(PERIOD_FIELD[Incident])[:RECORDS_LIMIT])

@@ -55,10 +55,7 @@ def change(kpi: Kpi, value: float | None, reference: float | None) -> Change | N
         return None
     delta = value - reference
     pct = None if reference == 0 else 100.0 * delta / abs(reference)
-    if delta == 0:
-        good = None
-    else:
-        good = (delta > 0) == kpi.higher_is_better
+    good = None if delta == 0 else (delta > 0) == kpi.higher_is_better
     return Change(delta=delta, pct=pct, good=good)
 
 

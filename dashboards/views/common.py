@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from core import csvsafe
+from core.numbers import csv_number
 from dashboards.pages.common import Builder, Page, PageSpec, Table, start_page
 
 __all__ = ["Builder", "Page", "PageSpec", "Table", "csv_response", "render_page", "render_spec", "start_page"]
@@ -46,7 +47,7 @@ def _cells(row: Iterable[object]) -> list[object]:
     out: list[object] = []
     for cell in row:
         if isinstance(cell, float):
-            out.append("" if cell != cell else f"{cell:.4f}".rstrip("0").rstrip("."))
+            out.append(csv_number(cell))
         elif hasattr(cell, "isoformat"):
             out.append(cell.isoformat())  # type: ignore[union-attr]
         else:

@@ -1,8 +1,9 @@
 """Dirty marking: which (scope, days) a record change affects.
 
 Every write path ends here, through the records' signals (`metrics.kpis.receivers`):
-`spans_for` for single saves and deletes (admin, API, shell), `spans_of_changes`
-for the bulk writes of an import, then `mark_spans`. The marks are rows written
+`spans_of_change` for single saves and deletes (admin, API, shell), `spans_of_changes`
+for the bulk writes of an import — both built on `spans_for`, the one rule of which days
+a record touches — then `mark_spans`. The marks are rows written
 in the caller's transaction, so they commit or roll back with the record; the
 rollup task is only enqueued after commit, and if the broker is down the marks
 simply wait for the next run.
@@ -23,7 +24,7 @@ from django.utils import timezone
 from core.dates import utc_day
 from core.scope import ORG, area_scope, squad_scope
 from metrics.kpis.models import DirtyRange
-from metrics.records.models import Change, Incident, Release
+from metrics.records.models import PERIOD_FIELD, Change, Incident, Release
 from squads.models import Area, Squad
 
 logger = logging.getLogger(__name__)
@@ -50,40 +51,34 @@ def spans_for(model: type, values: Mapping[str, Any]) -> list[Span]:
     """The spans a record with these field values (attnames) contributes to."""
     today = timezone.now().date()
     squad_id = values.get("squad_id")
-    name = model.__name__
-    if name == "Release":
-        spans = [Span(squad_id, _day(values["released_at"]), _day(values["released_at"]))]
-        if values.get("id"):
-            # recovery_hours of incidents naming this release depends on released_at
-            for inc_squad, resolved in Incident.objects.filter(
-                caused_by_release_id=values["id"], resolved_at__isnull=False
-            ).values_list("squad_id", "resolved_at"):
-                spans.append(Span(inc_squad, _day(resolved), _day(resolved)))
-        return spans
-    if name == "Incident":
-        start = _day(values["started_at"])
+    if model is Squad:
+        return [Span(values.get("id"), EVERYTHING_FROM, today)]
+    if model is Change:
+        # a change counts in its release's period, for its release's squad
+        released = PERIOD_FIELD[Release]
+        row = Release.objects.filter(pk=values.get("release_id")).values_list("squad_id", released).first()
+        return [Span(row[0], _day(row[1]), _day(row[1]))] if row else []
+    if model not in PERIOD_FIELD:
+        raise ValueError(f"no dirty rule for {model.__name__}")
+    placed = _day(values[PERIOD_FIELD[model]])
+    if model is Incident:
+        # an incident counts in every day it is open (uptime), up to today while unresolved
         end = _day(values.get("resolved_at")) or today
-        spans = [Span(squad_id, start, max(start, end))]
+        spans = [Span(squad_id, placed, max(placed, end))]
         release_id = values.get("caused_by_release_id")
         if release_id:
-            row = Release.objects.filter(pk=release_id).values_list("squad_id", "released_at").first()
+            row = Release.objects.filter(pk=release_id).values_list("squad_id", PERIOD_FIELD[Release]).first()
             if row:
                 spans.append(Span(row[0], _day(row[1]), _day(row[1])))
         return spans
-    if name == "Change":
-        # a change counts in its release's period, for its release's squad
-        row = Release.objects.filter(pk=values.get("release_id")).values_list("squad_id", "released_at").first()
-        return [Span(row[0], _day(row[1]), _day(row[1]))] if row else []
-    if name == "Defect":
-        return [Span(squad_id, _day(values["found_at"]), _day(values["found_at"]))]
-    if name == "CustomerResponse":
-        return [Span(squad_id, _day(values["submitted_at"]), _day(values["submitted_at"]))]
-    if name == "TimeAllocation":
-        month = _day(values["month"])
-        return [Span(squad_id, month, month)]
-    if name == "Squad":
-        return [Span(values.get("id"), EVERYTHING_FROM, today)]
-    raise ValueError(f"no dirty rule for {name}")
+    spans = [Span(squad_id, placed, placed)]
+    if model is Release and values.get("id"):
+        # recovery_hours of incidents naming this release depends on released_at
+        for inc_squad, resolved in Incident.objects.filter(
+            caused_by_release_id=values["id"], resolved_at__isnull=False
+        ).values_list("squad_id", "resolved_at"):
+            spans.append(Span(inc_squad, _day(resolved), _day(resolved)))
+    return spans
 
 
 def spans_of_changes(
@@ -116,23 +111,38 @@ def spans_of_changes(
         wanted = {v[ref] for v in values_list if v.get(ref)}
         missing = sorted(wanted - set(known))
         if missing:
-            known.update(
-                {
-                    pk: (s, at)
-                    for pk, s, at in Release.objects.filter(pk__in=missing).values_list("id", "squad_id", "released_at")
-                }
-            )
+            rows = Release.objects.filter(pk__in=missing).values_list("id", "squad_id", PERIOD_FIELD[Release])
+            known.update({pk: (s, at) for pk, s, at in rows})
         for release_id in wanted:
             if release_id in known:
                 squad_id, at = known[release_id]
                 spans.append(Span(squad_id, _day(at), _day(at)))
     elif model is Squad:
-        old_areas = {old["area_id"] for old, new in changes if old is not None and old["area_id"] != new["area_id"]}
-        if old_areas:
-            today = timezone.now().date()
-            for slug in Area.objects.filter(pk__in=old_areas).values_list("slug", flat=True):
-                extra.append((area_scope(slug), EVERYTHING_FROM, today))
+        moved = [(old, new) for old, new in changes if old is not None and old["area_id"] != new["area_id"]]
+        extra = _left_areas(old["area_id"] for old, _new in moved)
     return spans, extra
+
+
+def spans_of_change(
+    model: type, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> tuple[list[Span], list[tuple[str, date, date]]]:
+    """Dirty spans of one saved or deleted row (old values None for a creation, new None for a
+    delete), and the whole history of an area a squad left."""
+    spans = [span for values in (new, old) if values for span in spans_for(model, values)]
+    extra: list[tuple[str, date, date]] = []
+    if model is Squad and old and new:
+        extra = _left_areas([old["area_id"]]) if old.get("area_id") != new.get("area_id") else []
+    return spans, extra
+
+
+def _left_areas(area_ids: Iterable[int | None]) -> list[tuple[str, date, date]]:
+    """A squad that moved out of an area changes that area's KPIs over its whole history."""
+    ids = {area_id for area_id in area_ids if area_id}
+    if not ids:
+        return []
+    today = timezone.now().date()
+    slugs = Area.objects.filter(pk__in=ids).values_list("slug", flat=True)
+    return [(area_scope(slug), EVERYTHING_FROM, today) for slug in slugs]
 
 
 def _scopes(squad_id: int | None, areas_by_squad: Mapping[int, str], slugs: Mapping[int, str]) -> list[str]:

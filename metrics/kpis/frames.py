@@ -22,7 +22,7 @@ from django.db import connection
 from core.scope import ORG, Scope
 from metrics.kpis.models import KpiSnapshot
 from metrics.kpis.periods import GRAINS
-from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import PERIOD_FIELD, Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Area, Squad
 
 Window = tuple[datetime, datetime] | None
@@ -107,6 +107,9 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
     """Load every record kind (within `window` when given) as DataFrames; with `snapshots_of`, also
     the stored snapshots of those grains (a full rollup compares against them)."""
     rel, inc = Release._meta.db_table, Incident._meta.db_table
+    # the column that places each kind in a period (PERIOD_FIELD); incidents also count while open
+    released, started = f"r.{PERIOD_FIELD[Release]}", f"i.{PERIOD_FIELD[Incident]}"
+    found, submitted, month = PERIOD_FIELD[Defect], PERIOD_FIELD[CustomerResponse], f"a.{PERIOD_FIELD[TimeAllocation]}"
     specs: dict[str, tuple] = {}
     where_rel, params_rel = "", []
     where_inc, params_inc = "", []
@@ -115,20 +118,20 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
     where_alloc, params_alloc = "", []
     if window is not None:
         start, end = _dt(window[0]), _dt(window[1])
-        where_rel, params_rel = " WHERE r.released_at >= %s AND r.released_at < %s", [start, end]
+        where_rel, params_rel = f" WHERE {released} >= %s AND {released} < %s", [start, end]
         where_inc = (
-            " WHERE (i.started_at >= %s AND i.started_at < %s)"
+            f" WHERE ({started} >= %s AND {started} < %s)"
             " OR (i.resolved_at >= %s AND i.resolved_at < %s)"
-            " OR (i.customer_impact AND i.started_at < %s AND (i.resolved_at IS NULL OR i.resolved_at > %s))"
+            f" OR (i.customer_impact AND {started} < %s AND (i.resolved_at IS NULL OR i.resolved_at > %s))"
         )
         params_inc = [start, end, start, end, end, start]
-        where_def, params_def = " WHERE found_at >= %s AND found_at < %s", [start, end]
-        where_resp, params_resp = " WHERE submitted_at >= %s AND submitted_at < %s", [start, end]
-        where_alloc = " WHERE a.month >= %s AND a.month < %s"
+        where_def, params_def = f" WHERE {found} >= %s AND {found} < %s", [start, end]
+        where_resp, params_resp = f" WHERE {submitted} >= %s AND {submitted} < %s", [start, end]
+        where_alloc = f" WHERE {month} >= %s AND {month} < %s"
         params_alloc = [_d(window[0].date()), _d(window[1].date())]
 
     specs["releases"] = (
-        f"SELECT r.squad_id, {_us('r.released_at')}, {_us('r.first_commit_at')},"
+        f"SELECT r.squad_id, {_us(released)}, {_us('r.first_commit_at')},"
         f" CASE WHEN r.status = 'rolled_back' OR EXISTS"
         f" (SELECT 1 FROM {inc} x WHERE x.caused_by_release_id = r.id) THEN 1 ELSE 0 END"
         f" FROM {rel} r{where_rel}",
@@ -137,15 +140,15 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
         {"squad_id": "int64", "released": "int64", "first_commit": "float64", "failed": "int64"},
     )
     specs["changes"] = (
-        f"SELECT r.squad_id, {_us('r.released_at')}, {_us('c.first_commit_at')}"
+        f"SELECT r.squad_id, {_us(released)}, {_us('c.first_commit_at')}"
         f" FROM {Change._meta.db_table} c JOIN {rel} r ON r.id = c.release_id{where_rel}",
         params_rel,
         ["squad_id", "released", "first_commit"],
         {"squad_id": "int64", "released": "int64", "first_commit": "int64"},
     )
     specs["incidents"] = (
-        f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us('i.started_at')},"
-        f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END, {_us('r.released_at')}"
+        f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us(started)},"
+        f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END, {_us(released)}"
         f" FROM {inc} i LEFT JOIN {rel} r ON r.id = i.caused_by_release_id{where_inc}",
         params_inc,
         ["squad_id", "major", "started", "resolved", "impact", "release_released"],
@@ -159,21 +162,21 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
         },
     )
     specs["defects"] = (
-        f"SELECT squad_id, {_us('found_at')}, CASE WHEN found_in = 'production' THEN 1 ELSE 0 END,"
+        f"SELECT squad_id, {_us(found)}, CASE WHEN found_in = 'production' THEN 1 ELSE 0 END,"
         f" CASE WHEN found_by = 'customer' THEN 1 ELSE 0 END FROM {Defect._meta.db_table}{where_def}",
         params_def,
         ["squad_id", "found", "production", "customer"],
         {"squad_id": "int64", "found": "int64", "production": "int64", "customer": "int64"},
     )
     specs["responses"] = (
-        f"SELECT COALESCE(squad_id, -1), {_us('submitted_at')}, nps_score, csat_score, outcome_score"
+        f"SELECT COALESCE(squad_id, -1), {_us(submitted)}, nps_score, csat_score, outcome_score"
         f" FROM {CustomerResponse._meta.db_table}{where_resp}",
         params_resp,
         ["squad_id", "submitted", "nps", "csat", "outcome"],
         {"squad_id": "int64", "submitted": "int64", "nps": "float64", "csat": "float64", "outcome": "float64"},
     )
     specs["allocations"] = (
-        f"SELECT a.squad_id, {_day_us('a.month')}, a.headcount, CAST(ROUND(a.pct_support * 100) AS INTEGER),"
+        f"SELECT a.squad_id, {_day_us(month)}, a.headcount, CAST(ROUND(a.pct_support * 100) AS INTEGER),"
         f" CAST(ROUND(a.pct_features * 100) AS INTEGER), CAST(ROUND(s.monthly_cost_per_head * 100) AS BIGINT)"
         f" FROM {TimeAllocation._meta.db_table} a JOIN {Squad._meta.db_table} s ON s.id = a.squad_id{where_alloc}",
         params_alloc,
@@ -244,13 +247,7 @@ def earliest_record_day() -> date | None:
     from django.db.models import Min
 
     candidates: list[date] = []
-    for model, field in (
-        (Release, "released_at"),
-        (Incident, "started_at"),
-        (Defect, "found_at"),
-        (CustomerResponse, "submitted_at"),
-        (TimeAllocation, "month"),
-    ):
+    for model, field in PERIOD_FIELD.items():
         value = model.objects.aggregate(first=Min(field))["first"]
         if value is not None:
             candidates.append(value.date() if isinstance(value, datetime) else value)

@@ -11,45 +11,26 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from core.scope import Scope
-from metrics.kpis.dirty import Span, mark_spans, spans_for, spans_of_changes
+from metrics.kpis.dirty import mark_spans, spans_for, spans_of_change, spans_of_changes
 from metrics.kpis.models import Baseline, Target
 from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from metrics.records.signals import announce_changes_of, record_changed, records_bulk_written
-from squads.models import Area, Squad
+from squads.models import Squad
 
 #: Record kinds whose changes move KPI values.
 TRACKED = (Release, Change, Incident, Defect, CustomerResponse, TimeAllocation, Squad)
 
 
-def _spans_of_change(sender: type, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[Span]:
-    spans: list[Span] = []
-    for values in (new, old):
-        if values:
-            spans += spans_for(sender, values)
-    return spans
-
-
 def mark_changed_record_dirty(
     sender: type, instance: Any, action: str, old: dict[str, Any] | None, new: dict[str, Any] | None, **kwargs: Any
 ) -> None:
-    if sender is Squad:
-        if action == "delete":
-            return  # a squad is deleted with its records; nothing left to roll up for it
-        extra = []
-        old_area = (old or {}).get("area_id")
-        if old_area and old_area != instance.area_id:
-            slug = Area.objects.filter(pk=old_area).values_list("slug", flat=True).first()
-            if slug:
-                span = spans_for(Squad, new)[0]
-                extra.append((str(Scope.area(slug)), span.start, span.end))
-        mark_spans(_spans_of_change(sender, old, new), extra_scopes=extra)
-        return
-    spans = _spans_of_change(sender, old, new)
+    if sender is Squad and action == "delete":
+        return  # a squad is deleted with its records; nothing left to roll up for it
+    spans, extra = spans_of_change(sender, old, new)
     loaded = getattr(instance, "_loaded_values", None)
     if action == "delete" and loaded:
         spans += spans_for(sender, loaded)  # edited in memory before the delete: the stored values count too
-    mark_spans(spans)
+    mark_spans(spans, extra_scopes=extra)
 
 
 for _model in TRACKED:

@@ -6,7 +6,7 @@ queries whatever the number of squads (tests/dashboards/test_query_counts.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from core.numbers import csv_number
 from metrics.kpis.catalog import Kpi
 from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
 from squads.models import Squad
@@ -51,6 +52,25 @@ def snapshot_queryset(
     if date_to:
         qs = qs.filter(period_start__lte=date_to)
     return qs.order_by("metric", "scope", "grain", "period_start")
+
+
+def snapshot_export_rows(
+    *,
+    metric: str | None = None,
+    scope: str | None = None,
+    grain: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Iterator[list[object]]:
+    """The rows of the KPI CSV export (`export_kpis`), header first: the matching snapshots in
+    `snapshot_queryset` order, dates ISO, values by `core.numbers.csv_number`. Streamed in chunks,
+    so memory stays flat however many snapshots there are."""
+    yield list(SNAPSHOT_COLUMNS)
+    rows = snapshot_queryset(
+        metric=metric, scope=scope, grain=grain, date_from=date_from, date_to=date_to
+    ).values_list(*SNAPSHOT_COLUMNS)
+    for metric_code, scope_name, grain_name, period_start, value, sample_size in rows.iterator(chunk_size=5000):
+        yield [metric_code, scope_name, grain_name, period_start.isoformat(), csv_number(value), sample_size]
 
 
 def _frame(qs: QuerySet) -> pd.DataFrame:

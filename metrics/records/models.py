@@ -3,7 +3,7 @@
 Each rule is stated twice on purpose, in two layers: `clean()` / field
 validators give a friendly error naming the field (used by every write path via
 `metrics.records.services`), and a database constraint makes the rule impossible to
-break from any path, the shell included. `tests/metrics/test_record_rules.py`
+break from any path, the shell included. `tests/metrics/records/test_record_rules.py`
 checks that both layers agree.
 """
 
@@ -348,3 +348,15 @@ class TimeAllocation(RemembersLoadedValues, models.Model):
             total = self.total_pct()
             if abs(total - 100) > PCT_TOLERANCE:
                 raise ValidationError({"pct_other": f"percentages must add up to 100 (±0.5), got {total}."})
+
+
+#: Which timestamp places a record of each kind in a period — the one rule the KPI engine (frames,
+#: dirty marking), the dashboards' record lists and the API's date filters all use. It lives here,
+#: beside the records, so that the records' own API can use it without importing the engine.
+PERIOD_FIELD: dict[type[models.Model], str] = {
+    Release: "released_at",
+    Incident: "started_at",
+    Defect: "found_at",
+    CustomerResponse: "submitted_at",
+    TimeAllocation: "month",
+}

@@ -10,20 +10,11 @@ from django.utils import timezone
 from metrics.demo.generator import generate_org
 from metrics.demo.users import create_demo_users
 from metrics.kpis.rollup import full_rollup
-from metrics.models import Baseline, KpiSnapshot, Target
+from metrics.models import Baseline, Target
 from squads.models import Squad
 from tests.services import require_chromium
 
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-COMPUTED_AT = dt.datetime(2025, 7, 1, 6, 0, tzinfo=dt.UTC)
-
-
-def snap(metric: str, scope: str, period: str, value: float | None, n: int, grain: str = "month") -> KpiSnapshot:
-    """Store one snapshot row (tests build the KPI store directly, like a finished rollup)."""
-    return KpiSnapshot.objects.create(
-        metric=metric, scope=scope, grain=grain, period_start=dt.date.fromisoformat(period), value=value,
-        sample_size=n, computed_at=COMPUTED_AT,
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -51,7 +51,8 @@ class Session:
 
     def open(self, path: str, shot: str) -> int:
         response = self.page.goto(f"{self.base}{path}")
-        assert response is not None and response.status == 200, path
+        assert response is not None, path
+        assert response.status == 200, path
         charts = self.charts_drawn()
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
@@ -92,7 +93,8 @@ def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None
     page.click("form.controls button[type=submit]")
     page.wait_for_load_state("load")
     query = parse_qs(urlparse(page.url).query)
-    assert query["grain"] == ["week"] and query["from"] == [start]
+    assert query["grain"] == ["week"]
+    assert query["from"] == [start]
     assert session.charts_drawn() == 4  # one per family; support KPIs have no week grain
     assert "Latest complete week" in page.content()
     assert page.locator("form.controls select[name=grain]").input_value() == "week"
@@ -104,7 +106,8 @@ def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None
     href = cell.get_attribute("href")
     cell.click()
     page.wait_for_load_state("load")
-    assert urlparse(page.url).path == urlparse(href).path and urlparse(page.url).path.startswith("/squads/")
+    assert urlparse(page.url).path == urlparse(href).path
+    assert urlparse(page.url).path.startswith("/squads/")
     assert parse_qs(urlparse(page.url).query)["grain"] == ["week"]  # the controls travel with the link
     assert session.charts_drawn() == 4
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ import datetime as dt
 import io
 from decimal import Decimal
 
-from tests.dashboards.conftest import snap
 from tests.factories import CustomerResponseFactory, SquadFactory, TimeAllocationFactory
+from tests.support.snapshots import snap
 
 RANGE = "grain=month&from=2025-01-01&to=2025-06-30"
 UTC = dt.UTC
@@ -31,12 +31,15 @@ def test_time_allocation_is_weighted_by_headcount(client_for, users, squad_a, sq
     header, june_row = rows[0], rows[1]
     assert header[:4] == ["month", "responses", "headcount", "pct_features"]
     values = dict(zip(header, june_row, strict=True))
-    assert values["month"] == "2025-06-01" and values["responses"] == "2" and values["headcount"] == "20"
+    assert values["month"] == "2025-06-01"
+    assert values["responses"] == "2"
+    assert values["headcount"] == "20"
     assert values["pct_support"] == "35"  # (5×20 + 15×40) / 20
     assert values["pct_features"] == "35"  # (5×50 + 15×30) / 20
     # one squad only
     alpha = dict(zip(header, csv_rows(client.get(f"/time/?{RANGE}&squad=alpha&format=csv&table=mix"))[1], strict=True))
-    assert alpha["pct_support"] == "20" and alpha["headcount"] == "5"
+    assert alpha["pct_support"] == "20"
+    assert alpha["headcount"] == "5"
     html = client.get(f"/time/?{RANGE}&squad=alpha").content.decode()
     assert "How we spend our time — Alpha" in html
     # by area: growth holds bravo only
@@ -65,5 +68,6 @@ def test_customer_voice_counts_top_problems_per_period(client_for, users, squad_
     rows = csv_rows(client.get(f"/customers/?{RANGE}&area=payments&format=csv&table=problems"))
     assert rows[1:] == [["2025-06-01", "invoicing", "1"], ["2025-06-01", "mobile app", "1"]]
     html = client.get(f"/customers/?{RANGE}").content.decode()
-    assert "+20" in html and "n=5" in html
+    assert "+20" in html
+    assert "n=5" in html
     assert '<script id="chart-customer-trends" type="application/json">' in html

@@ -13,8 +13,8 @@ from dashboards.controls import Controls, preset_links, presets
 from dashboards.formatting import format_target, format_value, period_label
 from metrics.kpis.catalog import CATALOG
 from metrics.models import Baseline, Target
-from tests.dashboards.conftest import snap
 from tests.factories import IncidentFactory, ReleaseFactory, SquadFactory
+from tests.support.snapshots import snap
 
 RANGE = "grain=month&from=2025-01-01&to=2025-06-30"  # latest complete month: June 2025
 UTC = dt.UTC

@@ -12,8 +12,8 @@ import pytest
 from django.utils import timezone
 
 from metrics.models import Baseline, RollupRun, Target
-from tests.dashboards.conftest import snap
 from tests.factories import DefectFactory, IncidentFactory, ReleaseFactory, SquadFactory
+from tests.support.snapshots import snap
 
 RANGE = "grain=month&from=2025-01-01&to=2025-06-30"  # latest complete month: June 2025
 UTC = dt.UTC
@@ -47,7 +47,8 @@ def tile(html: str, label: str) -> str:
 def test_login_is_required_everywhere(client, store) -> None:  # type: ignore[no-untyped-def]
     for url in ["/", "/squads/alpha/", "/metrics/nps/", "/customers/", "/time/", "/review/", "/areas/payments/"]:
         response = client.get(url)
-        assert response.status_code == 302 and response["Location"].startswith("/login/"), url
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/login/"), url
 
 
 def test_overview_tile_shows_value_changes_target_and_interval(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +118,9 @@ def test_squad_page_shows_org_median_targets_and_records(client_for, users, stor
     assert "org median of squads: <strong>14.0 %</strong>" in cfr  # median of 14, 5, 30
     assert "on track" in cfr  # alpha's own target 15 overrides the org default 10
     records = html.split('id="records"', 1)[1]
-    assert "Checkout down" in records and "Wrong total" in records and "7.1.0" in records
+    assert "Checkout down" in records
+    assert "Wrong total" in records
+    assert "7.1.0" in records
     assert "7.0.0" not in records  # May release is outside the selected period
     assert "Bravo bug" not in records
     # record links open the read-only record view every role may see (not the staff-only admin)
@@ -127,7 +130,8 @@ def test_squad_page_shows_org_median_targets_and_records(client_for, users, stor
     assert "/admin/" not in records
     # choosing May shows May's records
     may = client_for(users["pm"]).get(f"/squads/alpha/?{RANGE}&period=2025-05-01").content.decode()
-    assert "7.0.0" in may.split('id="records"', 1)[1] and "7.1.0" not in may.split('id="records"', 1)[1]
+    assert "7.0.0" in may.split('id="records"', 1)[1]
+    assert "7.1.0" not in may.split('id="records"', 1)[1]
     assert client_for(users["pm"]).get("/squads/nosuch/").status_code == 404
 
 
@@ -161,7 +165,9 @@ def test_every_page_loads_plotly_once_and_has_no_inline_script(client_for, users
         assert "script-src 'self'" in response["Content-Security-Policy"]
         assert "cdn" not in html.lower()
         # the controls are on every page, carrying the state
-        assert 'name="grain"' in html and 'value="2025-01-01"' in html and 'value="2025-06-30"' in html, url
+        assert 'name="grain"' in html, url
+        assert 'value="2025-01-01"' in html, url
+        assert 'value="2025-06-30"' in html, url
 
 
 def test_rollup_time_shown_and_stale_flagged(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
@@ -210,7 +216,8 @@ def test_page_body_is_cached_until_the_next_rollup_or_target_change(client_for, 
     now = timezone.now()
     RollupRun.objects.create(kind="incremental", status="succeeded", started_at=now, finished_at=now)
     third = client.get(f"/?{RANGE}").content.decode()
-    assert "8.0 %" in tile(third, "Change failure rate") and "on track" in tile(third, "Change failure rate")
+    assert "8.0 %" in tile(third, "Change failure rate")
+    assert "on track" in tile(third, "Change failure rate")
     # ops staff move the target: the status follows without a rollup
     Target.objects.filter(metric="change_failure_rate", squad=None).update(value=5.0, at_risk_margin_pct=0.0)
     fourth = client.get(f"/?{RANGE}").content.decode()

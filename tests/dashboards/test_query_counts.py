@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from metrics.models import Baseline, KpiSnapshot, Target
-from tests.dashboards.conftest import COMPUTED_AT
 from tests.factories import (
     CustomerResponseFactory,
     DefectFactory,
@@ -19,6 +18,7 @@ from tests.factories import (
     SquadFactory,
     TimeAllocationFactory,
 )
+from tests.support.snapshots import COMPUTED_AT
 
 RANGE = "grain=month&from=2025-01-01&to=2025-06-30"
 PAGES = ["/", "/areas/area-x/", "/squads/squad-00/", "/metrics/change_failure_rate/", "/metrics/support_cost/",

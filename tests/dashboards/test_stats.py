@@ -69,7 +69,9 @@ def test_target_status_needs_value_and_target() -> None:
 
 def test_change_is_judged_by_direction() -> None:
     worse = stats.change(CATALOG["incidents"], 12.0, 8.0)
-    assert worse.delta == 4.0 and worse.pct == 50.0 and worse.good is False
+    assert worse.delta == 4.0
+    assert worse.pct == 50.0
+    assert worse.good is False
     better = stats.change(CATALOG["releases"], 12.0, 8.0)
     assert better.good is True
     assert stats.change(CATALOG["releases"], 8.0, 8.0).good is None

@@ -171,7 +171,9 @@ def test_a_release_posted_over_http_reaches_the_kpi_api(tmp_path: Path) -> None:
     posted = [
         e for e in web_log if e.get("event") == "request" and e["path"] == "/api/releases/" and e["method"] == "POST"
     ]
-    assert posted and posted[0]["status"] == 201 and posted[0]["user_id"] is not None
+    assert posted
+    assert posted[0]["status"] == 201
+    assert posted[0]["user_id"] is not None
     assert posted[0]["duration_ms"] > 0
     tasks = [e for e in json_lines(stack.log("worker")) if e.get("event") == "task"]
     assert any(t["task"] == "metrics.rollup_dirty" and t["state"] == "SUCCESS" and t["duration_ms"] >= 0 for t in tasks)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from metrics.models import Baseline, Target
 from squads.models import Area, Squad
 from tests.factories import AreaFactory, UserFactory
-from tests.metrics.admin_forms import form_errors
+from tests.support.admin_forms import form_errors
 
 
 def squad_post(**values: object) -> dict[str, str]:

@@ -253,9 +253,9 @@ class Run:
         if not accepts(expected, got):
             self.mismatches.append(f"{role:9} {method:6} {url} {note}: expected {expected}, got {response.status_code}")
         ctype = response.get("Content-Type", "")
-        if method == "GET" and ctype.startswith("text/html") and response.status_code == 200:
-            if INLINE_SCRIPT.search(response.content.decode()):
-                self.inline_scripts.append(url)
+        html = method == "GET" and ctype.startswith("text/html") and response.status_code == 200
+        if html and INLINE_SCRIPT.search(response.content.decode()):
+            self.inline_scripts.append(url)
         self.seconds[url.split("?")[0]] += time.perf_counter() - started
         if "logout" in url and role != "anonymous":
             client.force_login(self.users[role])  # signing out must not end the walk for this role

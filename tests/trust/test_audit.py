@@ -29,11 +29,15 @@ def test_sign_in_sign_out_and_failed_sign_in_are_recorded(users):
     client = Client()
     assert client.post("/login/", {"username": "viewer", "password": "wrong"}).status_code == 200
     [failed] = events("login_failed")
-    assert failed.username == "viewer" and failed.user is None and failed.ip == "127.0.0.1"
+    assert failed.username == "viewer"
+    assert failed.user is None
+    assert failed.ip == "127.0.0.1"
 
     assert client.post("/login/", {"username": "viewer", "password": PASSWORD}).status_code == 302
     [login] = events("login")
-    assert login.user == users["viewer"] and login.username == "viewer" and login.ip == "127.0.0.1"
+    assert login.user == users["viewer"]
+    assert login.username == "viewer"
+    assert login.ip == "127.0.0.1"
 
     client.post("/logout/")
     [logout] = events("logout")
@@ -63,7 +67,8 @@ def test_create_update_delete_of_a_record_with_who_and_the_diff(users, squad_a):
     with acting_user(users["admin"]):
         release.delete()
     [deleted] = events("delete")
-    assert deleted.object_key == "rel-x" and deleted.changes["version"] == ["2.0.0", None]
+    assert deleted.object_key == "rel-x"
+    assert deleted.changes["version"] == ["2.0.0", None]
 
 
 def test_models_without_loaded_values_are_diffed_too(users, squad_a):
@@ -77,14 +82,19 @@ def test_models_without_loaded_values_are_diffed_too(users, squad_a):
     Baseline.objects.create(name="FY25", start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
     SurveyFactory(slug="nps-q1")
     labels = {(e.model_label, e.object_key) for e in events("create")}
-    assert ("metrics.survey", "nps-q1") in labels and ("metrics.baseline", str(Baseline.objects.get().pk)) in labels
+    assert ("metrics.survey", "nps-q1") in labels
+    assert ("metrics.baseline", str(Baseline.objects.get().pk)) in labels
 
 
 def test_a_rolled_back_write_leaves_no_audit_row(squad_a):
     before = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        ReleaseFactory(squad=squad_a)
-        raise RuntimeError("abort")
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            ReleaseFactory(squad=squad_a)
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError, match="abort"):
+        write_then_fail()
     assert AuditEvent.objects.count() == before
 
 
@@ -99,7 +109,8 @@ def test_the_request_user_is_the_actor_of_changes_made_in_a_request(users, squad
     with current_request(FakeRequest()):  # type: ignore[arg-type]
         Target.objects.create(metric="csat_pct", squad=squad_a, value=80.0)
     [event] = [e for e in events("create") if e.model_label == "metrics.target"]
-    assert event.user == users["ops"] and event.ip == "10.1.2.3"
+    assert event.user == users["ops"]
+    assert event.ip == "10.1.2.3"
 
 
 def test_refused_requests_are_recorded_as_permission_denied(users):
@@ -107,14 +118,16 @@ def test_refused_requests_are_recorded_as_permission_denied(users):
     client.force_login(users["viewer"])
     assert client.post("/logout/").status_code == 403  # no CSRF token
     [denied] = events("permission_denied")
-    assert denied.user == users["viewer"] and denied.extra == {"method": "POST", "path": "/logout/"}
+    assert denied.user == users["viewer"]
+    assert denied.extra == {"method": "POST", "path": "/logout/"}
 
 
 def test_record_import_writes_one_event_with_counts(users):
     record_import("releases", filename="r.csv", created=3, updated=1, unchanged=2, user=users["ops"])
     [event] = events("import")
     assert event.user == users["ops"]
-    assert event.extra["kind"] == "releases" and event.extra["filename"] == "r.csv"
+    assert event.extra["kind"] == "releases"
+    assert event.extra["filename"] == "r.csv"
     assert (event.extra["created"], event.extra["updated"], event.extra["unchanged"]) == (3, 1, 2)
 
 
@@ -148,7 +161,8 @@ def test_api_and_admin_writes_are_attributed_to_their_user(users, squad_a):
     assert (created.user, created.object_key, created.ip) == (users["pm"], "api-1", "127.0.0.1")
     assert api.patch("/api/releases/api-1/", {"version": "1.1"}, content_type="application/json").status_code == 200
     [updated] = events("update", "metrics.release")
-    assert updated.user == users["pm"] and updated.changes == {"version": ["1.0", "1.1"]}
+    assert updated.user == users["pm"]
+    assert updated.changes == {"version": ["1.0", "1.1"]}
 
     admin = Client()
     admin.force_login(users["ops"])
@@ -157,7 +171,8 @@ def test_api_and_admin_writes_are_attributed_to_their_user(users, squad_a):
                           {"metric": "nps", "squad": "", "value": "35", "at_risk_margin_pct": "10"})
     assert response.status_code == 302, response.content[:500]
     [changed] = events("update", "metrics.target")
-    assert changed.user == users["ops"] and changed.changes == {"value": [30.0, 35.0]}
+    assert changed.user == users["ops"]
+    assert changed.changes == {"value": [30.0, 35.0]}
 
 
 def test_the_import_command_writes_one_import_event(tmp_path, squad_a):
@@ -171,5 +186,6 @@ def test_the_import_command_writes_one_import_event(tmp_path, squad_a):
     )
     call_command("import_records", "releases", str(csv))
     [event] = events("import")
-    assert event.extra["kind"] == "releases" and event.extra["filename"] == "releases.csv"
+    assert event.extra["kind"] == "releases"
+    assert event.extra["filename"] == "releases.csv"
     assert (event.extra["created"], event.extra["updated"], event.extra["unchanged"]) == (2, 0, 0)

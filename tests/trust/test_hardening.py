@@ -42,7 +42,8 @@ def test_session_lifetime_is_short_and_renewed_by_activity_only(users):
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get("/admin/")
-    assert response.status_code == 302 and "login" in response["Location"]
+    assert response.status_code == 302
+    assert "login" in response["Location"]
 
 
 def test_a_deactivated_users_next_session_request_is_refused(users, client_for):
@@ -51,7 +52,8 @@ def test_a_deactivated_users_next_session_request_is_refused(users, client_for):
     users["admin"].is_active = False
     users["admin"].save()
     response = client.get("/admin/")
-    assert response.status_code == 302 and "login" in response["Location"]
+    assert response.status_code == 302
+    assert "login" in response["Location"]
     assert client.get("/api/", HTTP_ACCEPT="application/json").status_code in (401, 403)
 
 
@@ -73,7 +75,8 @@ def test_five_failed_sign_ins_lock_the_username(users, url):
     client = Client()
     for _ in range(lockout.FAILURE_LIMIT):
         response = _sign_in(client, url, "admin", "wrong")
-        assert response.status_code == 200 and lockout.MESSAGE not in response.content.decode()
+        assert response.status_code == 200
+        assert lockout.MESSAGE not in response.content.decode()
     response = _sign_in(client, url, "admin", PASSWORD)  # the right password, but locked
     assert response.status_code == 200
     assert lockout.MESSAGE in response.content.decode()
@@ -136,7 +139,8 @@ def test_pages_carry_a_strict_csp_and_no_inline_script(url):
     csp = response["Content-Security-Policy"]
     script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
     assert script_src.split()[1:] == ["'self'"]
-    assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
     assert not INLINE_SCRIPT.search(response.content.decode())
 
 
@@ -151,6 +155,7 @@ def test_read_only_fields_stay_read_only_when_sent(users, squad_a):
     from metrics.models import Release
 
     release = Release.objects.get(external_id="ro-1")
-    assert release.pk != 987654 and response.json()["id"] == release.pk
+    assert release.pk != 987654
+    assert response.json()["id"] == release.pk
     assert client.patch("/api/releases/ro-1/", {"id": 5}, content_type="application/json").status_code == 200
     assert Release.objects.get(external_id="ro-1").pk == release.pk

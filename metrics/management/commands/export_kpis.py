@@ -8,17 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core import csvsafe
-from core.numbers import is_missing
 from metrics.kpis.catalog import CATALOG, GRAINS
-from metrics.kpis.selectors import SNAPSHOT_COLUMNS, snapshot_queryset
-
-
-def format_value(value: float | None) -> str:
-    """Up to 4 decimals, trailing zeros dropped (`12.5`, `0`, `-3.1416`); empty for null."""
-    if is_missing(value):
-        return ""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+from metrics.kpis.selectors import snapshot_export_rows
 
 
 def _date(option: str):  # type: ignore[no-untyped-def]
@@ -45,14 +36,11 @@ class Command(BaseCommand):
         metric = options.get("metric")
         if metric and metric not in CATALOG:
             raise CommandError(f"--metric: unknown KPI {metric!r}")
-        rows = snapshot_queryset(
+        rows = snapshot_export_rows(
             metric=metric,
             scope=options.get("scope"),
             grain=options.get("grain"),
             date_from=options.get("date_from"),
             date_to=options.get("date_to"),
-        ).values_list(*SNAPSHOT_COLUMNS)
-        out = csvsafe.writer(self.stdout, lineterminator="\n")
-        out.writerow(SNAPSHOT_COLUMNS)
-        for metric_code, scope, grain, period_start, value, sample_size in rows.iterator(chunk_size=5000):
-            out.writerow([metric_code, scope, grain, period_start.isoformat(), format_value(value), sample_size])
+        )
+        csvsafe.writer(self.stdout, lineterminator="\n").writerows(rows)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, kind: str, file: str, dry_run: bool, **options: Any) -> None:
         try:
-            stream = open(file, "rb")  # closed by the `with` below
+            stream = open(file, "rb")  # noqa: SIM115 — closed by the `with` below; an OSError here is the user's path
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror or exc}") from exc
         with stream:

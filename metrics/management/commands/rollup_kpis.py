@@ -28,8 +28,5 @@ class Command(BaseCommand):
         parser.add_argument("--since", type=_date, help="recompute (fully) only periods from this date on (YYYY-MM-DD)")
 
     def handle(self, *args: Any, full: bool, since: date | None, **options: Any) -> None:
-        if full or since:
-            written = rollup.full_rollup(since=since)
-        else:
-            written = rollup.ensure_snapshots()
+        written = rollup.full_rollup(since=since) if full or since else rollup.ensure_snapshots()
         self.stdout.write(f"{written} snapshots written")

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from metrics.demo.changes import create_demo_changes
-from metrics.demo.generator import generate_org
-from metrics.demo.targets import create_demo_targets
-from metrics.demo.users import DEMO_USERS, create_demo_users, existing_data, usable_demo_users
+from metrics.demo.services import DatabaseNotEmpty, seed_demo_org
+from metrics.demo.users import DEMO_USERS, usable_demo_users
 from metrics.kpis.rollup import full_rollup
 from squads.models import Squad
 
@@ -44,36 +38,31 @@ class Command(BaseCommand):
             raise CommandError(f"--squads ({squads}) must be at least --areas ({areas}), both at least 1")
         if years <= 0 or options["scale"] <= 0:
             raise CommandError("--years and --scale must be positive")
-        found = existing_data()
-        if found:
+        began = time.monotonic()
+        try:
+            seeded = seed_demo_org(
+                squads=squads,
+                areas=areas,
+                years=years,
+                seed=options["seed"],
+                scale=options["scale"],
+                today=timezone.now().date(),
+            )
+        except DatabaseNotEmpty as exc:
             if options["if_empty"]:
                 self.stdout.write("database already has data; nothing seeded")
                 self._print_existing_users()
                 return
             raise CommandError(
-                f"database already has data ({', '.join(found)}); seed_demo only fills an empty database "
+                f"database already has data ({', '.join(exc.found)}); seed_demo only fills an empty database "
                 "(use --if-empty to skip quietly)"
-            )
-
-        today = timezone.now().date()
-        start = _start_for(today, years)
-        began = time.monotonic()
-        try:
-            with transaction.atomic():
-                counts = generate_org(
-                    squads=squads, areas=areas, start=start, end=today, seed=options["seed"], scale=options["scale"]
-                )
-                counts |= create_demo_changes(seed=options["seed"])
-                first = Squad.objects.order_by("id").first()
-                pm_squads = list(Squad.objects.filter(area_id=first.area_id).order_by("id")[:2])
-                create_demo_users(pm_squads)
-                counts |= create_demo_targets(start=start, squad=pm_squads[0])
-                for extra in settings.SEED_DEMO_EXTRAS:  # other apps' demo objects (e.g. example sources)
-                    counts |= import_string(extra)([s.slug for s in pm_squads])
+            ) from exc
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Seeded {_describe(counts)} from {start} to {today} in {time.monotonic() - began:.1f}s.")
-        self._print_users(pm_squads)
+        self.stdout.write(
+            f"Seeded {_describe(seeded.counts)} from {seeded.start} to {seeded.end} in {time.monotonic() - began:.1f}s."
+        )
+        self._print_users(seeded.pm_squads)
         self._rollup()
 
     def _print_users(self, pm_squads: list[Squad]) -> None:
@@ -106,6 +95,3 @@ def _describe(counts: dict[str, int]) -> str:
     words = {kind: kind.replace("_", " ") for kind in counts}
     return ", ".join(f"{n:,} {words[kind][:-1] if n == 1 else words[kind]}" for kind, n in counts.items())
 
-
-def _start_for(today: date, years: float) -> date:
-    return today - timedelta(days=round(365.25 * years) + 31)

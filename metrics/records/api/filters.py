@@ -1,9 +1,8 @@
 """Query filters for the record lists (django-filter).
 
 Every list takes `squad` and `area` (slugs) and `from` / `to` (dates,
-inclusive, UTC) on the timestamp the KPIs count the record by:
-releases `released_at`, changes their release's `released_at`, incidents `started_at`, defects `found_at`,
-customer responses `submitted_at`, time allocations `month`.
+inclusive, UTC) on the timestamp the KPIs count the record by
+(`metrics.records.models.PERIOD_FIELD`; changes: their release's).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from core.dates import day_start
-from metrics.records.models import Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
+from metrics.records.models import PERIOD_FIELD, Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
 
 UTC = dt.UTC
@@ -76,7 +75,7 @@ class SquadFilterSet(filters.FilterSet):
 
 
 class ReleaseFilterSet(RecordFilterSet):
-    date_field = "released_at"
+    date_field = PERIOD_FIELD[Release]
 
     class Meta:
         model = Release
@@ -86,7 +85,7 @@ class ReleaseFilterSet(RecordFilterSet):
 class ChangeFilterSet(RecordFilterSet):
     """Changes are placed by their release's `released_at` and belong to its squad."""
 
-    date_field = "release__released_at"
+    date_field = f"release__{PERIOD_FIELD[Release]}"
     squad = filters.CharFilter(field_name="release__squad__slug", help_text="Squad slug (the release's).")
     area = filters.CharFilter(field_name="release__squad__area__slug", help_text="Area slug.")
     release = filters.CharFilter(field_name="release__external_id", help_text="external_id of the release.")
@@ -100,7 +99,7 @@ class ChangeFilterSet(RecordFilterSet):
 
 
 class IncidentFilterSet(RecordFilterSet):
-    date_field = "started_at"
+    date_field = PERIOD_FIELD[Incident]
     open = filters.BooleanFilter(
         field_name="resolved_at", lookup_expr="isnull", help_text="true: unresolved only; false: resolved only."
     )
@@ -114,7 +113,7 @@ class IncidentFilterSet(RecordFilterSet):
 
 
 class DefectFilterSet(RecordFilterSet):
-    date_field = "found_at"
+    date_field = PERIOD_FIELD[Defect]
 
     class Meta:
         model = Defect
@@ -122,7 +121,7 @@ class DefectFilterSet(RecordFilterSet):
 
 
 class CustomerResponseFilterSet(RecordFilterSet):
-    date_field = "submitted_at"
+    date_field = PERIOD_FIELD[CustomerResponse]
     survey = filters.CharFilter(field_name="survey__slug", help_text="Survey slug.")
 
     class Meta:
@@ -131,7 +130,7 @@ class CustomerResponseFilterSet(RecordFilterSet):
 
 
 class TimeAllocationFilterSet(RecordFilterSet):
-    date_field = "month"
+    date_field = PERIOD_FIELD[TimeAllocation]
     survey = filters.CharFilter(field_name="survey__slug", help_text="Survey slug.")
 
     class Meta:

@@ -98,9 +98,12 @@ class RecordSerializer(serializers.Serializer):
     def _save(self, values: dict[str, Any], instance: models.Model | None) -> models.Model:
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if instance is not None and self.key in values and values[self.key] is not None:
-            if str(values[self.key]).strip() != getattr(instance, self.key):
-                raise exceptions.ValidationError(
+        if (
+            instance is not None
+            and values.get(self.key) is not None
+            and str(values[self.key]).strip() != getattr(instance, self.key)
+        ):
+            raise exceptions.ValidationError(
                     {self.key: [f"does not match this record's {self.key}; it cannot be changed."]}
                 )
         try:

@@ -89,9 +89,9 @@ def parse_int(value: Any) -> int | None:
         raise ParseError(f"{_show(value)} is not a whole number")
     if isinstance(value, int):
         return value
-    if isinstance(value, float | Decimal) and value == value and value not in (float("inf"), float("-inf")):
-        if value == int(value):
-            return int(value)
+    finite = isinstance(value, float | Decimal) and value == value and value not in (float("inf"), float("-inf"))
+    if finite and value == int(value):
+        return int(value)
     if isinstance(value, str) and _INT.fullmatch(value.strip()):
         return int(value.strip())
     raise ParseError(f"{_show(value)} is not a whole number")
