@@ -145,7 +145,8 @@ class User:
     def sign_in(self) -> None:
         status, page = self.request("GET", "/login/")
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-        assert status == 200 and token, "login page without a CSRF token"
+        assert status == 200, f"login page answered {status}"
+        assert token, "login page without a CSRF token"
         form = urlencode({"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()})
         status, _ = self.request("POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded",
                                                              "Referer": "http://127.0.0.1/login/"})

@@ -62,10 +62,9 @@ def _ensure_database() -> None:
 
 
 def build(rebuild: bool, scale: float) -> dict:
-    from datetime import date
-
     from django.core.management import call_command
     from django.db import transaction
+    from django.utils import timezone
 
     from metrics.demo.generator import generate_org
     from metrics.models import (
@@ -100,7 +99,7 @@ def build(rebuild: bool, scale: float) -> dict:
             Area,
         ):
             model.objects.all().delete()
-        today = date.today()
+        today = timezone.now().date()
         counts = generate_org(squads=50, areas=6, start=today - timedelta(days=3 * 365), end=today, scale=scale)
     from django.db import connection
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
 import django
 
@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from metrics.demo.generator import generate_org  # noqa: E402
 
@@ -30,7 +31,7 @@ def main() -> None:
     years = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
     scale = float(sys.argv[3]) if len(sys.argv) > 3 else 17.0
     batch_size = int(os.environ.get("BATCH_SIZE", "5000"))
-    end = date.today() - timedelta(days=1)
+    end = timezone.now().date() - timedelta(days=1)
     start = end - timedelta(days=round(365.25 * years))
     began = time.monotonic()
     with transaction.atomic():
