@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from core.numbers import number_or_none
+from core.scope import Scope
 from dashboards import stats
 from dashboards.formatting import unit_text, words
 from metrics.kpis.catalog import Kpi
@@ -215,7 +216,7 @@ def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
     trace = {
         "type": "box", "x": [_iso(d) for d in rows["period_start"]], "y": [_num(v) for v in rows["value"]],
         "name": "squads", "boxpoints": "outliers", "marker": {"color": PALETTE[0]},
-        "text": list(rows["scope"].str.removeprefix("squad:")),
+        "text": [Scope.parse(scope).slug for scope in rows["scope"]],  # the squads' slugs
     }
     return {"data": [trace], "layout": _layout(height=320, showlegend=False, hovermode="closest",
                                                yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}})}
