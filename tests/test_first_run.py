@@ -94,7 +94,8 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require(subprocess.run(["git", "--version"], capture_output=True).returncode == 0, "git")
     target = tmp_path_factory.mktemp("fresh") / "productops"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(target)], check=True, timeout=120)
-    assert not (target / "staticfiles").exists() and not (target / "db.sqlite3").exists()
+    assert not (target / "staticfiles").exists()
+    assert not (target / "db.sqlite3").exists()
     return target
 
 
@@ -183,7 +184,8 @@ def test_quick_start_on_a_fresh_clone_serves_a_working_product(started: Start) -
         assert visit.problems == []
         # compressed, and cached for good under a content-hashed name
         plotly = [r for r in visit.static if "plotly-cartesian" in r.url]
-        assert plotly and re.search(r"plotly-cartesian\.min\.[0-9a-f]{12}\.js$", plotly[0].url)
+        assert plotly
+        assert re.search(r"plotly-cartesian\.min\.[0-9a-f]{12}\.js$", plotly[0].url)
         headers = plotly[0].all_headers()
         assert headers.get("content-encoding") in {"br", "gzip"}
         assert "immutable" in headers.get("cache-control", "")

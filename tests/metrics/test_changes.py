@@ -82,7 +82,8 @@ def test_import_and_export_through_the_kinds_registry(release, squad_b):  # type
     assert not Change.objects.exists()  # all or nothing
     ok = csv_text.splitlines()[0] + "\n" + csv_text.splitlines()[1] + "\n"
     report = import_csv(kind="changes", stream=io.BytesIO(ok.encode()))
-    assert report.ok and report.created == 1
+    assert report.ok
+    assert report.created == 1
     change = Change.objects.select_related("release").get()
     assert get_kind("changes").to_row(change) == {
         "external_id": "C1", "release": "R1", "first_commit_at": "2026-03-08T12:00:00Z", "merged_at": "",

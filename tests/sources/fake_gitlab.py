@@ -80,7 +80,8 @@ class FakeGitLab(FakeTool):
                 and (request.arg("status") is None or d["status"] == request.arg("status"))]
         after = request.arg("finished_after")
         if after is not None:
-            assert request.arg("order_by") == "finished_at" and request.arg("status") == "success"
+            assert request.arg("order_by") == "finished_at"
+            assert request.arg("status") == "success"
             rows = [d for d in rows if d["deployable"]["finished_at"] and
                     d["deployable"]["finished_at"].replace(".000Z", "Z") > after]
         return sorted(rows, key=lambda d: (d["deployable"]["finished_at"] or "", d["id"]))

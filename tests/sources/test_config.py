@@ -51,7 +51,8 @@ def test_load_sources_creates_then_changes_nothing(db, tmp_path):  # type: ignor
     assert (gh.kind, gh.base_url, gh.token_env, gh.since) == (
         "github", "https://api.github.com", "GITHUB_TOKEN", dt.date(2025, 1, 1)
     )
-    assert gh.squads == {"acme/checkout-web": "checkout"} and gh.effective_environment == "production"
+    assert gh.squads == {"acme/checkout-web": "checkout"}
+    assert gh.effective_environment == "production"
     jira = Source.objects.get(name="jira-cloud")
     assert (jira.effective_jql, jira.effective_customer_label, jira.user_env) == (
         "issuetype in (Bug, Defect)", "customer", "JIRA_USER"
@@ -105,14 +106,17 @@ def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     source = Source.objects.get(name="gh")
-    assert source.token() == SECRET and source.webhook_secret() == "hook-secret-xyz"
+    assert source.token() == SECRET
+    assert source.webhook_secret() == "hook-secret-xyz"
     with connection.cursor() as cursor:
         cursor.execute("SELECT token_encrypted, webhook_secret_encrypted FROM sources_source")
         stored = " ".join(cursor.fetchone())
-    assert SECRET not in stored and "hook-secret-xyz" not in stored
+    assert SECRET not in stored
+    assert "hook-secret-xyz" not in stored
 
     page = client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
-    assert SECRET not in page and source.token_encrypted not in page
+    assert SECRET not in page
+    assert source.token_encrypted not in page
     assert "yes (encrypted)" in page
 
     # Saving the form again without typing the token keeps it.
@@ -122,10 +126,13 @@ def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users
          "squads": '{"acme/web": "bravo"}'},
     )
     source.refresh_from_db()
-    assert source.token() == SECRET and source.squads == {"acme/web": "bravo"}
+    assert source.token() == SECRET
+    assert source.squads == {"acme/web": "bravo"}
 
     trail = " ".join(str(e.changes) + str(e.extra) for e in AuditEvent.objects.filter(model_label="sources.source"))
-    assert SECRET not in trail and source.token_encrypted not in trail and "hook-secret-xyz" not in trail
+    assert SECRET not in trail
+    assert source.token_encrypted not in trail
+    assert "hook-secret-xyz" not in trail
     # the trail says a token and a webhook secret were stored (a fingerprint of the ciphertext), nothing more
     created = AuditEvent.objects.get(model_label="sources.source", action="create")
     assert created.changes["token_encrypted"][1].startswith("stored #")

@@ -84,7 +84,8 @@ def test_every_mapping_rule(gh_source, history, monkeypatch):  # type: ignore[no
         change = changes[f"github:{REPO}:{_sha(n)}"]
         assert change.release.external_id == f"github:{REPO}:{release}"
         assert change.first_commit_at == at(started)
-        assert change.title == f"Commit {n}" and change.merged_at is None
+        assert change.title == f"Commit {n}"
+        assert change.merged_at is None
     # a release starts with the earliest of its changes
     assert first.first_commit_at == at("2026-02-02T09:00:00Z")
     assert rolled.first_commit_at == at("2026-02-03T09:00:00Z")
@@ -94,7 +95,8 @@ def test_every_mapping_rule(gh_source, history, monkeypatch):  # type: ignore[no
     assert len([p for p in history.paths("/compare/")]) == 3  # 101...103 over two pages, 103...104
 
     again = sync_source(gh_source, full=True)
-    assert (again.created, again.updated) == (0, 0) and again.unchanged == 8
+    assert (again.created, again.updated) == (0, 0)
+    assert again.unchanged == 8
     assert (Release.objects.count(), Change.objects.count()) == (3, 5)
 
 
@@ -108,7 +110,9 @@ def test_incremental_run_sees_late_rollbacks_and_new_deployments(gh_source, hist
     history.commit(REPO, _sha(7), "2026-02-07T09:00:00Z", "Commit 7")
     history.deploy(REPO, 106, _sha(7), "2026-02-07T10:00:00Z", [("success", "2026-02-07T10:05:00Z")], ref="v1.4.0")
     report = sync_source(gh_source)
-    assert report.ok and report.created == 2 and report.updated == 1  # release 106 + change c7; 104 rolled back
+    assert report.ok
+    assert report.created == 2
+    assert report.updated == 1
     assert Release.objects.get(external_id=f"github:{REPO}:104").status == "rolled_back"
     change = Change.objects.select_related("release").get(external_id=f"github:{REPO}:{_sha(7)}")
     assert change.release.external_id == f"github:{REPO}:106"
@@ -121,7 +125,8 @@ def test_a_commit_dated_after_its_release_is_refused_with_the_reason(gh_source, 
     fake_gh.commit(REPO, _sha(3), "2026-03-09T09:00:00Z")  # author clock in the future
     fake_gh.deploy(REPO, 202, _sha(3), "2026-02-02T10:00:00Z", [("success", "2026-02-02T10:05:00Z")])
     report = sync_source(gh_source, full=True)
-    assert report.ok and report.malformed == 1
+    assert report.ok
+    assert report.malformed == 1
     gh_source.refresh_from_db()
     assert gh_source.malformed_examples[0]["item"] == f"commit {REPO}@{_sha(3)[:12]}"
     assert gh_source.malformed_examples[0]["reason"].startswith("first_commit_at:")
@@ -140,7 +145,8 @@ def test_a_repo_without_a_squad_is_never_guessed(gh_source, fake_gh):  # type: i
 def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no-untyped-def]
     history.token = "revoked"
     report = sync_source(gh_source, full=True)
-    assert "401 Unauthorized" in report.error and "Bad credentials" in report.error
+    assert "401 Unauthorized" in report.error
+    assert "Bad credentials" in report.error
     assert not Release.objects.exists()
 
 
@@ -159,7 +165,8 @@ def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_sou
     report = sync_source(gh_source, full=True)
     assert report.updated == 1
     change.refresh_from_db()
-    assert change.title == "Commit 4, reworded" and change.merged_at == at("2026-02-05T08:00:00Z")
+    assert change.title == "Commit 4, reworded"
+    assert change.merged_at == at("2026-02-05T08:00:00Z")
 
 
 def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]  # noqa: E501
@@ -178,8 +185,10 @@ def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, m
     headers = {"X-GitHub-Event": "deployment_status", "X-Hub-Signature-256": signature}
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post("/hooks/gh/", body, content_type="application/json", headers=headers)
-    assert response.status_code == 202 and response.json() == {"accepted": [REPO]}
-    assert Release.objects.count() == 3 and Change.objects.count() == 5  # the repo, read through the pull's code
+    assert response.status_code == 202
+    assert response.json() == {"accepted": [REPO]}
+    assert Release.objects.count() == 3
+    assert Change.objects.count() == 5
     with django_capture_on_commit_callbacks(execute=True):
         bad = Client().post("/hooks/gh/", body + b" ", content_type="application/json", headers=headers)
     assert bad.status_code == 401

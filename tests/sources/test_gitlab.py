@@ -87,16 +87,19 @@ def test_incremental_run_asks_only_for_newer_deployments(gl_source, project):  #
     project.commits[(PATH, 4)] = [gl_commit("e" * 40, "2026-02-05T08:00:00.000Z")]
     project.requests.clear()
     report = sync_source(gl_source)
-    assert report.ok and report.created == 2
+    assert report.ok
+    assert report.created == 2
     listing = [r for r in project.requests if r.path.endswith("/deployments")][0]
     assert listing.arg("finished_after") == "2026-02-03T10:06:59Z"
-    assert listing.arg("order_by") == "finished_at" and listing.arg("status") == "success"
+    assert listing.arg("order_by") == "finished_at"
+    assert listing.arg("status") == "success"
 
 
 def test_a_deployment_without_a_finished_job_is_skipped_with_the_reason(gl_source, fake_gl):  # type: ignore[no-untyped-def]
     fake_gl.deployments[PATH] = [gl_deployment(21, finished_at=None)]
     report = sync_source(gl_source, full=True)
-    assert report.malformed == 1 and not Release.objects.exists()
+    assert report.malformed == 1
+    assert not Release.objects.exists()
     gl_source.refresh_from_db()
     assert gl_source.malformed_examples[0]["reason"] == "deployable.finished_at: missing"
 
@@ -119,8 +122,10 @@ def test_gitlab_rate_limit_headers_and_a_deployment_webhook(gl_source, project, 
     with django_capture_on_commit_callbacks(execute=True):
         response = Client().post("/hooks/gl/", body, content_type="application/json",
                                  headers={"X-Gitlab-Token": "tok-123", "X-Gitlab-Event": "Deployment Hook"})
-    assert response.status_code == 202 and response.json() == {"accepted": [PATH]}
+    assert response.status_code == 202
+    assert response.json() == {"accepted": [PATH]}
     assert waits == [12.0]
-    assert Release.objects.count() == 2 and Change.objects.count() == 3
+    assert Release.objects.count() == 2
+    assert Change.objects.count() == 3
     assert Client().post("/hooks/gl/", body, content_type="application/json",
                          headers={"X-Gitlab-Token": "wrong"}).status_code == 401

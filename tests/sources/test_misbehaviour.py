@@ -23,11 +23,13 @@ def test_401_marks_the_source_failing_with_the_reason_and_writes_nothing(pd_sour
     _page_of(fake_pd)
     fake_pd.token = "rotated"  # our token is no longer valid
     report = sync_source(pd_source, full=True)
-    assert not report.ok and report.requests == 1
+    assert not report.ok
+    assert report.requests == 1
     pd_source.refresh_from_db()
     assert pd_source.failing
     assert pd_source.last_error.startswith("credentials refused: 401 Unauthorized")
-    assert "Unauthorized" in pd_source.last_error and "pd-token" not in pd_source.last_error
+    assert "Unauthorized" in pd_source.last_error
+    assert "pd-token" not in pd_source.last_error
     assert not Incident.objects.exists()
     assert waits == []  # no retrying a refusal
 
@@ -41,15 +43,19 @@ def test_403_is_a_refusal_too_and_other_sources_still_run(pd_source, fake_pd, ji
         call_command("sync_sources", "--full")
     pd_source.refresh_from_db()
     jira_source.refresh_from_db()
-    assert pd_source.failing and "403 Forbidden" in pd_source.last_error and "Access Denied" in pd_source.last_error
-    assert not jira_source.failing and jira_source.last_created == 1
+    assert pd_source.failing
+    assert "403 Forbidden" in pd_source.last_error
+    assert "Access Denied" in pd_source.last_error
+    assert not jira_source.failing
+    assert jira_source.last_created == 1
 
 
 def test_429_waits_as_retry_after_says_then_goes_on(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 429, headers={"Retry-After": "7"}, body={"error": {"message": "Rate Limit"}})
     report = sync_source(pd_source, full=True)
-    assert report.ok and report.created == 7
+    assert report.ok
+    assert report.created == 7
     assert waits == [7.0]
 
 
@@ -62,7 +68,8 @@ def test_rate_limit_header_at_zero_waits_until_the_reset(pd_source, fake_pd, wai
         body={"message": "API rate limit exceeded"},
     )
     report = sync_source(pd_source, full=True)
-    assert report.ok and report.created == 7
+    assert report.ok
+    assert report.created == 7
     assert waits == [30.0]
 
 
@@ -70,7 +77,8 @@ def test_a_rate_limit_longer_than_the_bound_fails_the_run_instead_of_sleeping(pd
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 429, headers={"Retry-After": "3600"})
     report = sync_source(pd_source, full=True)
-    assert not report.ok and "rate limited for 3600 s" in report.error
+    assert not report.ok
+    assert "rate limited for 3600 s" in report.error
     assert waits == []
 
 
@@ -78,7 +86,8 @@ def test_502_is_retried_with_backoff_then_goes_on(pd_source, fake_pd, waits):  #
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 502, body=b"<html>Bad Gateway</html>", times=2)
     report = sync_source(pd_source, full=True)
-    assert report.ok and report.created == 7
+    assert report.ok
+    assert report.created == 7
     assert waits == [0.5, 1.0]
 
 
@@ -99,7 +108,9 @@ def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, f
 
     fake_pd.handle = handle
     report = sync_source(pd_source, full=True)
-    assert not report.ok and "502" in report.error and "3 times" in report.error
+    assert not report.ok
+    assert "502" in report.error
+    assert "3 times" in report.error
     assert waits == [0.5, 1.0]
     assert Incident.objects.count() == 3  # the first page, committed
     pd_source.refresh_from_db()
@@ -108,7 +119,9 @@ def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, f
 
     fake_pd.handle = original  # the tool recovers: the next run resumes at the cursor
     again = sync_source(pd_source)
-    assert again.ok and again.created == 5 and again.unchanged == 1
+    assert again.ok
+    assert again.created == 5
+    assert again.unchanged == 1
     assert Incident.objects.count() == 8
 
 
@@ -122,7 +135,8 @@ def test_a_timeout_is_retried_then_fails_the_run(pd_source, fake_pd, waits, sett
 
     fake_pd.handle = slow
     report = sync_source(pd_source, full=True)
-    assert not report.ok and report.error.startswith("timed out 2 times")
+    assert not report.ok
+    assert report.error.startswith("timed out 2 times")
     assert waits == [0.5]
 
 
@@ -130,7 +144,9 @@ def test_a_page_that_is_not_json_fails_the_run_without_writing(pd_source, fake_p
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 200, headers={"Content-Type": "text/html"}, body=b"<html>maintenance</html>")
     report = sync_source(pd_source, full=True)
-    assert not report.ok and "is not JSON" in report.error and "maintenance" in report.error
+    assert not report.ok
+    assert "is not JSON" in report.error
+    assert "maintenance" in report.error
     assert not Incident.objects.exists()
 
 
@@ -140,7 +156,8 @@ def test_status_lists_failing_sources_and_exits_non_zero(pd_source, fake_pd, wai
     with pytest.raises(CommandError, match="failing: pd"):
         call_command("sync_sources", "--status")
     out = capsys.readouterr().out
-    assert "pd (pagerduty): FAILING" in out and "credentials refused: 401" in out
+    assert "pd (pagerduty): FAILING" in out
+    assert "credentials refused: 401" in out
     Source.objects.filter(pk=pd_source.pk).update(last_error_at=None)
     call_command("sync_sources", "--status", "--source", "pd")  # exits 0 once it is not failing
 
@@ -150,5 +167,6 @@ def test_an_answer_larger_than_the_bound_fails_the_run_instead_of_filling_memory
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 200, body=b'{"incidents": [' + b'{"id": "X"},' * 5000 + b"{}]}")
     report = sync_source(pd_source, full=True)
-    assert not report.ok and "larger than 10,000 bytes" in report.error
+    assert not report.ok
+    assert "larger than 10,000 bytes" in report.error
     assert not Incident.objects.exists()

@@ -93,13 +93,15 @@ def test_incremental_run_starts_at_the_cursor(pd_source, fake_pd):  # type: igno
     fake_pd.requests.clear()
     sync_source(pd_source)
     lists = [r for r in fake_pd.requests if r.path == "/incidents"]
-    assert len(lists) == 1 and lists[0].arg("since") == pd_source.cursor["since"]
+    assert len(lists) == 1
+    assert lists[0].arg("since") == pd_source.cursor["since"]
 
 
 def test_unmapped_services_are_skipped_and_counted_with_examples(pd_source, fake_pd):  # type: ignore[no-untyped-def]
     fake_pd.add(*_many(3, service="PNOSQUAD"), pd_incident("MAPPED", created_at="2026-03-01T00:00:00Z"))
     report = sync_source(pd_source, full=True)
-    assert report.created == 1 and report.unmapped == 3
+    assert report.created == 1
+    assert report.unmapped == 3
     pd_source.refresh_from_db()
     assert pd_source.last_unmapped == 3
     assert pd_source.unmapped_examples["PNOSQUAD"]["count"] == 3

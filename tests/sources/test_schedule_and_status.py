@@ -38,7 +38,8 @@ def test_one_failing_source_does_not_stop_the_task_of_another(pd_source, fake_pd
     assert "FAILED" in tasks.sync_source_task.run(broken.pk)
     assert tasks.sync_source_task.run(pd_source.pk).startswith("1 created")
     broken.refresh_from_db()
-    assert broken.failing and "cannot reach the tool" in broken.last_error
+    assert broken.failing
+    assert "cannot reach the tool" in broken.last_error
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,7 +83,8 @@ def test_status_page_for_ops_and_admins_shows_what_to_map_next(pd_source, fake_p
         page = client_for(users[role]).get("/sources/")
         assert page.status_code == 200, role
         html = page.content.decode()
-        assert "<code>PUNMAPPED</code>: 3" in html and "U0 disk full 0" in html
+        assert "<code>PUNMAPPED</code>: 3" in html
+        assert "U0 disk full 0" in html
         assert "1 created, 0 updated, 0 unchanged,\n      3 unmapped" in html
     for role in ("viewer", "pm"):
         assert client_for(users[role]).get("/sources/").status_code == 403, role
@@ -102,4 +104,5 @@ def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignor
                     ("demo-jira", "jira", False), ("demo-pagerduty", "pagerduty", False)]
     assert all(".invalid" in s.base_url for s in Source.objects.all())
     page = client_for(get_user_model().objects.get(username="ops")).get("/sources/").content.decode()
-    assert "demo-github" in page and "never run" in page
+    assert "demo-github" in page
+    assert "never run" in page

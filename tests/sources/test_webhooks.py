@@ -79,7 +79,8 @@ def test_a_valid_event_answers_202_and_syncs_the_incident_replay_changes_nothing
     signature = f"v1={_sign(body, 'old-secret')},v1={_sign(body)}"
     with on_commit(execute=True) as callbacks:
         response = _post(body, **{"X-PagerDuty-Signature": signature})
-    assert response.status_code == 202 and response.json() == {"accepted": ["PHOOK"]}
+    assert response.status_code == 202
+    assert response.json() == {"accepted": ["PHOOK"]}
     # enqueued on commit (run eagerly here: no broker in tests); the write then schedules a rollup
     assert callbacks[0].__qualname__.startswith("hook.")
     incident = Incident.objects.get(external_id="pagerduty:PHOOK")
@@ -95,7 +96,8 @@ def test_a_valid_event_answers_202_and_syncs_the_incident_replay_changes_nothing
 def test_events_that_name_no_incident_are_accepted_and_do_nothing(hooked, fake_pd):  # type: ignore[no-untyped-def]
     body = json.dumps({"event": {"event_type": "pagey.ping", "data": {"type": "ping"}}}).encode()
     response = _post(body, **{"X-PagerDuty-Signature": "v1=" + _sign(body)})
-    assert response.status_code == 202 and response.json() == {"accepted": []}
+    assert response.status_code == 202
+    assert response.json() == {"accepted": []}
     assert fake_pd.requests == []
 
 

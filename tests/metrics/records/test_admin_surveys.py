@@ -194,25 +194,30 @@ def test_add_pages_load(users, client_for, role, page):
 def test_hand_entry_shows_only_the_rows_of_the_survey_kind(users, client_for):
     client = client_for(users["ops"])
     customer = client.get(reverse("admin:metrics_survey_add")).content.decode()
-    assert "customer_responses-TOTAL_FORMS" in customer and "time_allocations-TOTAL_FORMS" not in customer
+    assert "customer_responses-TOTAL_FORMS" in customer
+    assert "time_allocations-TOTAL_FORMS" not in customer
     assert '?kind=time_allocation">time allocation survey</a>' in customer
     timeuse = client.get(reverse("admin:metrics_survey_add") + "?kind=time_allocation").content.decode()
-    assert "time_allocations-TOTAL_FORMS" in timeuse and "customer_responses-TOTAL_FORMS" not in timeuse
+    assert "time_allocations-TOTAL_FORMS" in timeuse
+    assert "customer_responses-TOTAL_FORMS" not in timeuse
     survey = SurveyFactory(kind="time_allocation")
     change = client.get(reverse("admin:metrics_survey_change", args=[survey.pk])).content.decode()
-    assert "time_allocations-TOTAL_FORMS" in change and "customer_responses-TOTAL_FORMS" not in change
+    assert "time_allocations-TOTAL_FORMS" in change
+    assert "customer_responses-TOTAL_FORMS" not in change
 
 
 @pytest.mark.django_db
 def test_blank_external_ids_are_generated_and_score_ranges_explained(users, client_for):
     client = client_for(users["ops"])
     page = client.get(reverse("admin:metrics_survey_add")).content.decode()
-    assert "0–10: how likely to recommend us" in page and "1–5: satisfaction" in page
+    assert "0–10: how likely to recommend us" in page
+    assert "1–5: satisfaction" in page
     rows = [response_row("", nps_score=10), response_row("", csat_score=4)]
     response = client.post(reverse("admin:metrics_survey_add"), survey_add("hand-ids", "customer", rows))
     assert response.status_code == 302, response.context and inline_errors(response)
     ids = sorted(CustomerResponse.objects.values_list("external_id", flat=True))
-    assert len(ids) == 2 and ids[0] != ids[1]
+    assert len(ids) == 2
+    assert ids[0] != ids[1]
     assert all(re.fullmatch(r"response-[0-9a-f]{12}", external_id) for external_id in ids)
     # the single-record form generates one too
     single = client.post(reverse("admin:metrics_customerresponse_add"), {
