@@ -175,7 +175,7 @@ def test_seed_demo_ships_changes_with_their_releases(db):  # type: ignore[no-unt
     from django.db.models import F
 
     from metrics.models import Release
-    from tests.metrics.test_seed_demo import SMALL
+    from tests.metrics.demo.test_seed_demo import SMALL
 
     call_command("seed_demo", *SMALL, stdout=StringIO())
     with_start = Release.objects.filter(first_commit_at__isnull=False)

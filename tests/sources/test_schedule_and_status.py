@@ -96,7 +96,7 @@ def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignor
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from tests.metrics.test_seed_demo import SMALL
+    from tests.metrics.demo.test_seed_demo import SMALL
 
     call_command("seed_demo", *SMALL, stdout=io.StringIO())
     demo = list(Source.objects.order_by("name").values_list("name", "kind", "enabled"))
