@@ -149,8 +149,5 @@ def estimate_effect(
     low = high = None
     if nb >= 2 and na >= 2:
         low, high = bootstrap_interval(tb - cb, ta - ca, seed=seed, widen=widen)
-    if ended < MIN_PERIODS_AFTER:
-        verdict = TOO_EARLY
-    else:
-        verdict = verdict_for(low, high, higher_is_better=higher_is_better)
+    verdict = TOO_EARLY if ended < MIN_PERIODS_AFTER else verdict_for(low, high, higher_is_better=higher_is_better)
     return Effect(estimate, low, high, verdict, nb, na, **means)

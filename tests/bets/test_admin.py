@@ -39,19 +39,23 @@ def test_ops_adds_a_bet_with_inlines_and_it_is_audited(users, squad_a, squad_b, 
 
 def test_pm_cannot_add_a_bet_on_another_squad_in_the_admin(users, squad_a, squad_b, client_for):
     response = client_for(users["pm"]).post("/admin/bets/bet/add/", form([squad_b, squad_a]))
-    assert response.status_code == 200 and "treatment_squads" in response.context["adminform"].form.errors
+    assert response.status_code == 200
+    assert "treatment_squads" in response.context["adminform"].form.errors
     assert not Bet.objects.exists()
     ok = client_for(users["pm"]).post("/admin/bets/bet/add/", form([squad_a, squad_b]))
-    assert ok.status_code == 302 and Bet.objects.count() == 1
+    assert ok.status_code == 302
+    assert Bet.objects.count() == 1
 
 
 def test_unknown_kpi_in_an_inline_is_refused(users, squad_a, squad_b, client_for):
     response = client_for(users["ops"]).post("/admin/bets/bet/add/",
                                              form([squad_a, squad_b], **{"targets-0-metric": "happiness"}))
-    assert response.status_code == 200 and not Bet.objects.exists()
+    assert response.status_code == 200
+    assert not Bet.objects.exists()
 
 
 def test_only_initiatives_plan_headcount_in_the_admin(users, squad_a, squad_b, client_for):
     response = client_for(users["ops"]).post("/admin/bets/bet/add/", form([squad_a, squad_b], kind="experiment"))
-    assert response.status_code == 200 and not Bet.objects.exists()
+    assert response.status_code == 200
+    assert not Bet.objects.exists()
     assert "only initiatives plan headcount." in response.content.decode()

@@ -39,22 +39,27 @@ def test_ops_creates_a_bet_and_reads_it_back_with_effects(org, client_for):
     assert response.status_code == 201, response.content
     bet_id = response.json()["id"]
     detail = client.get(f"/api/bets/{bet_id}/").json()
-    assert detail["title"] == "Trunk-based development" and detail["kind"] == "experiment"
+    assert detail["title"] == "Trunk-based development"
+    assert detail["kind"] == "experiment"
     assert detail["treatment_squads"] == ["alpha"]
     assert detail["comparison_squads"] == ["bravo", "charlie"]  # every other ACTIVE squad
-    assert detail["start"] == "2026-03-04" and detail["end"] is None and detail["window"] == 8
+    assert detail["start"] == "2026-03-04"
+    assert detail["end"] is None
+    assert detail["window"] == 8
     assert detail["targets"] == [{"metric": "change_failure_rate", "direction": "lower"},
                                  {"metric": "lead_time_hours", "direction": "lower"}]
     assert [e["metric"] for e in detail["effects"]] == ["change_failure_rate", "lead_time_hours"]
     for effect in detail["effects"]:
         assert set(effect) == {"metric", "grain", "estimate", "interval", "verdict", "periods_before",
                                "periods_after"}
-        assert effect["grain"] == "week" and len(effect["interval"]) == 2
+        assert effect["grain"] == "week"
+        assert len(effect["interval"]) == 2
         assert effect["verdict"] in {"improved", "worsened", "no clear effect", "too early"}
     listed = client.get("/api/bets/").json()
     assert [b["id"] for b in listed["results"]] == [bet_id]
     event = AuditEvent.objects.get(action="create", model_label="bets.bet")
-    assert event.username == "ops" and event.changes["title"] == [None, "Trunk-based development"]
+    assert event.username == "ops"
+    assert event.changes["title"] == [None, "Trunk-based development"]
     joined = AuditEvent.objects.get(action="create", model_label="bets.bet_treatment_squads")
     assert joined.changes["squad_id"] == [None, org["pm"].managed_squads.get().pk]  # alpha
     assert sorted(e.changes["metric"][1] for e in AuditEvent.objects.filter(model_label="bets.bettarget")) == [
@@ -86,7 +91,8 @@ def test_pm_cannot_change_a_bet_on_someone_elses_squad(org, client_for):
     moved = pm.patch(f"/api/bets/{own}/", {"treatment_squads": ["bravo"]}, content_type="application/json")
     assert moved.status_code == 403
     ok = pm.patch(f"/api/bets/{own}/", {"title": "Trunk-based, round two"}, content_type="application/json")
-    assert ok.status_code == 200 and ok.json()["title"] == "Trunk-based, round two"
+    assert ok.status_code == 200
+    assert ok.json()["title"] == "Trunk-based, round two"
     assert AuditEvent.objects.filter(action="update", model_label="bets.bet").get().changes["title"] == [
         "Trunk-based development", "Trunk-based, round two"]
 
@@ -137,4 +143,5 @@ def test_initiative_planned_headcount_round_trips(org, client_for):
                                            {"squad": "alpha", "month": "2026-04", "headcount": "5.50"}]
     bad = post(client_for(org["ops"]), payload(planned_headcount=[{"squad": "alpha", "month": "2026-03",
                                                                    "headcount": "4"}]))
-    assert bad.status_code == 400 and "planned_headcount" in bad.json()  # only initiatives plan headcount
+    assert bad.status_code == 400
+    assert "planned_headcount" in bad.json()

@@ -45,18 +45,21 @@ def hand_worked(five_squads):  # type: ignore[no-untyped-def]
 def test_windows_leave_out_the_period_holding_the_start():
     win = windows_for(grain="week", start=D(2026, 3, 4), window=4, end=None, today=D(2026, 4, 20))
     assert win.start_period == START_WEEK
-    assert win.before == BEFORE and win.after == AFTER
+    assert win.before == BEFORE
+    assert win.after == AFTER
     assert win.ended_after == 6  # 03-09 … 04-13 have ended by 04-20
 
 
 def test_windows_stop_at_the_bets_end_and_stay_equal():
     win = windows_for(grain="week", start=D(2026, 3, 4), window=8, end=D(2026, 3, 22), today=D(2026, 6, 1))
-    assert win.after == [D(2026, 3, 9), D(2026, 3, 16)] and win.before == [D(2026, 2, 16), D(2026, 2, 23)]
+    assert win.after == [D(2026, 3, 9), D(2026, 3, 16)]
+    assert win.before == [D(2026, 2, 16), D(2026, 2, 23)]
 
 
 def test_month_only_kpis_are_judged_by_month():
     win = windows_for(grain="month", start=D(2026, 3, 4), window=2, end=None, today=D(2026, 6, 15))
-    assert win.before == [D(2026, 1, 1), D(2026, 2, 1)] and win.after == [D(2026, 4, 1), D(2026, 5, 1)]
+    assert win.before == [D(2026, 1, 1), D(2026, 2, 1)]
+    assert win.after == [D(2026, 4, 1), D(2026, 5, 1)]
 
 
 @pytest.mark.django_db
@@ -105,7 +108,8 @@ def test_a_rewritten_month_snapshot_refreshes_a_bet_judged_on_two_grains(five_sq
                      targets=[TargetInput("incidents", "lower"), TargetInput("support_time_pct", "lower")])
     today = D(2026, 8, 10)
     effects = {e.metric: e for e in bet_effects(bet, today=today)}
-    assert effects["support_time_pct"].grain == "month" and effects["support_time_pct"].effect.estimate == 0
+    assert effects["support_time_pct"].grain == "month"
+    assert effects["support_time_pct"].effect.estimate == 0
     KpiSnapshot.objects.filter(scope="squad:t1", period_start__in=months[4:]).update(
         value=12.0, computed_at=dt.datetime(2026, 8, 9, tzinfo=dt.UTC))
     effects = {e.metric: e for e in bet_effects(bet, today=today)}

@@ -28,10 +28,13 @@ def figures(html: str) -> dict[str, dict]:
 def test_list_and_detail_show_the_verdict_windows_and_start(hand_worked, users, client_for):  # noqa: F811
     client = client_for(users["viewer"])
     listing = client.get("/bets/").content.decode()
-    assert "On-call rotation" in listing and 'class="verdict-chip verdict-' in listing
+    assert "On-call rotation" in listing
+    assert 'class="verdict-chip verdict-' in listing
     html = client.get(f"/bets/{hand_worked.pk}/").content.decode()
-    assert "On-call rotation" in html and "fewer incidents" in html
-    assert "records" in html and "weeks before" in html
+    assert "On-call rotation" in html
+    assert "fewer incidents" in html
+    assert "records" in html
+    assert "weeks before" in html
     (figure,) = figures(html).values()
     assert [t["name"].split(":")[0] for t in figure["data"]] == ["treatment", "comparison"]
     shapes = figure["layout"]["shapes"]
@@ -56,16 +59,19 @@ def test_ops_creates_a_bet_through_the_page_and_a_viewer_cannot(users, squad_b, 
     assert client_for(users["viewer"]).post("/bets/new/", form).status_code == 403
     response = client_for(users["ops"]).post("/bets/new/", form)
     bet = Bet.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/bets/{bet.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/bets/{bet.pk}/"
     assert [s.slug for s in bet.comparison_squads.all()] == ["bravo"]
     bad = client_for(users["ops"]).post("/bets/new/", form | {"metric_1": ""})
-    assert bad.status_code == 200 and Bet.objects.count() == 1
+    assert bad.status_code == 200
+    assert Bet.objects.count() == 1
 
 
 def test_pm_page_form_offers_only_their_squads(users, squad_b, client_for):
     html = client_for(users["pm"]).get("/bets/new/").content.decode()
     select = re.search(r'<select name="treatment_squads".*?</select>', html, re.S)[0]
-    assert 'value="alpha"' in select and 'value="bravo"' not in select
+    assert 'value="alpha"' in select
+    assert 'value="bravo"' not in select
 
 
 def test_bet_markers_select_by_kpi_squad_and_range(hand_worked):  # noqa: F811
@@ -86,7 +92,8 @@ def test_squad_page_trends_carry_the_bets_start(hand_worked, users, client_for):
     assert links == [f'<a href="/bets/{hand_worked.pk}/" target="_self">bet: On-call rotation</a>']
     marker = next(a for a in stability["layout"]["annotations"] if "href" in a.get("text", ""))
     # on the incidents subplot: the family's KPIs in catalog order, incidents is the first
-    assert marker["xref"] == "x" and marker["x"] == "2026-03-04"
+    assert marker["xref"] == "x"
+    assert marker["x"] == "2026-03-04"
 
 
 def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_for):
@@ -105,11 +112,14 @@ def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_f
         (D(2026, 4, 1), Decimal("4.00"), None, Decimal("32000.00"), None),
     ]
     html = client_for(users["viewer"]).get("/time/?from=2026-01-01&to=2026-05-31").content.decode()
-    assert "Release train" in html and "32000" in html and "40000" in html
+    assert "Release train" in html
+    assert "32000" in html
+    assert "40000" in html
 
 
 def test_viewer_sees_why_they_cannot_create(users, client_for):
     response = client_for(users["viewer"]).get("/bets/new/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Bets are created by ops staff" in html and "<form method=\"post\" class=\"bet-form\"" not in html
+    assert "Bets are created by ops staff" in html
+    assert "<form method=\"post\" class=\"bet-form\"" not in html
