@@ -1,4 +1,4 @@
-"""Everything under /api/: records, KPIs, catalog, schema and docs."""
+"""Everything under /api/: records, KPIs, catalog, reviews and alerts, schema and docs."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("bets.api.urls")),
     path("", include("metrics.kpis.urls")),
     path("", include("metrics.records.api.urls")),
+    path("", include("reviews.api.urls")),
 ]

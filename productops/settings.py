@@ -16,6 +16,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from productops.cron import crontab_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +63,8 @@ INSTALLED_APPS = [
     "audit",
     "sources",
     "bets",
+    "reviews",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +267,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # The weekly digest (alerts/digest.py): Monday 08:00 UTC unless DIGEST_CRON says otherwise;
+    # it expires within the hour, so a backlog never sends a digest late.
+    "alerts-weekly-digest": {
+        "task": "alerts.send_weekly_digests",
+        "schedule": crontab_from(os.environ.get("DIGEST_CRON", "0 8 * * 1"), "DIGEST_CRON"),
+        "options": {"expires": 3300},
+    },
 }
 
 # Sources (docs/sources.md): the key that encrypts tool tokens at rest (a Fernet key;
@@ -283,6 +294,20 @@ KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)
 # The org's currency: support cost and cost per head are shown with this symbol.
 CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
+
+# E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console.
+from productops.email_url import email_settings  # noqa: E402
+
+globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "productops <productops@localhost>")
+# Absolute links in e-mails start with this.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# Alert rules are judged on the current period and the ones before it, this many in all.
+ALERT_LIVE_PERIODS = int(os.environ.get("ALERT_LIVE_PERIODS", "2"))
+# The weekly digest compares the last two complete periods of this grain.
+DIGEST_GRAIN = os.environ.get("DIGEST_GRAIN", "week")
+if DIGEST_GRAIN not in {"week", "month", "quarter"}:
+    raise ImproperlyConfigured("DIGEST_GRAIN must be week, month or quarter")
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
 if LOG_FORMAT not in {"json", "plain"}:

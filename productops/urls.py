@@ -19,5 +19,7 @@ urlpatterns = [
     path("api/", include("productops.api_urls")),
     path("", include("sources.urls")),
     path("", include("bets.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("alerts/", include("alerts.urls")),
     path("", include("dashboards.urls")),
 ]

@@ -13,6 +13,7 @@ from dashboards.pages.overview import squad_range
 from dashboards.tiles import judged_status, make_tile, series
 from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import DORA_THRESHOLDS, LOW_CONFIDENCE_BELOW, Kpi
+from reviews.charts import with_review_markers
 
 
 def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[str, Table]]:
@@ -58,8 +59,10 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
     context = {
         "tile": tile,
         "rows": rows,
-        "trend_chart": charts.metric_trend(kpi, trend_rows, page.context["area_name"] if c.area else "org",
-                                           target=org_target.value if org_target else None),
+        "trend_chart": with_review_markers(
+            charts.metric_trend(kpi, trend_rows, page.context["area_name"] if c.area else "org",
+                                target=org_target.value if org_target else None),
+            metric=code, scope=scope, date_from=c.period_from(), date_to=c.date_to),
         "bars_chart": charts.squad_bars(kpi, [r["squad"].name for r in present], [r["value"] for r in present],
                                         [r["n"] for r in present]),
         "dist_chart": charts.distribution(kpi, squad_frame),

@@ -1,0 +1,115 @@
+"""Writes for alerts: rules (ops staff and admins), acknowledging an alert, following a scope.
+Each checks its input (errors named by field), runs in one transaction and is audited."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert, AlertRule, Subscription
+from audit.services import record
+from reviews import kpi_reads
+from reviews.permissions import can_manage_reviews
+from reviews.scopes import check_scope
+
+MAX_SUBSCRIBERS = 200
+
+
+def _subscribers(names: object) -> list[Any]:
+    if names in (None, ""):
+        return []
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    if not isinstance(names, list | tuple) or len(names) > MAX_SUBSCRIBERS:
+        raise ValidationError({"subscribers": [f"a list of at most {MAX_SUBSCRIBERS} usernames"]})
+    wanted = [str(n) for n in names]
+    users = list(get_user_model().objects.filter(username__in=wanted, is_active=True))
+    missing = sorted(set(wanted) - {u.get_username() for u in users})
+    if missing:
+        raise ValidationError({"subscribers": [f"no active user {', '.join(map(repr, missing))}"]})
+    return users
+
+
+def _threshold(condition: str, value: object) -> float | None:
+    if condition == AlertRule.Condition.OFF_TRACK:
+        return None
+    if value is None or value == "" or isinstance(value, bool):
+        raise ValidationError({"threshold": [f"a number is required for condition {condition!r}"]})
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError({"threshold": [f"{value!r} is not a number"]}) from None
+    if not math.isfinite(number):
+        raise ValidationError({"threshold": ["must be a finite number"]})
+    if condition == AlertRule.Condition.CHANGE_PCT and number <= 0:
+        raise ValidationError({"threshold": ["a change in % must be above 0"]})
+    return number
+
+
+@transaction.atomic
+def create_rule(
+    *, user: Any, metric: str, scope: str, grain: str, condition: str, threshold: object = None,
+    subscribers: object = None,
+) -> AlertRule:
+    """A new alert rule; ops staff and admins only."""
+    if not can_manage_reviews(user):
+        raise PermissionDenied("only ops staff and admins write alert rules")
+    kpi = kpi_reads.CATALOG.get(str(metric))
+    if kpi is None:
+        raise ValidationError({"metric": [f"no KPI {metric!r}"]})
+    if grain not in kpi.grains:
+        raise ValidationError({"grain": [f"{kpi.code} is computed per {', '.join(kpi.grains)}, not {grain!r}"]})
+    if condition not in AlertRule.Condition.values:
+        raise ValidationError({"condition": [f"{condition!r} is not one of {', '.join(AlertRule.Condition.values)}"]})
+    scope = check_scope(scope, allow_every_squad=True)
+    rule = AlertRule.objects.create(metric=kpi.code, scope=scope, grain=grain, condition=condition,
+                                    threshold=_threshold(condition, threshold), created_by=user)
+    people = _subscribers(subscribers)
+    rule.subscribers.set(people)
+    record("create", user=user, instance=rule, changes={
+        "metric": [None, rule.metric], "scope": [None, scope], "grain": [None, grain],
+        "condition": [None, condition], "threshold": [None, rule.threshold],
+        "subscribers": [None, sorted(u.get_username() for u in people)]})
+    return rule
+
+
+@transaction.atomic
+def delete_rule(*, user: Any, rule: AlertRule) -> None:
+    if not can_manage_reviews(user):
+        raise PermissionDenied("only ops staff and admins write alert rules")
+    record("delete", user=user, instance=rule, changes={"rule": [str(rule), None]})
+    rule.delete()
+
+
+@transaction.atomic
+def acknowledge(*, user: Any, alert: Alert) -> Alert:
+    """Mark an alert seen (any signed-in user; the first acknowledgement is kept)."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = user
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        record("update", user=user, instance=alert, changes={"acknowledged_at": [None, alert.acknowledged_at]})
+    return alert
+
+
+@transaction.atomic
+def follow(*, user: Any, scope: str) -> Subscription:
+    """The user follows `scope` (idempotent)."""
+    scope = check_scope(scope)
+    subscription, created = Subscription.objects.get_or_create(user=user, scope=scope)
+    if created:
+        record("create", user=user, instance=subscription, changes={"scope": [None, scope]})
+    return subscription
+
+
+@transaction.atomic
+def unfollow(*, user: Any, scope: str) -> None:
+    for subscription in Subscription.objects.filter(user=user, scope=scope):
+        record("delete", user=user, instance=subscription, changes={"scope": [scope, None]})
+        subscription.delete()
