@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -145,7 +145,7 @@ def send_digests(*, now: datetime | None = None) -> int:
     today = now.date()
     week = kpi_reads.period_start_for("week", today)
     sent = 0
-    connection = get_connection()
+    connection = mailers.default
     users = get_user_model().objects.filter(is_active=True).exclude(email="").order_by("pk")
     for user in users:
         if DigestSent.objects.filter(user=user, week_start=week).exists():
@@ -157,7 +157,7 @@ def send_digests(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 DigestSent.objects.create(user=user, week_start=week, sent_at=now)
-                EmailMessage(subject=subject, body=body, to=[user.email], connection=connection).send()
+                connection.send_messages([EmailMessage(subject=subject, body=body, to=[user.email])])
         except IntegrityError:
             continue  # a concurrent run sent it
         sent += 1

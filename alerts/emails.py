@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule
@@ -81,7 +81,7 @@ def send_alerts(alert_ids: list[int]) -> int:
     if not alerts:
         return 0
     messages = alert_messages(alerts)
-    sent = get_connection().send_messages(messages) if messages else 0
+    sent = mailers.default.send_messages(messages) if messages else 0
     Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed_at=timezone.now())
     return sent or 0
 

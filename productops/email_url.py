@@ -1,4 +1,4 @@
-"""`EMAIL_URL` → Django e-mail settings.
+"""`EMAIL_URL` → Django's default mailer (`MAILERS["default"]`).
 
     smtp://host:25                     plain SMTP
     smtp://user:pass@host:587?tls=1    STARTTLS (also: submission://host:587)
@@ -25,17 +25,21 @@ _BACKENDS = {
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def email_settings(url: str) -> dict[str, object]:
-    """The EMAIL_* settings an `EMAIL_URL` stands for (console backend for an empty URL)."""
+def mailers_setting(url: str) -> dict[str, dict[str, object]]:
+    """The `MAILERS` setting an `EMAIL_URL` stands for (the console backend for an empty URL)."""
+    backend, options = _parse(url)
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
+def _parse(url: str) -> tuple[str, dict[str, object]]:
     if not url:
-        return {"EMAIL_BACKEND": _BACKENDS["console"]}
+        return _BACKENDS["console"], {}
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in _BACKENDS:
         raise ImproperlyConfigured(f"EMAIL_URL scheme {scheme!r} is not one of {', '.join(sorted(_BACKENDS))}")
-    out: dict[str, object] = {"EMAIL_BACKEND": _BACKENDS[scheme]}
     if scheme in {"console", "locmem"}:
-        return out
+        return _BACKENDS[scheme], {}
     if not parts.hostname:
         raise ImproperlyConfigured("EMAIL_URL names no host")
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -44,15 +48,19 @@ def email_settings(url: str) -> dict[str, object]:
     except ValueError as exc:
         raise ImproperlyConfigured(f"EMAIL_URL port: {exc}") from None
     default_port = {"smtps": 465, "submission": 587}.get(scheme, 25)
-    out.update({
-        "EMAIL_HOST": parts.hostname,
-        "EMAIL_PORT": port or default_port,
-        "EMAIL_HOST_USER": unquote(parts.username or ""),
-        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
-        "EMAIL_USE_SSL": scheme == "smtps" or query.get("ssl", "").lower() in _TRUE,
-        "EMAIL_USE_TLS": scheme == "submission" or query.get("tls", "").lower() in _TRUE,
-        "EMAIL_TIMEOUT": int(query.get("timeout", "10")),
-    })
-    if out["EMAIL_USE_SSL"] and out["EMAIL_USE_TLS"]:
+    try:
+        timeout = int(query.get("timeout", "10"))
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL timeout must be a whole number of seconds") from None
+    options: dict[str, object] = {
+        "host": parts.hostname,
+        "port": port or default_port,
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_ssl": scheme == "smtps" or query.get("ssl", "").lower() in _TRUE,
+        "use_tls": scheme == "submission" or query.get("tls", "").lower() in _TRUE,
+        "timeout": timeout,
+    }
+    if options["use_ssl"] and options["use_tls"]:
         raise ImproperlyConfigured("EMAIL_URL: choose one of TLS (STARTTLS) and SSL")
-    return out
+    return _BACKENDS[scheme], options

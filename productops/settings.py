@@ -296,9 +296,9 @@ CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
 
 # E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console.
-from productops.email_url import email_settings  # noqa: E402
+from productops.email_url import mailers_setting  # noqa: E402
 
-globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
+MAILERS = mailers_setting(os.environ.get("EMAIL_URL", ""))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "productops <productops@localhost>")
 # Absolute links in e-mails start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
