@@ -37,9 +37,9 @@ def review_detail(review: Review) -> dict[str, Any]:
         "grain": review.grain,
         "period_start": review.period_start,
         "frozen_at": review.frozen_at,
-        "values": [vars(v) for v in selectors.review_values(review)],
-        "notes": NoteSerializer(selectors.notes_of(review), many=True).data,
-        "action_items": ActionItemSerializer(selectors.action_items_of(review), many=True).data,
+        "values": selectors.review_values(review),
+        "notes": selectors.notes_of(review),
+        "action_items": list(selectors.action_items_of(review)),
     }
 
 
