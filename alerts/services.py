@@ -14,7 +14,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertRule, Subscription
 from audit.services import record
 from reviews import kpi_reads
-from reviews.permissions import can_manage_reviews
+from reviews.permissions import can_write_rules
 from reviews.scopes import check_scope
 
 MAX_SUBSCRIBERS = 200
@@ -57,7 +57,7 @@ def create_rule(
     subscribers: object = None,
 ) -> AlertRule:
     """A new alert rule; ops staff and admins only."""
-    if not can_manage_reviews(user):
+    if not can_write_rules(user):
         raise PermissionDenied("only ops staff and admins write alert rules")
     kpi = kpi_reads.CATALOG.get(str(metric))
     if kpi is None:
@@ -80,7 +80,7 @@ def create_rule(
 
 @transaction.atomic
 def delete_rule(*, user: Any, rule: AlertRule) -> None:
-    if not can_manage_reviews(user):
+    if not can_write_rules(user):
         raise PermissionDenied("only ops staff and admins write alert rules")
     record("delete", user=user, instance=rule, changes={"rule": [str(rule), None]})
     rule.delete()

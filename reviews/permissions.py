@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from squads.models import Squad
-from squads.roles import ADMIN, OPS_STAFF, own_squad_ids
+from squads.roles import own_squad_ids
 
 
 def _signed_in(user: Any) -> bool:
@@ -17,10 +17,13 @@ def _signed_in(user: Any) -> bool:
 
 
 def can_manage_reviews(user: Any) -> bool:
-    """Create and freeze reviews, write alert rules: ops staff and admins."""
-    if not _signed_in(user):
-        return False
-    return bool(user.is_superuser or user.groups.filter(name__in=[ADMIN, OPS_STAFF]).exists())
+    """Create and freeze reviews: ops staff and admins (the role grant `reviews.add_review`)."""
+    return _signed_in(user) and bool(user.has_perm("reviews.add_review"))
+
+
+def can_write_rules(user: Any) -> bool:
+    """Write alert rules: ops staff and admins (`alerts.add_alertrule`)."""
+    return _signed_in(user) and bool(user.has_perm("alerts.add_alertrule"))
 
 
 def managed_squad_scopes(user: Any) -> set[str]:
@@ -33,6 +36,8 @@ def managed_squad_scopes(user: Any) -> set[str]:
 
 def can_annotate(user: Any, scope: str) -> bool:
     """Add notes and action items to a review of `scope`: ops staff and admins, or the PM of that squad."""
+    if not (_signed_in(user) and user.has_perm("reviews.add_actionitem") and user.has_perm("reviews.add_note")):
+        return False
     if can_manage_reviews(user):
         return True
     return scope.startswith("squad:") and scope in managed_squad_scopes(user)

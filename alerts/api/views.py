@@ -19,6 +19,7 @@ from alerts.api.serializers import (
 from alerts.models import Alert, AlertRule, Subscription
 from reviews.api.errors import call_service
 from reviews.api.pagination import ResultsNextPagination
+from reviews.api.permissions import RolePermission
 from reviews.api.views import _int
 
 
@@ -26,6 +27,7 @@ class AlertRuleViewSet(viewsets.GenericViewSet):
     queryset = AlertRule.objects.prefetch_related("subscribers")
     serializer_class = AlertRuleSerializer
     pagination_class = ResultsNextPagination
+    permission_classes = [RolePermission]
 
     @extend_schema(summary="List alert rules", tags=["alerts"], responses=AlertRuleSerializer(many=True))
     def list(self, request: Request) -> Response:
@@ -56,6 +58,8 @@ class AlertViewSet(viewsets.GenericViewSet):
     queryset = Alert.objects.select_related("acknowledged_by")
     serializer_class = AlertSerializer
     pagination_class = ResultsNextPagination
+    permission_classes = [RolePermission]
+    write_permissions = {"acknowledge": "alerts.change_alert"}
 
     @extend_schema(summary="Alerts, newest first (?scope=, ?metric=, ?unacknowledged=1)", tags=["alerts"],
                    responses=AlertSerializer(many=True))
@@ -83,6 +87,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     queryset = Subscription.objects.all()
     serializer_class = SubscriptionSerializer
     pagination_class = ResultsNextPagination
+    permission_classes = [RolePermission]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return Subscription.objects.filter(user=self.request.user).order_by("scope")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from reviews import selectors, services
 from reviews.api.errors import call_service
 from reviews.api.pagination import ResultsNextPagination
+from reviews.api.permissions import RolePermission
 from reviews.api.serializers import (
     ActionItemCreateSerializer,
     ActionItemSerializer,
@@ -47,6 +48,8 @@ class ReviewViewSet(viewsets.GenericViewSet):
     queryset = Review.objects.all()
     serializer_class = ReviewListSerializer
     pagination_class = ResultsNextPagination
+    permission_classes = [RolePermission]
+    write_permissions = {"freeze": "reviews.add_review", "notes": "reviews.add_note"}
 
     @extend_schema(summary="List reviews", tags=["reviews"], responses=ReviewListSerializer(many=True))
     def list(self, request: Request) -> Response:
@@ -91,6 +94,7 @@ class ActionItemViewSet(viewsets.GenericViewSet):
     queryset = ActionItem.objects.select_related("owner")
     serializer_class = ActionItemSerializer
     pagination_class = ResultsNextPagination
+    permission_classes = [RolePermission]
 
     @extend_schema(summary="List action items (?state=, ?owner=, ?scope=)", tags=["action items"],
                    responses=ActionItemSerializer(many=True))
