@@ -1,13 +1,12 @@
 """Routes of reviews and alerts under /api/ (authenticated by DRF: 401/403, never a redirect)."""
 
 from django.contrib.auth.decorators import login_not_required
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from alerts.api.views import AlertRuleViewSet, AlertViewSet, SubscriptionViewSet
 from reviews.api.views import ActionItemViewSet, ReviewViewSet
 
-router = DefaultRouter()
-router.include_root_view = False
+router = SimpleRouter()
 router.register("reviews", ReviewViewSet, basename="review")
 router.register("action-items", ActionItemViewSet, basename="action-item")
 router.register("alert-rules", AlertRuleViewSet, basename="alert-rule")

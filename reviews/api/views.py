@@ -52,13 +52,13 @@ class ReviewViewSet(viewsets.GenericViewSet):
     write_permissions = {"freeze": "reviews.add_review", "notes": "reviews.add_note"}
 
     @extend_schema(summary="List reviews", tags=["reviews"], responses=ReviewListSerializer(many=True))
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(selectors.review_list())
         return self.get_paginated_response(ReviewListSerializer(page, many=True).data)
 
     @extend_schema(summary="Create a review (ops staff, admins)", tags=["reviews"], request=ReviewCreateSerializer,
                    responses={201: ReviewDetailSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = call_service(services.create_review, user=request.user, **data.validated_data)
@@ -67,14 +67,14 @@ class ReviewViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="One review: its values, notes and action items", tags=["reviews"],
                    responses=ReviewDetailSerializer)
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
         return Response(ReviewDetailSerializer(review_detail(review)).data)
 
     @extend_schema(summary="Freeze a review: copy every value it shows (ops staff, admins)", tags=["reviews"],
                    request=None, responses=ReviewDetailSerializer)
     @action(detail=True, methods=["post"])
-    def freeze(self, request: Request, pk: str) -> Response:
+    def freeze(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
         review = call_service(services.freeze_review, user=request.user, review=review)
         return Response(ReviewDetailSerializer(review_detail(review)).data)
@@ -82,7 +82,7 @@ class ReviewViewSet(viewsets.GenericViewSet):
     @extend_schema(summary="Add a note on a KPI, a free note or a decision", tags=["reviews"],
                    request=NoteCreateSerializer, responses={201: NoteSerializer})
     @action(detail=True, methods=["post"])
-    def notes(self, request: Request, pk: str) -> Response:
+    def notes(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
         data = NoteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -98,7 +98,7 @@ class ActionItemViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="List action items (?state=, ?owner=, ?scope=)", tags=["action items"],
                    responses=ActionItemSerializer(many=True))
-    def list(self, request: Request) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         qs = self.get_queryset().order_by("due", "id")
         for param, lookup in (("state", "state"), ("owner", "owner__username"), ("scope", "scope"),
                               ("review", "review_id")):
@@ -110,7 +110,7 @@ class ActionItemViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary="Raise an action item in a review", tags=["action items"],
                    request=ActionItemCreateSerializer, responses={201: ActionItemSerializer})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ActionItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -123,12 +123,12 @@ class ActionItemViewSet(viewsets.GenericViewSet):
                         headers={"Location": f"/api/action-items/{item.pk}/"})
 
     @extend_schema(summary="One action item", tags=["action items"], responses=ActionItemSerializer)
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return Response(ActionItemSerializer(get_object_or_404(self.get_queryset(), pk=_int(pk))).data)
 
     @extend_schema(summary="Close (done / dropped) or reopen an action item", tags=["action items"],
                    request=ActionItemStateSerializer, responses=ActionItemSerializer)
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         item = get_object_or_404(self.get_queryset(), pk=_int(pk))
         data = ActionItemStateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -101,13 +101,15 @@ def expect_hook(role: str, method: str) -> str:
 # ---------------------------------------------------------------------------------------------- API
 
 API_OFFERS = {"list": {"GET", "POST"}, "detail": {"GET", "PUT", "PATCH"}, "other": {"GET"}}
+#: Written by the system only (alerts are fired by rule evaluation): the API lists them, creates none.
+API_READ_ONLY_MODELS = {"alerts.alert"}
 
 
 def expect_api(role: str, method: str, kind: str, model_label: str | None, squad: str | None) -> str:
     """`kind` is list/detail/other (KPIs, catalog, schema, docs, root). No DELETE anywhere (see docs/api.md)."""
     if role == "anonymous":
         return DENY
-    if method not in API_OFFERS[kind]:
+    if method not in API_OFFERS[kind] or (model_label in API_READ_ONLY_MODELS and method != "GET"):
         return NOT_OFFERED
     if method == "GET":
         return ALLOW
