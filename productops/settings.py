@@ -295,10 +295,11 @@ KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)
 CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
 
-# E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console.
+# E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console —
+# except in production, where the console would swallow them: there unset means the local MTA.
 from productops.email_url import mailers_setting  # noqa: E402
 
-MAILERS = mailers_setting(os.environ.get("EMAIL_URL", ""))
+MAILERS = mailers_setting(os.environ.get("EMAIL_URL", "") or ("smtp://localhost:25" if PRODUCTION else ""))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "productops <productops@localhost>")
 # Absolute links in e-mails start with this.
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
