@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
+from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule
@@ -73,21 +74,24 @@ def alert_messages(alerts: Iterable[Alert]) -> list[EmailMessage]:
 
 def send_alerts(alert_ids: list[int]) -> int:
     """E-mail the not-yet-mailed alerts among `alert_ids` to their rules' subscribers; returns
-    messages sent. An alert is marked mailed only after its messages went out."""
-    alerts = list(
-        Alert.objects.filter(pk__in=alert_ids, emailed_at__isnull=True).select_related("rule")
-        .prefetch_related("rule__subscribers").order_by("id")
-    )
-    if not alerts:
-        return 0
-    messages = alert_messages(alerts)
-    sent = mailers.default.send_messages(messages) if messages else 0
-    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed_at=timezone.now())
+    messages sent. The alerts are locked while they are sent and marked in the same transaction,
+    so two senders never mail one alert twice, and a failed send leaves them to the next try."""
+    with transaction.atomic():
+        locked = list(
+            Alert.objects.select_for_update(skip_locked=True).filter(pk__in=alert_ids, emailed_at__isnull=True)
+            .order_by("id").values_list("pk", flat=True)
+        )
+        alerts = list(Alert.objects.filter(pk__in=locked).select_related("rule")
+                      .prefetch_related("rule__subscribers").order_by("id"))
+        if not alerts:
+            return 0
+        messages = alert_messages(alerts)
+        sent = mailers.default.send_messages(messages) if messages else 0
+        Alert.objects.filter(pk__in=locked).update(emailed_at=timezone.now())
     return sent or 0
 
 
-def group_by_user(items: Iterable[tuple[int, object]]) -> dict[int, list[object]]:
-    grouped: dict[int, list[object]] = defaultdict(list)
-    for user_id, item in items:
-        grouped[user_id].append(item)
-    return grouped
+def unmailed_alert_ids(*, since: timedelta = timedelta(days=1)) -> list[int]:
+    """Alerts of the last day whose e-mail has not gone out (e.g. the SMTP server was down)."""
+    return list(Alert.objects.filter(emailed_at__isnull=True, created_at__gte=timezone.now() - since)
+                .order_by("id").values_list("pk", flat=True)[:1000])

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from alerts.emails import unmailed_alert_ids
 from alerts.models import Alert, AlertRule, RuleState
 from reviews import kpi_reads
 from reviews.scopes import EVERY_SQUAD
@@ -141,9 +142,9 @@ def evaluate_rules(*, now: datetime | None = None) -> list[Alert]:
     for grain, grain_rules in by_grain.items():
         fired += _evaluate_grain(grain, grain_rules, now)
     fired = Alert.objects.bulk_create(fired)
-    if fired:
+    ids = sorted({alert.pk for alert in fired} | set(unmailed_alert_ids()))  # and any earlier send that failed
+    if ids:
         from alerts.tasks import send_alert_emails
 
-        ids = [alert.pk for alert in fired]
-        transaction.on_commit(lambda: send_alert_emails.delay(ids))
+        transaction.on_commit(lambda: send_alert_emails.delay(ids), robust=True)  # SMTP down: alerts stay unmailed
     return fired

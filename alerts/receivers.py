@@ -15,7 +15,9 @@ def rollup_finished(*, kind: str, now: datetime, **kwargs: Any) -> None:
     from alerts.tasks import evaluate_rules
 
     stamp = now.isoformat()
-    transaction.on_commit(lambda: evaluate_rules.delay(stamp))
+    # robust: without a broker the task runs right here, and a failure must not fail the write
+    # (or the rollup) that triggered it; the next rollup evaluates again.
+    transaction.on_commit(lambda: evaluate_rules.delay(stamp), robust=True)
 
 
 def connect() -> None:

@@ -103,6 +103,27 @@ def test_alert_emails_reach_the_rule_subscribers(smtp, users, squad_a, client_fo
         _assert_links_work(client_for(users["viewer"]), body)
 
 
+def test_smtp_down_fails_nothing_and_the_next_rollup_sends(smtp, users, squad_a, settings,  # type: ignore[no-untyped-def]
+                                                            django_capture_on_commit_callbacks) -> None:
+    from alerts.models import Alert
+    from productops.email_url import mailers_setting
+
+    working = settings.MAILERS
+    settings.MAILERS = mailers_setting(f"smtp://127.0.0.1:{_free_port()}?timeout=2")  # nobody listens there
+    create_rule(user=users["ops"], metric="change_failure_rate", scope="squad:alpha", grain="month",
+                condition="above", threshold=20, subscribers=["ops"])
+    releases(squad_a, 3, ok=5, failed=2)
+    run_rollup("full", django_capture_on_commit_callbacks)  # the send fails: logged, the rollup is fine
+    [alert] = Alert.objects.all()
+    assert alert.emailed_at is None and smtp.received == []
+    settings.MAILERS = working
+    run_rollup("incremental", django_capture_on_commit_callbacks)  # nothing new fires; the mail goes out
+    assert Alert.objects.count() == 1 and Alert.objects.get().emailed_at is not None
+    assert [rcpts for _, rcpts, _ in smtp.received] == [["ops@example.com"]]
+    run_rollup("incremental", django_capture_on_commit_callbacks)
+    assert len(smtp.received) == 1  # never twice
+
+
 def test_weekly_digest_through_smtp(smtp, users, squad_a, client_for,  # type: ignore[no-untyped-def]
                                     django_capture_on_commit_callbacks, settings) -> None:
     settings.DIGEST_GRAIN = "month"
