@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -14,7 +14,8 @@ from alerts import services
 from alerts.digest import followed_scopes
 from alerts.emails import describe
 from alerts.models import Alert, AlertRule, Subscription
-from reviews.permissions import can_manage_reviews, managed_squad_scopes
+from reviews import kpi_reads
+from reviews.permissions import can_write_rules, managed_squad_scopes
 
 PAGE = 200
 
@@ -29,8 +30,26 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         "alerts": [(alert, describe(alert)) for alert in shown],
         "only_open": only_open,
         "rules": AlertRule.objects.prefetch_related("subscribers").order_by("metric", "scope", "id"),
-        "can_manage": can_manage_reviews(request.user),
+        "can_manage": can_write_rules(request.user),
+        "kpis": kpi_reads.CATALOG.values(),
+        "conditions": AlertRule.Condition.choices,
     })
+
+
+@require_POST
+def create_rule(request: HttpRequest) -> HttpResponse:
+    """The rule form of `/alerts/` (ops staff and admins)."""
+    post = request.POST
+    try:
+        services.create_rule(user=request.user, metric=post.get("metric", ""), scope=post.get("scope", ""),
+                             grain=post.get("grain", ""), condition=post.get("condition", ""),
+                             threshold=post.get("threshold") or None, subscribers=post.get("subscribers", ""))
+        messages.success(request, "Rule created: it is judged after the next rollup.")
+    except PermissionDenied as exc:
+        messages.error(request, f"Not allowed: {exc}")
+    except ValidationError as exc:
+        messages.error(request, "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items()))
+    return HttpResponseRedirect(reverse("alerts:list") + "#rules")
 
 
 @require_POST

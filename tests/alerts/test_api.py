@@ -76,3 +76,17 @@ def test_subscriptions_are_your_own(users, client_for, squad_a) -> None:  # type
     assert "squad:alpha" in page and "followed by default" in page  # the PM's own squad
     viewer.post("/alerts/subscriptions/", {"scope": "area:payments", "action": "unfollow"})
     assert not Subscription.objects.filter(user=users["viewer"]).exists()
+
+
+def test_rule_form_on_the_alerts_page(users, client_for, squad_a) -> None:  # type: ignore[no-untyped-def]
+    form = {"metric": "change_failure_rate", "scope": "squad:*", "grain": "month", "condition": "above",
+            "threshold": "15", "subscribers": "pm_alpha, ops"}
+    assert 'id="rule-form"' not in client_for(users["viewer"]).get("/alerts/").content.decode()
+    refused = client_for(users["viewer"]).post("/alerts/rules/", form, follow=True)
+    assert "Not allowed" in refused.content.decode() and not AlertRule.objects.exists()
+    bad = client_for(users["ops"]).post("/alerts/rules/", {**form, "threshold": ""}, follow=True)
+    assert "threshold: a number is required" in bad.content.decode() and not AlertRule.objects.exists()
+    client_for(users["ops"]).post("/alerts/rules/", form)
+    rule = AlertRule.objects.get()
+    assert (rule.metric, rule.scope, rule.threshold) == ("change_failure_rate", "squad:*", 15.0)
+    assert sorted(rule.subscribers.values_list("username", flat=True)) == ["ops", "pm_alpha"]
