@@ -8,5 +8,10 @@ class AlertsConfig(AppConfig):
 
     def ready(self) -> None:
         from alerts import receivers
+        from alerts.models import Alert, AlertRule, Subscription
+        from metrics.records.signals import announce_changes_of
 
         receivers.connect()
+        # Rules written, alerts fired and acknowledged, scopes followed: all in the audit log.
+        for model in (AlertRule, Alert, Subscription):
+            announce_changes_of(model)

@@ -1,5 +1,6 @@
 """Writes for alerts: rules (ops staff and admins), acknowledging an alert, following a scope.
-Each checks its input (errors named by field), runs in one transaction and is audited."""
+Each checks its input (errors named by field) and runs in one transaction; every save and delete
+is announced as a `record_changed` (see `alerts.apps`), which the audit log records."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule, Subscription
-from audit.services import record
 from reviews import kpi_reads
 from reviews.permissions import can_write_rules
 from reviews.scopes import check_scope
@@ -71,10 +71,6 @@ def create_rule(
                                     threshold=_threshold(condition, threshold), created_by=user)
     people = _subscribers(subscribers)
     rule.subscribers.set(people)
-    record("create", user=user, instance=rule, changes={
-        "metric": [None, rule.metric], "scope": [None, scope], "grain": [None, grain],
-        "condition": [None, condition], "threshold": [None, rule.threshold],
-        "subscribers": [None, sorted(u.get_username() for u in people)]})
     return rule
 
 
@@ -82,7 +78,6 @@ def create_rule(
 def delete_rule(*, user: Any, rule: AlertRule) -> None:
     if not can_write_rules(user):
         raise PermissionDenied("only ops staff and admins write alert rules")
-    record("delete", user=user, instance=rule, changes={"rule": [str(rule), None]})
     rule.delete()
 
 
@@ -94,8 +89,7 @@ def acknowledge(*, user: Any, alert: Alert) -> Alert:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        record("update", user=user, instance=alert, changes={"acknowledged_at": [None, alert.acknowledged_at]})
-    return alert
+        return alert
 
 
 @transaction.atomic
@@ -104,12 +98,10 @@ def follow(*, user: Any, scope: str) -> Subscription:
     scope = check_scope(scope)
     subscription, created = Subscription.objects.get_or_create(user=user, scope=scope)
     if created:
-        record("create", user=user, instance=subscription, changes={"scope": [None, scope]})
-    return subscription
+        return subscription
 
 
 @transaction.atomic
 def unfollow(*, user: Any, scope: str) -> None:
     for subscription in Subscription.objects.filter(user=user, scope=scope):
-        record("delete", user=user, instance=subscription, changes={"scope": [scope, None]})
-        subscription.delete()
+            subscription.delete()

@@ -66,9 +66,9 @@ def build(rebuild: bool, squads: int) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from metrics.demo import generate_org
+    from metrics.demo.generator import generate_org
+    from metrics.kpis.rollup import full_rollup
     from metrics.models import Release
-    from metrics.rollup import full_rollup
 
     call_command("migrate", verbosity=0)
     if Release.objects.exists() and not rebuild:
@@ -115,9 +115,9 @@ def measure(rounds: int) -> list[dict]:
 
     from alerts.evaluation import evaluate_rules
     from alerts.models import Alert
+    from metrics.kpis.periods import period_start_for
     from metrics.models import KpiSnapshot, Release, RollupRun
-    from metrics.periods import period_start_for
-    from metrics.services import delete_record, save_record
+    from metrics.records.services import delete_record, save_record
     from squads.models import Squad
 
     squad = Squad.objects.order_by("slug").first()

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Max, Q
+from django.db.models import Q
 from django.db.models.signals import post_save
 
-# Until the engine's reorganised read module lands, the judging rules are read from where
-# they live today; only this module knows.
-from dashboards import stats as _stats
-from metrics.catalog import CATALOG, Kpi, kpis_for_grain
-from metrics.models import Baseline, KpiSnapshot, RollupRun, Target
-from metrics.periods import next_period_start, period_start_for
+from metrics.kpis import selectors as kpi_selectors
+from metrics.kpis.catalog import CATALOG, Kpi, kpis_for_grain
+from metrics.kpis.periods import next_period_start, period_start_for
+from metrics.models import RollupRun
 
 __all__ = [
     "CATALOG",
@@ -42,9 +40,9 @@ __all__ = [
     "on_rollup_finished",
 ]
 
-ON_TRACK = _stats.ON_TRACK
-AT_RISK = _stats.AT_RISK
-OFF_TRACK = _stats.OFF_TRACK
+ON_TRACK = kpi_selectors.ON_TRACK
+AT_RISK = kpi_selectors.AT_RISK
+OFF_TRACK = kpi_selectors.OFF_TRACK
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,10 @@ def snapshot_values(
 ) -> dict[tuple[str, str, date], KpiValue]:
     """(metric, scope, period_start) → stored snapshot, for the given periods (one query).
     `squads=True` adds every `squad:*` scope to `scopes`."""
-    qs = KpiSnapshot.objects.filter(grain=grain, period_start__in=list(periods))
-    if metrics is not None:
-        qs = qs.filter(metric__in=list(metrics))
+    qs = kpi_selectors.snapshot_queryset(grain=grain, metric=list(metrics) if metrics is not None else None)
+    qs = qs.filter(period_start__in=list(periods))
+    if metrics is not None and not list(metrics):
+        return {}
     if scopes is not None or squads:
         wanted = Q(scope__in=list(scopes or []))
         if squads:
@@ -107,41 +106,29 @@ def target_statuses(
     """(metric, scope) → (status, target): on track, at risk or off track against the target in force
     for that scope (a squad's own target wins over the org default); (None, None) without a target,
     (None, target) without a value. One query whatever the number of values."""
-    metrics = {metric for metric, _ in values}
-    rules: dict[tuple[str, str | None], tuple[float, float]] = {}
-    rows = Target.objects.filter(metric__in=metrics).values_list("metric", "squad__slug", "value", "at_risk_margin_pct")
-    for metric, slug, target, margin in rows:
-        rules[(metric, slug)] = (target, margin)
+    rules = kpi_selectors.targets()
     out: dict[tuple[str, str], tuple[str | None, float | None]] = {}
     for (metric, scope), value in values.items():
         squad = scope.removeprefix("squad:") if scope.startswith("squad:") else None
-        rule = rules.get((metric, squad)) if squad is not None else None
-        rule = rule or rules.get((metric, None))
+        rule = kpi_selectors.target_for(rules, metric, squad)
         if rule is None:
             out[(metric, scope)] = (None, None)
             continue
-        target, margin = rule
-        out[(metric, scope)] = (_stats.target_status(CATALOG[metric], value, target, margin), target)
+        out[(metric, scope)] = (kpi_selectors.target_status(CATALOG[metric], value, rule.value, rule.margin_pct),
+                                rule.value)
     return out
 
 
 def baseline_values(*, grain: str, scope: str, metrics: Iterable[str]) -> dict[str, float]:
     """metric → the scope's baseline value at this grain (absent where there is none)."""
-    baseline = Baseline.objects.filter(active=True).first()
-    if baseline is None:
-        return {}
-    rows = (
-        KpiSnapshot.objects.filter(grain=grain, scope=scope, metric__in=list(metrics), value__isnull=False,
-                                   period_start__gte=baseline.start, period_start__lte=baseline.end)
-        .order_by().values("metric").annotate(mean=Avg("value"))
-    )
-    return {row["metric"]: row["mean"] for row in rows}
+    means = kpi_selectors.baseline_means(kpi_selectors.active_baseline(), grain=grain, scopes=[scope])
+    wanted = set(metrics)
+    return {metric: mean for (metric, _), mean in means.items() if metric in wanted}
 
 
 def confidence_floor(metric: str) -> int:
     """The fewest records a value of this KPI may rest on before it counts as low-confidence."""
-    kpi = CATALOG[metric]
-    return 0 if kpi.kind in _stats.EXACT_KINDS else _stats.LOW_CONFIDENCE_BELOW
+    return CATALOG[metric].confidence_floor
 
 
 def is_confident(metric: str, value: float | None, sample_size: int) -> bool:
@@ -150,11 +137,7 @@ def is_confident(metric: str, value: float | None, sample_size: int) -> bool:
 
 
 def last_rollup_at() -> datetime | None:
-    at = (
-        RollupRun.objects.filter(status=RollupRun.Status.SUCCEEDED).order_by("-finished_at")
-        .values_list("finished_at", flat=True).first()
-    )
-    return at or KpiSnapshot.objects.aggregate(at=Max("computed_at"))["at"]
+    return kpi_selectors.last_successful_rollup_at()
 
 
 def get_kpi(code: str) -> Kpi:

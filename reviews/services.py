@@ -1,6 +1,7 @@
 """Writes for reviews: create, freeze, notes, action items. Every write checks the role rules
-(`reviews.permissions`), validates its input with errors named by field, runs in one
-transaction and leaves an audit event."""
+(`reviews.permissions`), validates its input with errors named by field and runs in one
+transaction; every save is announced as a `record_changed` (see `reviews.apps`), which the
+audit log records with the acting user."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import record
 from reviews import kpi_reads
 from reviews.models import GRAIN_CHOICES, ActionItem, FrozenValue, Note, Review
 from reviews.permissions import can_annotate, can_manage_reviews, managed_squad_scopes
@@ -66,9 +66,6 @@ def create_review(*, user: Any, title: str, scope: str, grain: str, period_start
     scope = check_scope(scope)
     grain, day = check_period(grain, period_start)
     review = Review.objects.create(title=title, scope=scope, grain=grain, period_start=day, created_by=user)
-    record("create", user=user, instance=review,
-           changes={"title": [None, title], "scope": [None, scope], "grain": [None, grain],
-                    "period_start": [None, day.isoformat()]})
     return review
 
 
@@ -89,8 +86,6 @@ def freeze_review(*, user: Any, review: Review) -> Review:
     review.frozen_at = timezone.now()
     review.frozen_by = user
     review.save(update_fields=["frozen_at", "frozen_by"])
-    record("update", user=user, instance=review, changes={"frozen_at": [None, review.frozen_at]},
-           extra={"event": "freeze", "values": len(values)})
     return review
 
 
@@ -104,8 +99,6 @@ def add_note(*, user: Any, review: Review, text: str, metric: str = "", kind: st
     if metric and metric not in kpi_reads.CATALOG:
         raise ValidationError({"metric": [f"no KPI {metric!r}"]})
     note = Note.objects.create(review=review, metric=metric, kind=kind, text=_text(text, "text", 5000), author=user)
-    record("create", user=user, instance=note,
-           changes={"review": [None, review.pk], "kind": [None, kind], "metric": [None, metric]})
     return note
 
 
@@ -149,9 +142,6 @@ def create_action_item(
         review=review, title=_text(title, "title", 300), owner=_owner(owner), due=parse_day(due, "due"),
         metrics=_metrics(metrics), scope=scope, created_by=user,
     )
-    record("create", user=user, instance=item, changes={
-        "review": [None, review.pk], "title": [None, item.title], "owner": [None, item.owner.get_username()],
-        "due": [None, item.due.isoformat()], "metrics": [None, item.metrics], "scope": [None, scope]})
     return item
 
 
@@ -164,9 +154,7 @@ def set_action_item_state(*, user: Any, item: ActionItem, state: str) -> ActionI
         raise ValidationError({"state": [f"{state!r} is not one of {', '.join(ActionItem.State.values)}"]})
     if state == item.state:
         return item
-    old = item.state
     item.state = state
     item.closed_at = None if state == ActionItem.State.OPEN else timezone.now()
     item.save(update_fields=["state", "closed_at"])
-    record("update", user=user, instance=item, changes={"state": [old, state]})
     return item

@@ -5,7 +5,7 @@
 An arrow means "may be imported by": a module may import its own layer and the layers to
 its left, never one to its right. `audit` may import `core`, `squads` and `metrics.records`
 (it listens to the records' signals) and nothing in `metrics` may import `audit`. The apps
-beside `dashboards` (`sources`, `reviews`, `bets`) may import only the public modules of
+beside `dashboards` (`sources`, `reviews`, `alerts`, `bets`) may import only the public modules of
 `metrics.kpis` and `metrics.records`. `productops.settings` imports no app at all.
 
 Every `import` counts, also those inside functions. A small AST walk, no extra dependency.
@@ -28,9 +28,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("metrics.records",),
     ("metrics.kpis",),
     ("metrics",),  # metrics.models/admin/apps (app wiring), metrics.demo, metrics.management
-    ("dashboards", "sources", "reviews", "bets"),
+    ("dashboards", "sources", "reviews", "alerts", "bets"),
 ]
-PROJECT_PACKAGES = ("core", "squads", "metrics", "dashboards", "sources", "reviews", "bets", "audit", "productops")
+PROJECT_PACKAGES = (
+    "core", "squads", "metrics", "dashboards", "sources", "reviews", "alerts", "bets", "audit", "productops"
+)
 #: What the apps beside dashboards may use of the engine and the records.
 PUBLIC_MODULES = {
     "metrics.models",
@@ -41,7 +43,7 @@ PUBLIC_MODULES = {
     "metrics.records.services",
     "metrics.records.signals",
 }
-NEW_APPS = ("sources", "reviews", "bets")
+NEW_APPS = ("sources", "reviews", "alerts", "bets")
 AUDIT_MAY_IMPORT = ("core", "squads", "metrics.records", "audit")
 
 

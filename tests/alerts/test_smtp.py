@@ -170,12 +170,12 @@ def test_email_url_forms() -> None:
 def test_digest_schedule_is_monday_0800_utc_and_configurable() -> None:
     from django.conf import settings
 
-    from alerts.schedule import digest_crontab
+    from productops.cron import crontab_from
 
     entry = settings.CELERY_BEAT_SCHEDULE["alerts-weekly-digest"]
     assert entry["task"] == "alerts.send_weekly_digests"
     schedule = entry["schedule"]
     assert schedule.day_of_week == {1} and schedule.hour == {8} and schedule.minute == {0}
-    custom = digest_crontab("30 7 * * 2")
+    custom = crontab_from("30 7 * * 2", "DIGEST_CRON")
     assert custom.day_of_week == {2} and custom.hour == {7} and custom.minute == {30}
     assert "kpi-rollup-dirty" in settings.CELERY_BEAT_SCHEDULE  # the engine's entries are kept

@@ -13,7 +13,7 @@ import itertools
 
 from django.db import connection
 
-from metrics import rollup
+from metrics.kpis import rollup
 from metrics.models import Release
 from tests.factories import ReleaseFactory
 

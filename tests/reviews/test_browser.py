@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from metrics.demo_users import DEMO_USERS
+from metrics.demo.users import DEMO_USERS
 from reviews.kpi_reads import latest_complete_period
 from reviews.models import ActionItem, Note, Review
 from tests.dashboards.test_browser import SHOTS, Session, browser, demo_org  # noqa: F401  (fixtures)

@@ -186,20 +186,28 @@ def test_api_shapes_and_status_codes(alpha_feb, users, squad_b, client_for) -> N
 
 
 def test_every_write_is_audited(alpha_feb, users) -> None:  # type: ignore[no-untyped-def]
+    from audit.context import acting_user
+
     ops, pm = users["ops"], users["pm"]
-    freeze_review(user=ops, review=alpha_feb)
-    add_note(user=pm, review=alpha_feb, text="decided", kind="decision")
-    item = create_action_item(user=pm, review=alpha_feb, title="Do it", owner="pm_alpha", due="2026-03-15")
-    set_action_item_state(user=pm, item=item, state="done")
+    with acting_user(ops):  # what the request middleware does for a page or API call
+        freeze_review(user=ops, review=alpha_feb)
+    with acting_user(pm):
+        add_note(user=pm, review=alpha_feb, text="decided", kind="decision")
+        item = create_action_item(user=pm, review=alpha_feb, title="Do it", owner="pm_alpha", due="2026-03-15")
+        set_action_item_state(user=pm, item=item, state="done")
     events = list(AuditEvent.objects.filter(model_label__startswith="reviews.").order_by("id")
                   .values_list("action", "model_label", "username"))
     assert events == [
-        ("create", "reviews.review", "ops"),
+        ("create", "reviews.review", ""),  # the fixture created it outside any request
         ("update", "reviews.review", "ops"),
         ("create", "reviews.note", "pm_alpha"),
         ("create", "reviews.actionitem", "pm_alpha"),
         ("update", "reviews.actionitem", "pm_alpha"),
     ]
+    freeze = AuditEvent.objects.get(action="update", model_label="reviews.review")
+    assert freeze.changes["frozen_at"][0] is None and freeze.changes["frozen_by_id"] == [None, ops.pk]
+    closed = AuditEvent.objects.get(action="update", model_label="reviews.actionitem")
+    assert closed.changes["state"] == ["open", "done"]
 
 
 def test_annotations_for_trend_charts(alpha_feb, users, client_for) -> None:  # type: ignore[no-untyped-def]
