@@ -1,4 +1,4 @@
-"""Demo reviews and alert rules for `seed_demo`: last month's org review, frozen, with a decision
+"""Demo reviews and alert rules (`manage.py seed_demo_reviews`, after `seed_demo`): last month's org review, frozen, with a decision
 and two action items (one carried into this month's open review of the PM's squad), and two rules."""
 
 from __future__ import annotations
