@@ -36,9 +36,11 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def create_rule(request: HttpRequest) -> HttpResponse:
-    """The rule form of `/alerts/` (ops staff and admins)."""
+    """The rule form of `/alerts/` (ops staff and admins); a GET goes to the form."""
+    if request.method == "GET":
+        return HttpResponseRedirect(reverse("alerts:list") + "#rules")
     post = request.POST
     try:
         services.create_rule(user=request.user, metric=post.get("metric", ""), scope=post.get("scope", ""),
