@@ -228,3 +228,16 @@ def test_annotations_for_trend_charts(alpha_feb, users, client_for) -> None:  # 
     assert annotations_for(metric="change_failure_rate", scope="org", date_from=dt.date(2026, 1, 1),
                            date_to=today) == []
     assert ActionItem.objects.get(pk=due.pk).state == "open"
+
+
+def test_metric_trend_chart_shows_the_markers(alpha_feb, users, client_for) -> None:  # type: ignore[no-untyped-def]
+    ops = users["ops"]
+    org = create_review(user=ops, title="Org February", scope="org", grain="month", period_start="2026-02-01")
+    freeze_review(user=ops, review=org)
+    create_action_item(user=ops, review=org, title="Rollback drill", owner="ops", due="2026-03-10",
+                       metrics=["change_failure_rate"])
+    page = client_for(users["viewer"]).get(
+        "/metrics/change_failure_rate/?grain=month&from=2025-12-01&to=2026-03-31").content.decode()
+    assert "review: Org February" in page and "action due: Rollback drill" in page
+    other = client_for(users["viewer"]).get("/metrics/nps/?grain=month&from=2025-12-01&to=2026-03-31")
+    assert "Rollback drill" not in other.content.decode()  # the item targets another KPI
