@@ -1,5 +1,6 @@
-"""Demo reviews and alert rules (`manage.py seed_demo_reviews`, after `seed_demo`): last month's org review, frozen, with a decision
-and two action items (one carried into this month's open review of the PM's squad), and two rules."""
+"""Demo reviews and alert rules (`manage.py seed_demo_reviews`, after `seed_demo`): last month's
+org review, frozen, with a decision and a note; the demo PM's squad review, frozen, with one open
+and one done action item; two alert rules."""
 
 from __future__ import annotations
 
