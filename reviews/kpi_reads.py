@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -18,7 +18,7 @@ from django.db.models.signals import post_save
 
 from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import CATALOG, Kpi, kpis_for_grain
-from metrics.kpis.periods import next_period_start, period_start_for
+from metrics.kpis.periods import period_start_for
 from metrics.models import RollupRun
 
 __all__ = [
@@ -30,11 +30,9 @@ __all__ = [
     "is_confident",
     "kpis_for_grain",
     "latest_complete_period",
-    "next_period_start",
     "period_start_for",
     "previous_period_start",
     "snapshot_values",
-    "squad_scopes_with_snapshots",
     "statuses_and_targets",
     "target_statuses",
     "on_rollup_finished",
@@ -88,8 +86,6 @@ def snapshot_values(
     }
 
 
-def squad_scopes_with_snapshots(grain: str, periods: Iterable[date]) -> list[str]:
-    return sorted({scope for _, scope, _ in snapshot_values(grain=grain, periods=periods, squads=True, scopes=[])})
 
 
 def statuses_and_targets(
@@ -136,12 +132,6 @@ def is_confident(metric: str, value: float | None, sample_size: int) -> bool:
     return value is not None and sample_size >= confidence_floor(metric)
 
 
-def last_rollup_at() -> datetime | None:
-    return kpi_selectors.last_successful_rollup_at()
-
-
-def get_kpi(code: str) -> Kpi:
-    return CATALOG[code]
 
 
 def on_rollup_finished(receiver: Callable[..., None], *, dispatch_uid: str) -> None:
