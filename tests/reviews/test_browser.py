@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from alerts.models import Alert, AlertRule
 from metrics.demo.users import DEMO_USERS
 from reviews.kpi_reads import latest_complete_period
 from reviews.models import ActionItem, Note, Review
@@ -98,6 +99,19 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     page.emulate_media(media="print")
     assert page.locator("header.topbar").is_hidden()
     _shot(viewer, "print-viewer")
+    page.emulate_media(media="screen")
+    # the in-app alert list: an alert fired on the PM's squad, acknowledged with the button
+    rule = AlertRule.objects.create(metric="change_failure_rate", scope=f"squad:{own.slug}", grain="month",
+                                    condition="above", threshold=5)
+    alert = Alert.objects.create(rule=rule, metric="change_failure_rate", scope=f"squad:{own.slug}", grain="month",
+                                 period_start=own_review.period_start, event="start", value=12.5, sample_size=8,
+                                 created_at=timezone.now())
+    page.goto(f"{live_server.url}/alerts/")
+    assert "Change failure rate is above 5.0 %: 12.5 % (n=8)" in page.content()
+    page.click(f"#alert-{alert.pk} button[type=submit]")
+    page.wait_for_load_state("load")
+    assert "acknowledged by viewer" in page.locator(f"#alert-{alert.pk}").inner_text()
+    _shot(viewer, "alerts-viewer")
     assert viewer.errors == []
     viewer.context.close()
     assert ActionItem.objects.filter(review=own_review, owner__username="pm").count() == 1
