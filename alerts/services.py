@@ -89,19 +89,18 @@ def acknowledge(*, user: Any, alert: Alert) -> Alert:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        return alert
+    return alert
 
 
 @transaction.atomic
 def follow(*, user: Any, scope: str) -> Subscription:
     """The user follows `scope` (idempotent)."""
     scope = check_scope(scope)
-    subscription, created = Subscription.objects.get_or_create(user=user, scope=scope)
-    if created:
-        return subscription
+    subscription, _ = Subscription.objects.get_or_create(user=user, scope=scope)
+    return subscription
 
 
 @transaction.atomic
 def unfollow(*, user: Any, scope: str) -> None:
     for subscription in Subscription.objects.filter(user=user, scope=scope):
-            subscription.delete()
+        subscription.delete()  # one by one: each delete is announced, hence audited

@@ -65,8 +65,7 @@ def create_review(*, user: Any, title: str, scope: str, grain: str, period_start
     title = _text(title, "title", 200)
     scope = check_scope(scope)
     grain, day = check_period(grain, period_start)
-    review = Review.objects.create(title=title, scope=scope, grain=grain, period_start=day, created_by=user)
-    return review
+    return Review.objects.create(title=title, scope=scope, grain=grain, period_start=day, created_by=user)
 
 
 @transaction.atomic
@@ -98,8 +97,7 @@ def add_note(*, user: Any, review: Review, text: str, metric: str = "", kind: st
     metric = str(metric or "")
     if metric and metric not in kpi_reads.CATALOG:
         raise ValidationError({"metric": [f"no KPI {metric!r}"]})
-    note = Note.objects.create(review=review, metric=metric, kind=kind, text=_text(text, "text", 5000), author=user)
-    return note
+    return Note.objects.create(review=review, metric=metric, kind=kind, text=_text(text, "text", 5000), author=user)
 
 
 def _owner(owner: object) -> Any:
@@ -138,11 +136,10 @@ def create_action_item(
     scope = check_scope(scope or review.scope)
     if not can_manage_reviews(user) and scope != review.scope and scope not in managed_squad_scopes(user):
         raise PermissionDenied("a PM's action items target their own squads")
-    item = ActionItem.objects.create(
+    return ActionItem.objects.create(
         review=review, title=_text(title, "title", 300), owner=_owner(owner), due=parse_day(due, "due"),
         metrics=_metrics(metrics), scope=scope, created_by=user,
     )
-    return item
 
 
 @transaction.atomic

@@ -31,9 +31,11 @@ def test_rules_only_ops_and_admins_write(users, client_for, squad_b) -> None:  #
         "subscribers": ["pm_alpha"]}
     assert _rule(client_for(users["admin"]), condition="off_track", threshold=None, scope="org").status_code == 201
     bad = _rule(client_for(users["ops"]), scope="area:nowhere")
-    assert bad.status_code == 400 and set(bad.json()) == {"scope"}
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"scope"}
     listing = client_for(users["viewer"]).get("/api/alert-rules/").json()
-    assert set(listing) == {"results", "next"} and len(listing["results"]) == 2
+    assert set(listing) == {"results", "next"}
+    assert len(listing["results"]) == 2
     rule_id = created.json()["id"]
     assert client_for(users["pm"]).delete(f"/api/alert-rules/{rule_id}/").status_code == 403
     assert client_for(users["ops"]).delete(f"/api/alert-rules/{rule_id}/").status_code == 204
@@ -48,18 +50,23 @@ def test_alerts_list_shape_and_acknowledge(users, client_for, squad_a) -> None: 
                                  period_start=dt.date(2026, 3, 1), event="start", value=12.5, sample_size=8,
                                  created_at=timezone.now())
     body = client_for(users["viewer"]).get("/api/alerts/").json()
-    assert set(body) == {"results", "next"} and body["next"] is None
+    assert set(body) == {"results", "next"}
+    assert body["next"] is None
     [row] = body["results"]
     assert {k: row[k] for k in ("rule", "metric", "scope", "grain", "period_start", "event", "value")} == {
         "rule": rule.pk, "metric": "nps", "scope": "squad:alpha", "grain": "month", "period_start": "2026-03-01",
         "event": "start", "value": 12.5}
     assert "created_at" in row
     page = client_for(users["viewer"]).get("/alerts/")
-    assert page.status_code == 200 and "Net Promoter Score is below +20: +12 (n=8)" in page.content.decode()
+    assert page.status_code == 200
+    assert "Net Promoter Score is below +20: +12 (n=8)" in page.content.decode()
     assert client_for(users["viewer"]).post(f"/alerts/{alert.pk}/acknowledge/").status_code == 302
     alert.refresh_from_db()
     assert alert.acknowledged_by == users["viewer"]
     assert client_for(users["pm"]).get("/api/alerts/?unacknowledged=1").json()["results"] == []
+    again = client_for(users["pm"]).post(f"/api/alerts/{alert.pk}/acknowledge/")  # the first one is kept
+    assert again.status_code == 200
+    assert again.json()["acknowledged_by"] == "viewer"
 
 
 def test_subscriptions_are_your_own(users, client_for, squad_a) -> None:  # type: ignore[no-untyped-def]
@@ -68,12 +75,16 @@ def test_subscriptions_are_your_own(users, client_for, squad_a) -> None:  # type
                        ).status_code == 201
     assert viewer.post("/api/subscriptions/", {"scope": "squad:nope"}, content_type="application/json"
                        ).status_code == 400
+    twice = viewer.post("/api/subscriptions/", {"scope": "area:payments"}, content_type="application/json")
+    assert twice.status_code == 201
+    assert twice.json()["scope"] == "area:payments"  # following again is harmless
     mine = viewer.get("/api/subscriptions/").json()["results"]
     assert [s["scope"] for s in mine] == ["area:payments"]
     assert client_for(users["pm"]).get("/api/subscriptions/").json()["results"] == []
     assert client_for(users["pm"]).delete(f"/api/subscriptions/{mine[0]['id']}/").status_code == 404
     page = client_for(users["pm"]).get("/alerts/subscriptions/").content.decode()
-    assert "squad:alpha" in page and "followed by default" in page  # the PM's own squad
+    assert "squad:alpha" in page
+    assert "followed by default" in page
     viewer.post("/alerts/subscriptions/", {"scope": "area:payments", "action": "unfollow"})
     assert not Subscription.objects.filter(user=users["viewer"]).exists()
 
@@ -83,9 +94,11 @@ def test_rule_form_on_the_alerts_page(users, client_for, squad_a) -> None:  # ty
             "threshold": "15", "subscribers": "pm_alpha, ops"}
     assert 'id="rule-form"' not in client_for(users["viewer"]).get("/alerts/").content.decode()
     refused = client_for(users["viewer"]).post("/alerts/rules/", form, follow=True)
-    assert "Not allowed" in refused.content.decode() and not AlertRule.objects.exists()
+    assert "Not allowed" in refused.content.decode()
+    assert not AlertRule.objects.exists()
     bad = client_for(users["ops"]).post("/alerts/rules/", {**form, "threshold": ""}, follow=True)
-    assert "threshold: a number is required" in bad.content.decode() and not AlertRule.objects.exists()
+    assert "threshold: a number is required" in bad.content.decode()
+    assert not AlertRule.objects.exists()
     client_for(users["ops"]).post("/alerts/rules/", form)
     rule = AlertRule.objects.get()
     assert (rule.metric, rule.scope, rule.threshold) == ("change_failure_rate", "squad:*", 15.0)

@@ -115,10 +115,12 @@ def test_smtp_down_fails_nothing_and_the_next_rollup_sends(smtp, users, squad_a,
     releases(squad_a, 3, ok=5, failed=2)
     run_rollup("full", django_capture_on_commit_callbacks)  # the send fails: logged, the rollup is fine
     [alert] = Alert.objects.all()
-    assert alert.emailed_at is None and smtp.received == []
+    assert alert.emailed_at is None
+    assert smtp.received == []
     settings.MAILERS = working
     run_rollup("incremental", django_capture_on_commit_callbacks)  # nothing new fires; the mail goes out
-    assert Alert.objects.count() == 1 and Alert.objects.get().emailed_at is not None
+    assert Alert.objects.count() == 1
+    assert Alert.objects.get().emailed_at is not None
     assert [rcpts for _, rcpts, _ in smtp.received] == [["ops@example.com"]]
     run_rollup("incremental", django_capture_on_commit_callbacks)
     assert len(smtp.received) == 1  # never twice
@@ -175,7 +177,11 @@ def test_digest_schedule_is_monday_0800_utc_and_configurable() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["alerts-weekly-digest"]
     assert entry["task"] == "alerts.send_weekly_digests"
     schedule = entry["schedule"]
-    assert schedule.day_of_week == {1} and schedule.hour == {8} and schedule.minute == {0}
+    assert schedule.day_of_week == {1}
+    assert schedule.hour == {8}
+    assert schedule.minute == {0}
     custom = crontab_from("30 7 * * 2", "DIGEST_CRON")
-    assert custom.day_of_week == {2} and custom.hour == {7} and custom.minute == {30}
+    assert custom.day_of_week == {2}
+    assert custom.hour == {7}
+    assert custom.minute == {30}
     assert "kpi-rollup-dirty" in settings.CELERY_BEAT_SCHEDULE  # the engine's entries are kept

@@ -39,7 +39,8 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     assert page.locator("#start select[name=grain]").input_value() == "month"
     page.click("#start button[type=submit]")
     page.wait_for_load_state("load")
-    assert "/reviews/" in page.url and "Review created." in page.content()
+    assert "/reviews/" in page.url
+    assert "Review created." in page.content()
     for squad in (own, other):
         page.goto(f"{live_server.url}/reviews/?scope=squad:{squad.slug}&grain=month&period_start={period}")
         page.fill("#start input[name=title]", f"{squad.name} monthly review")
@@ -56,7 +57,8 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     assert ops.errors == []
     ops.context.close()
     own_review.refresh_from_db()
-    assert own_review.frozen_at is not None and own_review.frozen_values.count() > 10
+    assert own_review.frozen_at is not None
+    assert own_review.frozen_values.count() > 10
 
     # --- PM: note and action item on their squad's review
     pm = Session(browser, live_server.url, "pm", PASSWORDS["pm"])
@@ -76,12 +78,14 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     _shot(pm, "own-squad-pm")
     # ... and refused on another squad's review: no forms, and a crafted POST is turned down
     page.goto(f"{live_server.url}/reviews/{other_review.pk}/")
-    assert page.locator("#note-form").count() == 0 and page.locator("#item-form").count() == 0
+    assert page.locator("#note-form").count() == 0
+    assert page.locator("#item-form").count() == 0
     token = next(c["value"] for c in pm.context.cookies() if c["name"] == "csrftoken")
     refused = page.request.post(f"{live_server.url}/reviews/{other_review.pk}/notes/",
                                 form={"text": "sneaky", "csrfmiddlewaretoken": token},
                                 headers={"Referer": page.url})
-    assert refused.ok and "Not allowed" in refused.text()
+    assert refused.ok
+    assert "Not allowed" in refused.text()
     assert not Note.objects.filter(review=other_review).exists()
     page.goto(f"{live_server.url}/reviews/{other_review.pk}/")
     _shot(pm, "other-squad-pm")

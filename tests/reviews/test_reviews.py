@@ -47,7 +47,9 @@ def test_freeze_keeps_values_and_shows_restatement(alpha_feb, users, squad_a, cl
     frozen = _value(review, "change_failure_rate")
     assert (frozen.value, frozen.sample_size, frozen.status, frozen.target, frozen.baseline) == (
         20.0, 5, "off track", 10.0, 0.0)
-    assert frozen.previous_value == 0.0 and not frozen.restated and frozen.current_value is None
+    assert frozen.previous_value == 0.0
+    assert not frozen.restated
+    assert frozen.current_value is None
 
     releases(squad_a, 2, failed=1)  # a late record for February
     run_rollup("incremental", django_capture_on_commit_callbacks)
@@ -55,7 +57,8 @@ def test_freeze_keeps_values_and_shows_restatement(alpha_feb, users, squad_a, cl
 
     after = _value(Review.objects.get(pk=review.pk), "change_failure_rate")
     assert (after.value, after.sample_size, after.status) == (20.0, 5, "off track")  # unchanged
-    assert after.restated and after.current_value == pytest.approx(100 * 2 / 6)
+    assert after.restated
+    assert after.current_value == pytest.approx(100 * 2 / 6)
     releases_row = _value(review, "releases")
     assert (releases_row.value, releases_row.current_value) == (5.0, 6.0)
     assert not _value(review, "nps").restated  # null then, null now
@@ -78,7 +81,8 @@ def test_open_review_reads_live_values(alpha_feb, squad_a, django_capture_on_com
     releases(squad_a, 2, failed=1)
     run_rollup("incremental", django_capture_on_commit_callbacks)
     live = _value(alpha_feb, "change_failure_rate")
-    assert live.value == pytest.approx(100 * 2 / 6) and not live.restated
+    assert live.value == pytest.approx(100 * 2 / 6)
+    assert not live.restated
 
 
 def test_action_items_carry_over_until_closed(alpha_feb, users, squad_a) -> None:  # type: ignore[no-untyped-def]
@@ -140,20 +144,24 @@ def test_api_shapes_and_status_codes(alpha_feb, users, squad_b, client_for) -> N
     ops, pm, viewer = (client_for(users[r]) for r in ("ops", "pm", "viewer"))
     created = ops.post("/api/reviews/", {"title": "Org February", "scope": "org", "grain": "month",
                                          "period_start": "2026-02-01"}, content_type="application/json")
-    assert created.status_code == 201 and isinstance(created.json()["id"], int)
+    assert created.status_code == 201
+    assert isinstance(created.json()["id"], int)
     assert created.json()["frozen_at"] is None
     bad = ops.post("/api/reviews/", {"title": "x", "scope": "squad:zulu", "grain": "month",
                                      "period_start": "2026-02-03"}, content_type="application/json")
-    assert bad.status_code == 400 and set(bad.json()) == {"scope"}
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"scope"}
     misaligned = ops.post("/api/reviews/", {"title": "x", "scope": "org", "grain": "month",
                                             "period_start": "2026-02-03"}, content_type="application/json")
-    assert misaligned.status_code == 400 and "period_start" in misaligned.json()
+    assert misaligned.status_code == 400
+    assert "period_start" in misaligned.json()
     assert viewer.post("/api/reviews/", {"title": "x", "scope": "org", "grain": "month",
                                          "period_start": "2026-02-01"}, content_type="application/json"
                        ).status_code == 403
     assert pm.post(f"/api/reviews/{alpha_feb.pk}/freeze/").status_code == 403
     frozen = ops.post(f"/api/reviews/{alpha_feb.pk}/freeze/")
-    assert frozen.status_code == 200 and frozen.json()["frozen_at"]
+    assert frozen.status_code == 200
+    assert frozen.json()["frozen_at"]
     assert ops.post(f"/api/reviews/{alpha_feb.pk}/freeze/").status_code == 400
 
     item = pm.post("/api/action-items/", {"review": alpha_feb.pk, "title": "Checklist", "owner": "pm_alpha",
@@ -173,11 +181,14 @@ def test_api_shapes_and_status_codes(alpha_feb, users, squad_b, client_for) -> N
     assert viewer.patch(f"/api/action-items/{item_id}/", {"state": "done"},
                         content_type="application/json").status_code == 403
     done = pm.patch(f"/api/action-items/{item_id}/", {"state": "done"}, content_type="application/json")
-    assert done.status_code == 200 and done.json()["state"] == "done" and done.json()["closed_at"]
+    assert done.status_code == 200
+    assert done.json()["state"] == "done"
+    assert done.json()["closed_at"]
     assert pm.patch(f"/api/action-items/{item_id}/", {"state": "maybe"},
                     content_type="application/json").status_code == 400
     listing = viewer.get("/api/reviews/").json()
-    assert set(listing) == {"results", "next"} and len(listing["results"]) == 2
+    assert set(listing) == {"results", "next"}
+    assert len(listing["results"]) == 2
     assert viewer.get("/api/reviews/999999/").status_code == 404
     assert viewer.get("/api/reviews/abc/").status_code == 404
     from django.test import Client
@@ -205,7 +216,8 @@ def test_every_write_is_audited(alpha_feb, users) -> None:  # type: ignore[no-un
         ("update", "reviews.actionitem", "pm_alpha"),
     ]
     freeze = AuditEvent.objects.get(action="update", model_label="reviews.review")
-    assert freeze.changes["frozen_at"][0] is None and freeze.changes["frozen_by_id"] == [None, ops.pk]
+    assert freeze.changes["frozen_at"][0] is None
+    assert freeze.changes["frozen_by_id"] == [None, ops.pk]
     closed = AuditEvent.objects.get(action="update", model_label="reviews.actionitem")
     assert closed.changes["state"] == ["open", "done"]
 
@@ -238,6 +250,7 @@ def test_metric_trend_chart_shows_the_markers(alpha_feb, users, client_for) -> N
                        metrics=["change_failure_rate"])
     page = client_for(users["viewer"]).get(
         "/metrics/change_failure_rate/?grain=month&from=2025-12-01&to=2026-03-31").content.decode()
-    assert "review: Org February" in page and "action due: Rollback drill" in page
+    assert "review: Org February" in page
+    assert "action due: Rollback drill" in page
     other = client_for(users["viewer"]).get("/metrics/nps/?grain=month&from=2025-12-01&to=2026-03-31")
     assert "Rollback drill" not in other.content.decode()  # the item targets another KPI

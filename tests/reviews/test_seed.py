@@ -18,7 +18,8 @@ def test_seed_demo_reviews(settings) -> None:  # type: ignore[no-untyped-def]
     settings.KPI_ROLLUP_ON_COMMIT = False
     call_command("seed_demo", "--squads", "4", "--areas", "2", "--years", "0.3", "--scale", "0.2")
     call_command("seed_demo_reviews")
-    assert Review.objects.count() == 2 and not Review.objects.filter(frozen_at__isnull=True).exists()
+    assert Review.objects.count() == 2
+    assert not Review.objects.filter(frozen_at__isnull=True).exists()
     org = Review.objects.get(scope="org")
     assert org.frozen_values.filter(metric="releases").exists()
     assert Note.objects.filter(review=org, kind="decision").count() == 1
