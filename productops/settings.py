@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "sources.context_processors.nav",
             ],
         },
     },
@@ -288,6 +289,8 @@ SOURCES_HTTP = {
 # What `seed_demo` adds beyond the records, by dotted path (called with the demo PM's squad slugs),
 # so the demo can show other apps without the metrics app importing them.
 SEED_DEMO_EXTRAS = ["sources.demo.create_demo_sources", "bets.demo.seed_demo_bets"]
+# ...and those that read the snapshots, run after seed_demo's rollup (a frozen review).
+SEED_DEMO_AFTER_ROLLUP = ["reviews.demo.create_demo_reviews"]
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

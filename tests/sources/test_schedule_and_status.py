@@ -106,3 +106,10 @@ def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignor
     page = client_for(get_user_model().objects.get(username="ops")).get("/sources/").content.decode()
     assert "demo-github" in page
     assert "never run" in page
+
+
+def test_navigation_links_the_status_page_only_for_those_who_may_open_it(users, client_for) -> None:  # type: ignore[no-untyped-def]
+    for role, sees in {"viewer": False, "pm": False, "ops": True, "admin": True}.items():
+        page = client_for(users[role]).get("/reviews/")
+        assert page.status_code == 200
+        assert ('href="/sources/"' in page.content.decode()) is sees, role

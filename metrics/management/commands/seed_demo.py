@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from metrics.demo.services import DatabaseNotEmpty, seed_demo_org
 from metrics.demo.users import DEMO_USERS, usable_demo_users
@@ -64,6 +67,7 @@ class Command(BaseCommand):
         )
         self._print_users(seeded.pm_squads)
         self._rollup()
+        self._after_rollup()
 
     def _print_users(self, pm_squads: list[Squad]) -> None:
         self.stdout.write("Demo users (username / password):")
@@ -89,6 +93,16 @@ class Command(BaseCommand):
         began = time.monotonic()
         written = full_rollup()
         self.stdout.write(f"Full KPI rollup: {written:,} snapshots written in {time.monotonic() - began:.1f}s.")
+
+
+    def _after_rollup(self) -> None:
+        """Other apps' demo objects that read the snapshots (e.g. a frozen review), by dotted path
+        so the engine does not import the apps built on it."""
+        for extra in settings.SEED_DEMO_AFTER_ROLLUP:
+            with transaction.atomic():
+                counts = import_string(extra)()
+            if counts:
+                self.stdout.write(f"Seeded {_describe(counts)}.")
 
 
 def _describe(counts: dict[str, int]) -> str:
