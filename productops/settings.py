@@ -42,6 +42,10 @@ if not SECRET_KEY:
     # Development only: a fixed, clearly-marked key so sessions survive restarts.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# The TLS proxy / load balancer in front (addresses or networks). Only requests from these
+# peers may set X-Forwarded-Proto / X-Forwarded-For; from anyone else the headers are dropped.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
@@ -68,7 +72,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "productops.logging.RequestLogMiddleware",  # first: its duration covers the rest
+    # First: forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
+    "productops.proxies.TrustedProxyMiddleware",
+    "productops.logging.RequestLogMiddleware",  # its duration covers the rest
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,7 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min.
+# Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min
+# lock the username; 20 failures per client address / 15 min slow the address to one try per 10 s.
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend"]
 # Cache (login lockout counts): Redis when CACHE_URL/REDIS_URL is set, so all processes share it.
 _CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
@@ -176,6 +183,8 @@ SECURE_CSP = {
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Safe only because productops.proxies.TrustedProxyMiddleware removes this header from
+    # every request whose peer is not in TRUSTED_PROXIES (a direct client cannot skip the redirect).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load-balancer probes speak plain HTTP
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
