@@ -22,6 +22,7 @@ from core.csvsafe import restore
 from metrics.records.ingest import kinds as k
 from metrics.records.models import Change, Release
 from metrics.records.signals import records_bulk_written
+from productops.textcheck import REASON, SURROGATE
 from squads.roles import can_write_squad_record
 
 #: Rows per bulk write and per chunk of existing records fetched.
@@ -127,12 +128,9 @@ def _read_rows(stream: IO[bytes] | IO[str], kind: k.RecordKind, report: ImportRe
             if len(cells) != len(header):
                 report.errors.append(RowError(line, "row", f"expected {len(header)} cells, found {len(cells)}"))
                 continue
-            bad = [(name, cell) for name, cell in zip(header, cells, strict=True) if _BAD_BYTE.search(cell)]
+            bad = [(name, cell) for name, cell in zip(header, cells, strict=True) if SURROGATE.search(cell)]
             for name, cell in bad:
-                byte = ord(_BAD_BYTE.search(cell).group()) - 0xDC00
-                report.errors.append(
-                    RowError(line, name, f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8")
-                )
+                report.errors.append(RowError(line, name, _bad_text_reason(cell)))
             if not bad:
                 rows.append((line, dict(zip(header, cells, strict=True))))
     except csv.Error as exc:
@@ -140,6 +138,13 @@ def _read_rows(stream: IO[bytes] | IO[str], kind: k.RecordKind, report: ImportRe
     if header is None:
         report.errors.append(RowError(1, "file", f"empty file; expected the header {','.join(expected)}"))
     return rows
+
+
+def _bad_text_reason(cell: str) -> str:
+    byte = _BAD_BYTE.search(cell)
+    if byte:  # a byte the UTF-8 decoder could not read, kept as an escape surrogate
+        return f"not valid UTF-8 (byte 0x{ord(byte.group()) - 0xDC00:02x}); save the file as UTF-8"
+    return REASON  # a lone surrogate in text handed over already decoded
 
 
 def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:
@@ -156,7 +161,7 @@ def _line_after(rows: list[tuple[int, dict]]) -> int:
 
 def _check_header(header: list[str], expected: list[str], report: ImportReport) -> None:
     for position, name in enumerate(header, start=1):
-        if _BAD_BYTE.search(name):
+        if SURROGATE.search(name):
             report.errors.append(RowError(1, f"column {position}", "not valid UTF-8; save the file as UTF-8"))
         elif name not in expected:
             shown = name or f"column {position} (blank)"
