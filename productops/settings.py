@@ -125,12 +125,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min
 # lock the username; 20 failures per client address / 15 min slow the address to one try per 10 s.
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend"]
-# Cache (login lockout counts): Redis when CACHE_URL/REDIS_URL is set, so all processes share it.
+# Cache (login lockout counts, small flags): Redis when CACHE_URL/REDIS_URL is set, so all
+# processes share it. It sits beside the broker, whose Redis must never evict.
 _CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+# Rendered page bodies ({% cache %} uses "template_fragments" when it exists): their own Redis
+# with a memory limit and LRU eviction (PAGE_CACHE_URL, the compose `cache` service), so pages
+# can never crowd out queued tasks or lockout counts. Unset: a small per-process memory cache.
+_PAGE_CACHE_URL = os.environ.get("PAGE_CACHE_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
     if _CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "template_fragments": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _PAGE_CACHE_URL}
+    if _PAGE_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+          "OPTIONS": {"MAX_ENTRIES": 500}},
 }
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -252,7 +261,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# visibility_timeout: how long Redis waits before redelivering an unacknowledged (acks_late)
+# task whose worker vanished (kill -9, lost machine). Kombu's default is 1 hour; it must stay
+# above the longest task time limit, or a long task still running would be delivered twice.
+CELERY_TASK_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 5 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": CELERY_TASK_VISIBILITY_TIMEOUT,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY") or 0) or None  # None: one per CPU
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON in production)
