@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "productops.oidc.sso_context",
             ],
         },
     },
@@ -125,6 +126,36 @@ AUTH_PASSWORD_VALIDATORS = [
 # Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min
 # lock the username; 20 failures per client address / 15 min slow the address to one try per 10 s.
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend"]
+
+# Single sign-on (OpenID Connect, productops.oidc): on when OIDC_RP_CLIENT_ID is set. The
+# endpoints are the provider's (its /.well-known/openid-configuration lists them).
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+if OIDC_RP_CLIENT_ID:
+    OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+    OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+    _missing = [name for name in ("OIDC_RP_CLIENT_SECRET", "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT",
+                                  "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+                if not globals()[name]]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, so these must be too: {', '.join(_missing)}")
+    AUTHENTICATION_BACKENDS.append("productops.oidc.RoleMappingOIDCBackend")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")  # "Sign in with <name>" on the login page
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+# Provider groups granting each role, e.g. OIDC_ROLE_ADMIN=kpi-admins (comma-separated lists).
+OIDC_ROLE_GROUPS = {
+    role: env_list(f"OIDC_ROLE_{role.upper()}") for role in ("viewer", "squad_pm", "ops_staff", "admin")
+}
+# While SSO is on, password sign-in is for admins only (break-glass local accounts).
+LOCAL_LOGIN_ADMINS_ONLY = env_bool("LOCAL_LOGIN_ADMINS_ONLY", True)
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
 # Cache (login lockout counts, small flags): Redis when CACHE_URL/REDIS_URL is set, so all
 # processes share it. It sits beside the broker, whose Redis must never evict.
 _CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
