@@ -11,7 +11,7 @@ exchange, JWKS look-up); this module adds what the product needs on top:
 - the groups claim (`OIDC_GROUPS_CLAIM`) is mapped to the four roles on every sign-in
   (`OIDC_ROLE_GROUPS`), so a change in the provider takes effect at the next sign-in; no
   mapped group means viewer (any signed-in user reads everything);
-- squads whose `pm_email` is the user's email get the user as their PM.
+- squads whose `pm_email` is the user's email get the user as their PM (`squads.pm`, on save).
 
 Local username/password accounts stay for admins (break-glass); while SSO is on, only
 admins may sign in with a password (`LOCAL_LOGIN_ADMINS_ONLY`).
@@ -114,19 +114,8 @@ class RoleMappingOIDCBackend(OIDCAuthenticationBackend):
         user.save()
         kept = user.groups.exclude(name__in=ROLES)
         user.groups.set([*kept, *Group.objects.filter(name__in=roles)])
-        link_managed_squads(user)
         logger.info("sso sign-in", extra={"user_id": user.pk, "roles": sorted(roles)})
         return user
-
-
-def link_managed_squads(user: Any) -> None:
-    """Squads naming the user's email as `pm_email` get the user as their PM."""
-    from squads.models import Squad
-
-    if user.email:
-        for squad in Squad.objects.filter(pm_email__iexact=user.email).exclude(pm=user):
-            squad.pm = user
-            squad.save(update_fields=["pm"])
 
 
 def local_login_allowed(user: Any) -> bool:

@@ -125,7 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min
 # lock the username; 20 failures per client address / 15 min slow the address to one try per 10 s.
-AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend"]
+# squads.pm.SquadPMBackend: the user a squad's pm_email names has the PM's write permissions.
+AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend", "squads.pm.SquadPMBackend"]
 
 # Single sign-on (OpenID Connect, productops.oidc): on when OIDC_RP_CLIENT_ID is set. The
 # endpoints are the provider's (its /.well-known/openid-configuration lists them).

@@ -30,7 +30,8 @@ def provider() -> Iterator[Provider]:
     idp = Provider().start()
     config = requests.get(f"{idp.issuer}/.well-known/openid-configuration", timeout=5).json()  # as an operator would
     with override_settings(
-        AUTHENTICATION_BACKENDS=["audit.backends.LockoutModelBackend", "productops.oidc.RoleMappingOIDCBackend"],
+        AUTHENTICATION_BACKENDS=["audit.backends.LockoutModelBackend", "squads.pm.SquadPMBackend",
+                                 "productops.oidc.RoleMappingOIDCBackend"],
         OIDC_RP_CLIENT_ID=idp.client_id,
         OIDC_RP_CLIENT_SECRET=idp.client_secret,
         OIDC_OP_ISSUER=config["issuer"],
