@@ -4,6 +4,8 @@ what changes are compared with (the previous period or the same period a year be
 Bookmarkable: the state lives only in the URL. Bad values fall back to the defaults
 (month grain, the last 12 months) and the page says in words what was wrong and what it shows.
 Presets (last 4 weeks, last quarter, year to date, last 12 months) are links to such URLs.
+Dates must lie in the records' window and a range covers at most 520 periods (`core.bounds`):
+a longer one is cut to the latest 520 periods, so no URL can make a page build years of weekly series.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from core.scope import ORG, area_scope
 from metrics.kpis.periods import GRAINS, next_period_start, period_start_for
+from productops import bounds
 
 DEFAULT_GRAIN = "month"
 DEFAULT_MONTHS = 12
@@ -156,6 +159,10 @@ class ControlsForm(forms.Form):
         if area and area not in {slug for slug, _ in self.area_choices}:
             self.add_error("area", f"unknown area {area!r}")
             cleaned["area"] = ""
+        for name in ("date_from", "date_to"):
+            problem = bounds.date_problem(cleaned.get(name))
+            if problem:
+                self.add_error(name, problem)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "must not be before From")
@@ -200,4 +207,17 @@ def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Contr
     )
     if controls.date_from > controls.date_to:
         controls = replace(controls, date_from=defaults.date_from, date_to=defaults.date_to)
+    problem = bounds.range_problem(controls.grain, controls.period_from(), controls.date_to)
+    if problem:
+        controls = replace(controls, date_from=latest_periods_start(controls.date_to, controls.grain))
+        form.add_error("date_from", f"{problem} Showing from {controls.date_from.isoformat()}")
     return controls, form
+
+
+def latest_periods_start(end: date, grain: str) -> date:
+    """First day of the earliest of the `MAX_RANGE_PERIODS` periods ending with `end`'s period."""
+    back = bounds.max_periods() - 1
+    last = period_floor(end, grain)
+    if grain == "week":
+        return last - timedelta(weeks=back)
+    return months_before(last, back * (3 if grain == "quarter" else 1))

@@ -55,7 +55,7 @@ def test_a_pm_cannot_blame_another_squads_release_through_the_api(users, release
 
 
 def test_ops_and_admins_may_name_any_squads_release(users, releases):
-    for n, role in enumerate(("ops", "admin")):
+    for role in ("ops", "admin"):
         response = api(users[role]).post("/api/incidents/", incident(f"i-{role}", "bravo-r1"),
                                          content_type="application/json")
         assert response.status_code in (201, 403), response.content  # ops may not write incidents at all
