@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from audit.context import client_ip
 from audit.lockout import is_locked
-from productops.oidc import local_login_allowed
+from squads.roles import password_sign_in_allowed
 
 
 class LockoutModelBackend(ModelBackend):
@@ -24,7 +24,7 @@ class LockoutModelBackend(ModelBackend):
         if is_locked(username, client_ip(request)):
             raise PermissionDenied("locked out")
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None and not local_login_allowed(user):
+        if user is not None and not password_sign_in_allowed(user):
             return None  # single sign-on is on: password sign-in is for admins only
         return user
 

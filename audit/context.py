@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from productops.proxies import client_address
+from core.proxies import client_address
 
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 _acting_user: ContextVar[Any] = ContextVar("audit_acting_user", default=None)
@@ -57,7 +57,7 @@ def current_user() -> Any:
 
 def client_ip(request: HttpRequest | None) -> str | None:
     """The client's address: the peer, or the proxy's X-Forwarded-For entry when the peer is a
-    trusted proxy (`productops.proxies`); a client's own X-Forwarded-For is never believed."""
+    trusted proxy (`core.proxies`); a client's own X-Forwarded-For is never believed."""
     if request is None:
         return None
     return client_address(request.META)

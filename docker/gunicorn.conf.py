@@ -14,7 +14,7 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
 # Only the proxy in front (TLS terminator / load balancer) may set X-Forwarded-*: the same
-# TRUSTED_PROXIES list Django uses (productops.proxies), never "*" — with "*" any client
+# TRUSTED_PROXIES list Django uses (core.proxies), never "*" — with "*" any client
 # reaching the port directly could claim HTTPS and skip the redirect.
 forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
 accesslog = None

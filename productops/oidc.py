@@ -14,7 +14,7 @@ exchange, JWKS look-up); this module adds what the product needs on top:
 - squads whose `pm_email` is the user's email get the user as their PM (`squads.pm`, on save).
 
 Local username/password accounts stay for admins (break-glass); while SSO is on, only
-admins may sign in with a password (`LOCAL_LOGIN_ADMINS_ONLY`).
+admins may sign in with a password (`squads.roles.password_sign_in_allowed`).
 """
 
 from __future__ import annotations
@@ -116,13 +116,6 @@ class RoleMappingOIDCBackend(OIDCAuthenticationBackend):
         user.groups.set([*kept, *Group.objects.filter(name__in=roles)])
         logger.info("sso sign-in", extra={"user_id": user.pk, "roles": sorted(roles)})
         return user
-
-
-def local_login_allowed(user: Any) -> bool:
-    """Password sign-in while SSO is on: admins only (break-glass), unless configured otherwise."""
-    if not enabled() or not getattr(settings, "LOCAL_LOGIN_ADMINS_ONLY", True):
-        return True
-    return bool(user.is_superuser or user.groups.filter(name=ADMIN).exists())
 
 
 @login_not_required

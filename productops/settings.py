@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
-    "productops.proxies.TrustedProxyMiddleware",
+    "core.proxies.TrustedProxyMiddleware",
     "productops.logging.RequestLogMiddleware",  # its duration covers the rest
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -224,7 +224,7 @@ SECURE_CSP = {
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    # Safe only because productops.proxies.TrustedProxyMiddleware removes this header from
+    # Safe only because core.proxies.TrustedProxyMiddleware removes this header from
     # every request whose peer is not in TRUSTED_PROXIES (a direct client cannot skip the redirect).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load-balancer probes speak plain HTTP

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from metrics.ingest.importer import import_csv
 from metrics.models import Incident, Release
+from metrics.records.ingest.importer import import_csv
 
 pytestmark = pytest.mark.django_db
 

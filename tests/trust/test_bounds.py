@@ -49,7 +49,7 @@ def test_the_window_accepts_the_recent_past_and_tomorrow(users):
 
 
 def test_csv_rows_outside_the_window_are_line_errors(users, squad_a):
-    from metrics.ingest.importer import import_csv
+    from metrics.records.ingest.importer import import_csv
 
     text = ("external_id,squad,version,released_at,first_commit_at,status\n"
             "r1,alpha,1,0001-01-01T00:00:00Z,,succeeded\n")

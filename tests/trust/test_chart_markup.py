@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 
 from dashboards import charts
-from metrics.catalog import CATALOG as KPI_BY_CODE
+from metrics.kpis.catalog import CATALOG as KPI_BY_CODE
 
 HOSTILE = '<a href="https://evil.example/">click</a>'
 ESCAPED = '&lt;a href="https://evil.example/"&gt;click&lt;/a&gt;'

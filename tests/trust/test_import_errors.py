@@ -26,8 +26,8 @@ def test_the_error_list_is_bounded_with_a_count_of_the_rest(tmp_path, squad_a):
 
 
 def test_streamed_batches_stay_all_or_nothing_and_find_keys_repeated_across_batches(monkeypatch, squad_a):
-    from metrics.records.ingest import importer
     from metrics.models import DirtyRange, Release
+    from metrics.records.ingest import importer
 
     monkeypatch.setattr(importer, "BATCH_SIZE", 3)
     DirtyRange.objects.all().delete()  # the squad fixture's own marks

@@ -64,7 +64,7 @@ def test_ops_and_admins_may_name_any_squads_release(users, releases):
 
 
 def test_a_pm_cannot_blame_another_squads_release_through_csv(users, releases):
-    from metrics.ingest.importer import import_csv
+    from metrics.records.ingest.importer import import_csv
 
     rows = [HEADER, "i-1,alpha,2,2026-03-03T10:00:00Z,,false,bravo-r1,x"]
     report = import_csv(kind="incidents", stream=io.StringIO("\n".join(rows) + "\n"), user=users["pm"])
@@ -76,7 +76,7 @@ def test_a_release_made_after_the_incident_started_is_refused(users, releases):
     response = client.post("/api/incidents/", incident("i-late", "alpha-r2"), content_type="application/json")
     assert response.status_code == 400, response.content
     assert "caused_by_release" in response.json()
-    from metrics.ingest.importer import import_csv
+    from metrics.records.ingest.importer import import_csv
 
     rows = [HEADER, "i-late,alpha,2,2026-03-03T10:00:00Z,2026-03-03T12:00:00Z,false,alpha-r2,x"]
     report = import_csv(kind="incidents", stream=io.StringIO("\n".join(rows) + "\n"))
@@ -97,7 +97,7 @@ def test_no_duration_kpi_is_negative_even_with_a_contradictory_legacy_row(users,
                           resolved_at=dt.datetime(2026, 3, 3, 10, 30, tzinfo=UTC))
     type(inc).objects.filter(pk=inc.pk).update(caused_by_release=release)
     call_command("rollup_kpis", "--full", stdout=io.StringIO())
-    from metrics.catalog import CATALOG
+    from metrics.kpis.catalog import CATALOG
 
     durations = [code for code, kpi in CATALOG.items() if "hour" in kpi.unit or "day" in kpi.unit]
     assert "recovery_hours" in durations
