@@ -18,9 +18,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
+from core import bounds
 from core.scope import ORG, area_scope
 from metrics.kpis.periods import GRAINS, next_period_start, period_start_for
-from productops import bounds
 
 DEFAULT_GRAIN = "month"
 DEFAULT_MONTHS = 12

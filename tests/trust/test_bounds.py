@@ -68,10 +68,10 @@ def test_record_filters_outside_the_window_are_a_400(users, query):
 
 def test_kpi_ranges_are_bounded_with_a_clear_message(users):
     client = api(users["viewer"])
-    response = client.get("/api/kpis/?grain=week&from=2000-01-01&to=2026-12-31")
+    response = client.get("/api/kpis/?grain=week&from=2000-01-01&to=2026-11-30")
     assert response.status_code == 400
     assert "520" in str(response.json())
-    assert client.get("/api/kpis/?grain=week&from=2020-01-01&to=2026-12-31").status_code == 200
+    assert client.get("/api/kpis/?grain=week&from=2020-01-01&to=2026-11-30").status_code == 200
     assert client.get("/api/kpis/?to=9999-12-31").status_code == 400
 
 

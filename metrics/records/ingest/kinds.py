@@ -49,8 +49,12 @@ def _text(name: str, *, required: bool = False) -> Column:
     return Column(name, name, p.parse_key if required else p.parse_text, required=required)
 
 
+def _key(name: str) -> Column:
+    return Column(name, name, p.parse_record_key, required=True)
+
+
 def _ts(name: str, *, required: bool = False) -> Column:
-    return Column(name, name, p.parse_timestamp, p.format_timestamp, required=required)
+    return Column(name, name, p.parse_event_time, p.format_timestamp, required=required)
 
 
 def _int(name: str, *, required: bool = False) -> Column:
@@ -170,7 +174,7 @@ KINDS: dict[str, RecordKind] = {
             Release,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _text("version", required=True),
                 _ts("released_at", required=True),
@@ -195,7 +199,7 @@ KINDS: dict[str, RecordKind] = {
             Incident,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _int("severity", required=True),
                 _ts("started_at", required=True),
@@ -210,7 +214,7 @@ KINDS: dict[str, RecordKind] = {
             Defect,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _int("severity", required=True),
                 _ts("found_at", required=True),
@@ -225,7 +229,7 @@ KINDS: dict[str, RecordKind] = {
             CustomerResponse,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("survey", REF_SURVEY, required=True),
                 _ts("submitted_at", required=True),
                 _text("account"),
@@ -243,7 +247,7 @@ KINDS: dict[str, RecordKind] = {
             TimeAllocation,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("survey", REF_SURVEY, required=True),
                 _ref("squad", REF_SQUAD, required=True),
                 Column("month", "month", p.parse_month, p.format_month, required=True),

@@ -38,26 +38,23 @@ def max_periods() -> int:
     return int(getattr(settings, "MAX_RANGE_PERIODS", 520))
 
 
+def window_text(now: dt.datetime | None = None) -> str:
+    end = latest(now).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"between {earliest_date().isoformat()} and {end} (now + {_days()} day)"
+
+
 def time_problem(value: dt.datetime | None, now: dt.datetime | None = None) -> str | None:
     """Why an event time is outside the window, or None."""
-    if value is None:
+    if value is None or earliest() <= value <= latest(now):
         return None
-    if value < earliest():
-        return f"must be on or after {earliest_date().isoformat()}."
-    if value > latest(now):
-        return f"must not be after {latest(now).strftime('%Y-%m-%dT%H:%M:%SZ')} (now + {_days()} day(s))."
-    return None
+    return f"must lie {window_text(now)}."
 
 
 def date_problem(value: dt.date | None, now: dt.datetime | None = None) -> str | None:
     """Why a date (a filter bound, a month) is outside the window, or None."""
-    if value is None:
+    if value is None or earliest_date() <= value <= latest_date(now):
         return None
-    if value < earliest_date():
-        return f"must be on or after {earliest_date().isoformat()}."
-    if value > latest_date(now):
-        return f"must not be after {latest_date(now).isoformat()}."
-    return None
+    return f"must lie between {earliest_date().isoformat()} and {latest_date(now).isoformat()}."
 
 
 def _days() -> int:
