@@ -26,6 +26,7 @@ from django.db import DatabaseError, models, transaction
 
 from core.csvsafe import restore
 from metrics.records.ingest import kinds as k
+from metrics.records.ingest.parsing import format_timestamp as p_format
 from metrics.records.models import Change, Release
 from metrics.records.signals import records_bulk_written
 from productops.textcheck import REASON, SURROGATE
@@ -286,6 +287,7 @@ class _Import:
         existing = self._existing([values.get(kind.key) for _, values, _ in parsed_rows])
         creates: list[models.Model] = []
         updates: list[tuple[dict, models.Model]] = []
+        built = []
         for line, values, errors in parsed_rows:
             key = values.get(kind.key)
             current = existing.get(key) if key else None
@@ -293,6 +295,14 @@ class _Import:
             instance, errors = k.build_instance(kind, {}, lookups, instance=current, parsed=values, errors=errors)
             if not errors and self.user is not None:
                 self._check_scope(instance, old, errors)
+                self._check_release_scope(instance, old, lookups, errors)
+            built.append((line, key, old, instance, errors))
+        if kind.model is k.Release:  # moved after the start of an incident it caused: one query a batch
+            late = k.releases_after_their_incidents([inst for _, _, old, inst, errs in built if old and not errs])
+            for _, _, _, instance, errors in built:
+                if instance.pk in late:
+                    errors["released_at"] = k.CAUSE_AFTER_INCIDENT.format(p_format(late[instance.pk]))
+        for line, key, old, instance, errors in built:
             if errors:
                 for name in sorted(errors, key=lambda n: self._order.get(n, len(self._order))):
                     report.add_error(RowError(line, name, errors[name]))
@@ -378,6 +388,15 @@ class _Import:
                 field_name = self.kind.squad_column
                 errors[field_name] = f"you may not write {self.kind.name} of this squad"
                 return
+
+    def _check_release_scope(self, instance: models.Model, old: dict | None, lookups: k.Lookups,
+                             errors: dict[str, str]) -> None:
+        """A PM names in `caused_by_release` only releases of squads they manage (when set or changed)."""
+        release = k.referenced_release(instance, lookups)
+        if release is None or (old is not None and old.get("caused_by_release_id") == release[0]):
+            return
+        if not can_write_squad_record(self.user, self.kind.model_label, release[1]):
+            errors["caused_by_release"] = k.NOT_YOUR_RELEASE
 
     def _squad_id(self, instance: models.Model) -> int | None:
         return self.kind.squad_id_of(instance)
