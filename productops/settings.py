@@ -353,6 +353,11 @@ KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)
 # The org's currency: support cost and cost per head are shown with this symbol.
 CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
+# Record changes not rolled up within this time make /readyz and `rollup_status --check` report
+# stale KPIs (a dead worker shows here long before KPI_STALE_AFTER).
+KPI_DIRTY_STALE_AFTER = timedelta(minutes=int(os.environ.get("KPI_DIRTY_STALE_AFTER_MINUTES", "15")))
+# /readyz answers 503 while the KPIs are stale (default: report it in the body, stay 200).
+READYZ_FAIL_WHEN_STALE = env_bool("READYZ_FAIL_WHEN_STALE", False)
 
 # E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console —
 # except in production, where the console would swallow them: there unset means the local MTA.
