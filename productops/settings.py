@@ -356,6 +356,12 @@ KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "2
 # Record changes not rolled up within this time make /readyz and `rollup_status --check` report
 # stale KPIs (a dead worker shows here long before KPI_STALE_AFTER).
 KPI_DIRTY_STALE_AFTER = timedelta(minutes=int(os.environ.get("KPI_DIRTY_STALE_AFTER_MINUTES", "15")))
+# The sane window for record dates and filters (core.bounds): event times and months from
+# RECORDS_EARLIEST to now + RECORDS_FUTURE_DAYS; a range a request asks for covers at most
+# MAX_RANGE_PERIODS periods of its grain.
+RECORDS_EARLIEST = os.environ.get("RECORDS_EARLIEST", "2000-01-01")
+RECORDS_FUTURE_DAYS = int(os.environ.get("RECORDS_FUTURE_DAYS", "1"))
+MAX_RANGE_PERIODS = int(os.environ.get("MAX_RANGE_PERIODS", "520"))
 # /readyz answers 503 while the KPIs are stale (default: report it in the body, stay 200).
 READYZ_FAIL_WHEN_STALE = env_bool("READYZ_FAIL_WHEN_STALE", False)
 
