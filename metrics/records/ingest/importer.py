@@ -17,6 +17,7 @@ import csv
 import hashlib
 import io
 import re
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -28,12 +29,16 @@ from core.csvsafe import restore
 from metrics.records.ingest import kinds as k
 from metrics.records.ingest.parsing import format_timestamp as p_format
 from metrics.records.models import Change, Release
-from metrics.records.signals import records_bulk_written
+from metrics.records.signals import records_bulk_written, records_import_finished
 from productops.textcheck import REASON, SURROGATE
 from squads.roles import can_write_squad_record
 
 #: Rows per bulk write and per chunk of existing records fetched.
 BATCH_SIZE = 2000
+#: Reference look-ups kept across batches before the cache starts afresh (memory bound).
+MAX_KNOWN_REFERENCES = 200_000
+_LOOKUP_ATTRIBUTE = {k.REF_SQUAD: "squads", k.REF_RELEASE: "releases", k.REF_SURVEY: "surveys",
+                     k.REF_AREA: "areas", k.REF_USER_EMAIL: "users"}
 #: Errors kept in a report (the rest are counted), and row outcomes kept for the admin preview.
 MAX_ERRORS = 100
 MAX_OUTCOMES = 1000
@@ -279,11 +284,13 @@ class _Import:
         # later batch (12 bytes a row, instead of the keys themselves).
         self._digests: list[np.ndarray] = []
         self._lines: list[np.ndarray] = []
+        self.import_id = uuid.uuid4().hex  # ties the batches' dirty marks together (records_import_finished)
+        self._known: dict[str, dict] = {}  # reference look-ups kept across batches (bounded)
 
     def run(self, rows: list[tuple[int, dict]]) -> None:
         kind, report = self.kind, self.report
         parsed_rows = self._parse(rows)
-        lookups = k.Lookups.load(kind, k.referenced(kind, (values for _, values, _ in parsed_rows)))
+        lookups = self._lookups(k.referenced(kind, (values for _, values, _ in parsed_rows)))
         existing = self._existing([values.get(kind.key) for _, values, _ in parsed_rows])
         creates: list[models.Model] = []
         updates: list[tuple[dict, models.Model]] = []
@@ -327,8 +334,29 @@ class _Import:
                 report.add_error(RowError(1, "file", reason))
 
     def finish(self) -> None:
-        """After the last batch: keys repeated across batches (any found rolls the file back)."""
+        """After the last batch: keys repeated across batches (any found rolls the file back),
+        then the file's dirty marks, once."""
         self._repeated_keys()
+        records_import_finished.send(sender=self.kind.model, import_id=self.import_id,
+                                     written=self.report.ok and not self.report.dry_run)
+
+    def _lookups(self, refs: dict[str, set[str]]) -> k.Lookups:
+        """`Lookups.load` for the references of a batch, querying only keys no earlier batch
+        found (squads, releases… are mostly the same from batch to batch)."""
+        if sum(len(known) for known in self._known.values()) > MAX_KNOWN_REFERENCES:
+            self._known = {}
+        missing = {}
+        for ref, values in refs.items():
+            known = self._known.setdefault(ref, {})
+            normalise = str.lower if ref == k.REF_USER_EMAIL else str
+            missing[ref] = {v for v in values if v and normalise(v) not in known}
+        fresh = k.Lookups.load(self.kind, missing)
+        merged = k.Lookups()
+        for ref in refs:
+            attribute = _LOOKUP_ATTRIBUTE[ref]
+            self._known[ref].update(getattr(fresh, attribute))
+            setattr(merged, attribute, self._known[ref])
+        return merged
 
     def _parse(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict, dict]]:
         """Parse every row of a batch; flag missing keys and keys repeated within the batch."""
@@ -395,7 +423,10 @@ class _Import:
         release = k.referenced_release(instance, lookups)
         if release is None or (old is not None and old.get("caused_by_release_id") == release[0]):
             return
-        if not can_write_squad_record(self.user, self.kind.model_label, release[1]):
+        squad_id = release[1]
+        if squad_id not in self._may_write:
+            self._may_write[squad_id] = can_write_squad_record(self.user, self.kind.model_label, squad_id)
+        if not self._may_write[squad_id]:
             errors["caused_by_release"] = k.NOT_YOUR_RELEASE
 
     def _squad_id(self, instance: models.Model) -> int | None:
@@ -423,7 +454,8 @@ class _Import:
             (old, k.field_values(new)) for old, new in updates
         ]
         known_releases = {pk: (squad_id, at) for pk, squad_id, at in lookups.releases.values()}
-        records_bulk_written.send(sender=model, changes=changes, known_releases=known_releases)
+        records_bulk_written.send(sender=model, changes=changes, known_releases=known_releases,
+                                  import_id=self.import_id)
 
 
 def _digest(key: str) -> int:

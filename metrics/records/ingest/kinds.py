@@ -472,7 +472,11 @@ def referenced_release(instance: models.Model, lookups: Lookups) -> tuple[int, i
     release_id = getattr(instance, "caused_by_release_id", None)
     if release_id is None:
         return None
-    return next((row for row in lookups.releases.values() if row[0] == release_id), None)
+    index = getattr(lookups, "_releases_by_id", None)
+    if index is None or len(index) != len(lookups.releases):
+        index = {row[0]: row for row in lookups.releases.values()}
+        lookups._releases_by_id = index  # type: ignore[attr-defined]
+    return index.get(release_id)
 
 
 def check_cause_time(instance: models.Model, lookups: Lookups, errors: dict[str, str]) -> None:
