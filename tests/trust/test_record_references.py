@@ -105,3 +105,19 @@ def test_no_duration_kpi_is_negative_even_with_a_contradictory_legacy_row(users,
     for code in durations:
         values = [r["value"] for r in client.get(f"/api/kpis/?metric={code}").json()["results"]]
         assert all(v is None or v >= 0 for v in values), (code, values)
+
+
+def test_a_pm_cannot_attach_a_change_to_another_squads_release(users, releases):
+    from metrics.records.models import Change
+
+    client = api(users["pm"])
+    change = {"external_id": "c-1", "release": "bravo-r1", "first_commit_at": "2026-03-01T09:00:00Z"}
+    response = client.post("/api/changes/", change, content_type="application/json")
+    assert response.status_code in (400, 403), response.content
+    assert not Change.objects.exists()
+    change["release"] = "alpha-r1"
+    assert client.post("/api/changes/", change, content_type="application/json").status_code == 201
+    # Re-pointing it at another squad's release is refused too.
+    response = client.put("/api/changes/c-1/", {**change, "release": "bravo-r1"}, content_type="application/json")
+    assert response.status_code in (400, 403)
+    assert Change.objects.get().release.external_id == "alpha-r1"

@@ -187,7 +187,7 @@ KINDS: dict[str, RecordKind] = {
             Change,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("release", REF_RELEASE, required=True),
                 _ts("first_commit_at", required=True),
                 _ts("merged_at"),
