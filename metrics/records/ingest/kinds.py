@@ -467,52 +467,19 @@ def build_instance(
     return instance, errors
 
 
-def referenced_release(instance: models.Model, lookups: Lookups) -> tuple[int, int, Any] | None:
-    """(id, squad_id, released_at) of the release an incident names, from the lookups."""
-    release_id = getattr(instance, "caused_by_release_id", None)
-    if release_id is None:
-        return None
-    index = getattr(lookups, "_releases_by_id", None)
-    if index is None or len(index) != len(lookups.releases):
-        index = {row[0]: row for row in lookups.releases.values()}
-        lookups._releases_by_id = index  # type: ignore[attr-defined]
-    return index.get(release_id)
-
-
-def check_cause_time(instance: models.Model, lookups: Lookups, errors: dict[str, str]) -> None:
-    """A release cannot cause what began before it: `caused_by_release` must be released at or
-    before the incident's `started_at` (else recovery times come out negative)."""
-    if not isinstance(instance, Incident) or "caused_by_release" in errors or "started_at" in errors:
-        return
-    release = referenced_release(instance, lookups)
-    if release is not None and instance.started_at is not None and release[2] > instance.started_at:
-        errors["caused_by_release"] = (
-            f"released at {p.format_timestamp(release[2])}, after the incident started "
-            f"({p.format_timestamp(instance.started_at)}): a release cannot cause what began before it"
-        )
-
-
-def releases_after_their_incidents(releases: list[models.Model]) -> dict[int, Any]:
-    """Release id → the earliest `started_at` of the incidents it caused, for those of `releases`
-    (already holding their new `released_at`) now released after one of them began. One query."""
-    ids = {r.pk: r.released_at for r in releases if r.pk is not None and r.released_at is not None}
-    if not ids:
-        return {}
-    from django.db.models import Min
-
-    rows = (
-        Incident.objects.filter(caused_by_release_id__in=list(ids))
-        .values("caused_by_release_id")
-        .annotate(first=Min("started_at"))
-        .values_list("caused_by_release_id", "first")
-    )
-    return {rid: first for rid, first in rows if first is not None and ids[rid] > first}
-
-
-NOT_YOUR_RELEASE = "you may name only releases of squads you manage"
-CAUSE_AFTER_INCIDENT = "after the start of an incident it caused ({}): a release cannot cause what began before it"
 
 
 def field_values(instance: models.Model) -> dict[str, Any]:
     """The instance's concrete field values by attname (what a change is compared on)."""
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+# The rules joining an incident and its release live in their own module; imported at the end
+# because they use `Lookups` from here.
+from metrics.records.ingest.references import (  # noqa: E402, F401  (re-exported)
+    CAUSE_AFTER_INCIDENT,
+    NOT_YOUR_RELEASE,
+    check_cause_time,
+    referenced_release,
+    releases_after_their_incidents,
+)
