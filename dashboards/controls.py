@@ -162,7 +162,7 @@ class ControlsForm(forms.Form):
         for name in ("date_from", "date_to"):
             problem = bounds.date_problem(cleaned.get(name))
             if problem:
-                self.add_error(name, problem)
+                self.add_error(name, forms.ValidationError(problem, code="out_of_range"))
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "must not be before From")
@@ -175,7 +175,15 @@ class ControlsForm(forms.Form):
         if "grain" in self.errors:
             notes.append(f"There is no grain “{raw['grain']}”: showing months. Choose week, month or quarter.")
         for name, word in (("date_from", "From"), ("date_to", "To")):
-            if name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
+            errors = self.errors.as_data().get(name, [])
+            codes = {error.code for error in errors}
+            if "too_long" in codes:  # cut to the latest periods, not replaced by the default
+                notes.append(next(" ".join(e.messages) for e in errors if e.code == "too_long"))
+            elif "out_of_range" in codes:
+                problem = next(" ".join(e.messages) for e in errors if e.code == "out_of_range")
+                notes.append(f"{word} “{raw[name]}” is out of range ({problem.rstrip('.')}): "
+                             "showing the last 12 months.")
+            elif name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
                 notes.append(f"{word} “{raw[name]}” is not a date (YYYY-MM-DD): showing the last 12 months.")
         if "date_to" in self.errors and "must not be before" in " ".join(self.errors["date_to"]):
             notes.append(f"The range ends ({raw['date_to']}) before it starts ({raw['date_from']}): "
@@ -210,7 +218,8 @@ def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Contr
     problem = bounds.range_problem(controls.grain, controls.period_from(), controls.date_to)
     if problem:
         controls = replace(controls, date_from=latest_periods_start(controls.date_to, controls.grain))
-        form.add_error("date_from", f"{problem} Showing from {controls.date_from.isoformat()}")
+        message = f"{problem[0].upper()}{problem[1:]} Showing from {controls.date_from.isoformat()}."
+        form.add_error("date_from", forms.ValidationError(message, code="too_long"))
     return controls, form
 
 
