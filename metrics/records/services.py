@@ -108,9 +108,9 @@ def _check_release_references(
     is not moved after the start of an incident it caused."""
     if user is not None and "caused_by_release" not in errors:
         release = referenced_release(instance, lookups)
-        if release is not None and (creating or release[0] != named_before):
-            if not can_write_squad_record(user, kind.model_label, release[1]):
-                errors["caused_by_release"] = NOT_YOUR_RELEASE
+        changed = release is not None and (creating or release[0] != named_before)
+        if changed and not can_write_squad_record(user, kind.model_label, release[1]):
+            errors["caused_by_release"] = NOT_YOUR_RELEASE
     if not creating and isinstance(instance, Release) and "released_at" not in errors:
         late = releases_after_their_incidents([instance])
         if instance.pk in late:

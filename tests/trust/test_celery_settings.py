@@ -16,4 +16,5 @@ def test_visibility_timeout_is_set_above_the_longest_task_time_limit() -> None:
     assert timeout is not None, "unset: kombu's default of one hour applies"
     assert timeout > max(limits)
     assert timeout < 3600  # a lost worker's task is redelivered sooner than kombu's default hour
-    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.task_acks_late
+    assert conf.task_reject_on_worker_lost

@@ -37,12 +37,15 @@ def test_streamed_batches_stay_all_or_nothing_and_find_keys_repeated_across_batc
     # A bad row in the third batch: the first two batches were written, and are rolled back.
     report = importer.import_csv(kind="releases", stream=io.StringIO(HEADER + "\n" + good + bad_row))
     assert [(e.line, e.field) for e in report.errors] == [(10, "released_at")]
-    assert Release.objects.count() == 0 and DirtyRange.objects.count() == 0
+    assert Release.objects.count() == 0
+    assert DirtyRange.objects.count() == 0
     # The same key in batch 1 and batch 3.
     report = importer.import_csv(kind="releases", stream=io.StringIO(HEADER + "\n" + good + repeated))
     assert [(e.line, e.field, e.reason) for e in report.errors] == [(10, "external_id", "duplicate of line 3")]
     assert Release.objects.count() == 0
     # Clean: written in three batches, one set of dirty marks for the file.
     report = importer.import_csv(kind="releases", stream=io.StringIO(HEADER + "\n" + good))
-    assert report.ok and report.created == 8 and Release.objects.count() == 8
+    assert report.ok
+    assert report.created == 8
+    assert Release.objects.count() == 8
     assert set(DirtyRange.objects.values_list("scope", flat=True)) == {"area:payments", "org", "squad:alpha"}

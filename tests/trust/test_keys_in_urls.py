@@ -34,9 +34,11 @@ def test_keys_with_slashes_and_reserved_characters_work_end_to_end(users, key):
     location = created["Location"]
     assert location == "/api/releases/" + quote(key, safe="/:@!~+-._") + "/"
     got = client.get(location)
-    assert got.status_code == 200 and got.json()["external_id"] == key
+    assert got.status_code == 200
+    assert got.json()["external_id"] == key
     updated = client.put(location, release(key, "2"), content_type="application/json")
-    assert updated.status_code == 200 and updated.json()["version"] == "2"
+    assert updated.status_code == 200
+    assert updated.json()["version"] == "2"
     listed = client.get("/api/releases/").json()["results"]
     assert [r["external_id"] for r in listed] == [key]
 

@@ -54,7 +54,8 @@ def test_page_fragments_use_their_own_bounded_redis_not_the_broker() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     cache = compose["services"]["cache"]
     command = " ".join(cache["command"])
-    assert "--maxmemory " in command and "--maxmemory-policy allkeys-lru" in command
+    assert "--maxmemory " in command
+    assert "--maxmemory-policy allkeys-lru" in command
     broker = " ".join(compose["services"]["redis"]["command"])
     assert "noeviction" in broker  # queued tasks are never evicted to make room for pages
     example = (ROOT / ".env.example").read_text()

@@ -46,12 +46,14 @@ def releases(squad_a, squad_b):  # type: ignore[no-untyped-def]
 def test_a_pm_cannot_blame_another_squads_release_through_the_api(users, releases):
     client = api(users["pm"])
     response = client.post("/api/incidents/", incident("i-1", "bravo-r1"), content_type="application/json")
-    assert response.status_code == 400 and "caused_by_release" in response.json()
+    assert response.status_code == 400
+    assert "caused_by_release" in response.json()
     assert client.post("/api/incidents/", incident("i-2", "alpha-r1"),
                        content_type="application/json").status_code == 201
     # Re-pointing an existing incident is the same write.
     response = client.put("/api/incidents/i-2/", incident("i-2", "bravo-r1"), content_type="application/json")
-    assert response.status_code == 400 and "caused_by_release" in response.json()
+    assert response.status_code == 400
+    assert "caused_by_release" in response.json()
 
 
 def test_ops_and_admins_may_name_any_squads_release(users, releases):
@@ -87,7 +89,8 @@ def test_a_release_made_after_the_incident_started_is_refused(users, releases):
     moved = {"external_id": "alpha-r1", "squad": "alpha", "version": "9", "status": "succeeded",
              "released_at": "2026-03-04T10:00:00Z"}
     response = client.put("/api/releases/alpha-r1/", moved, content_type="application/json")
-    assert response.status_code == 400 and "released_at" in response.json()
+    assert response.status_code == 400
+    assert "released_at" in response.json()
 
 
 def test_no_duration_kpi_is_negative_even_with_a_contradictory_legacy_row(users, squad_a):

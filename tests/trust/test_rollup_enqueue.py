@@ -76,11 +76,13 @@ def test_a_run_whose_worker_was_killed_shows_as_abandoned_and_stale_within_minut
     RollupRun.objects.create(kind="incremental", started_at=timezone.now() - dt.timedelta(minutes=2))
     assert "lost its worker" in _check()
     body = client.get("/readyz").json()
-    assert body["rollup"]["stale"] is True and "a rollup run lost its worker" in body["rollup"]["stale_reasons"]
+    assert body["rollup"]["stale"] is True
+    assert "a rollup run lost its worker" in body["rollup"]["stale_reasons"]
     # The next rollup closes the row.
     call_command("rollup_kpis", stdout=io.StringIO())
     lost = RollupRun.objects.filter(kind="incremental").order_by("started_at").first()
-    assert lost.status == "failed" and "worker" in lost.error
+    assert lost.status == "failed"
+    assert "worker" in lost.error
 
 
 def test_a_live_run_holding_its_lock_is_not_abandoned(client, db):

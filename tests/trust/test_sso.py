@@ -50,7 +50,8 @@ def sign_in_with_sso(client: Client, provider: Provider, claims: dict, next_url:
     """Run the browser's part of the flow; returns where the app finally sends the browser."""
     provider.user = claims
     start = client.get(f"/oidc/authenticate/?next={next_url}")
-    assert start.status_code == 302 and start["Location"].startswith(provider.issuer + "/authorize?")
+    assert start.status_code == 302
+    assert start["Location"].startswith(provider.issuer + "/authorize?")
     at_provider = requests.get(start["Location"], allow_redirects=False, timeout=5)
     assert at_provider.status_code == 302, at_provider.text
     back = urlsplit(at_provider.headers["Location"])
@@ -66,7 +67,8 @@ def roles_of(user) -> set[str]:  # type: ignore[no-untyped-def]
 
 def test_login_page_offers_the_provider_only_when_configured(provider):
     page = Client().get("/login/").content.decode()
-    assert "Sign in with Acme ID" in page and 'href="/oidc/authenticate/' in page
+    assert "Sign in with Acme ID" in page
+    assert 'href="/oidc/authenticate/' in page
 
 
 def test_sso_is_absent_when_not_configured():
@@ -83,7 +85,9 @@ def test_full_code_flow_signs_in_a_pm_who_can_write_their_squad(provider):
     assert landing == "/squads/delta/"
     user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     assert (user.username, user.email, user.first_name) == ("sso-u-123", "dana@example.com", "Dana")
-    assert roles_of(user) == {"squad_pm"} and user.is_staff and not user.has_usable_password()
+    assert roles_of(user) == {"squad_pm"}
+    assert user.is_staff
+    assert not user.has_usable_password()
     assert Squad.objects.get(pk=squad.pk).pm == user  # pm_email names the PM
     body = {"external_id": "sso-r1", "squad": "delta", "version": "1.0", "status": "succeeded",
             "released_at": "2026-03-02T10:00:00Z"}
@@ -95,10 +99,12 @@ def test_roles_follow_the_groups_claim_at_every_sign_in(provider):
     first = Client()
     sign_in_with_sso(first, provider, {"sub": "u-9", "email": "kim@example.com", "groups": ["kpi-admins"]})
     user = get_user_model().objects.get(username="sso-u-9")
-    assert roles_of(user) == {"admin"} and not user.is_superuser
+    assert roles_of(user) == {"admin"}
+    assert not user.is_superuser
     sign_in_with_sso(Client(), provider, {"sub": "u-9", "email": "kim@example.com", "groups": []})
     user.refresh_from_db()
-    assert roles_of(user) == {"viewer"} and not user.is_staff
+    assert roles_of(user) == {"viewer"}
+    assert not user.is_staff
     assert get_user_model().objects.filter(username__startswith="sso-").count() == 1
 
 
@@ -125,4 +131,5 @@ def test_an_asserted_email_never_takes_over_a_local_account(provider, users):
 def test_local_password_sign_in_is_kept_for_admins_only_while_sso_is_on(provider, users):
     assert Client().post("/login/", {"username": "admin", "password": PASSWORD}).status_code == 302
     refused = Client().post("/login/", {"username": "viewer", "password": PASSWORD})
-    assert refused.status_code == 200 and "_auth_user_id" not in refused.client.session
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in refused.client.session
