@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from audit.context import client_ip
 from audit.lockout import is_locked
+from squads.roles import password_sign_in_allowed
 
 
 class LockoutModelBackend(ModelBackend):
@@ -22,7 +23,10 @@ class LockoutModelBackend(ModelBackend):
             username = kwargs.get(self._username_field())
         if is_locked(username, client_ip(request)):
             raise PermissionDenied("locked out")
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not password_sign_in_allowed(user):
+            return None  # single sign-on is on: password sign-in is for admins only
+        return user
 
     @staticmethod
     def _username_field() -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from core.proxies import client_address
+
 _request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 _acting_user: ContextVar[Any] = ContextVar("audit_acting_user", default=None)
 
@@ -54,7 +56,8 @@ def current_user() -> Any:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer address. X-Forwarded-For is not trusted: it is client-supplied."""
+    """The client's address: the peer, or the proxy's X-Forwarded-For entry when the peer is a
+    trusted proxy (`core.proxies`); a client's own X-Forwarded-For is never believed."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    return client_address(request.META)

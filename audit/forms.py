@@ -9,7 +9,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from audit.context import client_ip
-from audit.lockout import MESSAGE, is_locked
+from audit.lockout import refusal
 from audit.services import record
 
 
@@ -18,10 +18,11 @@ class _LockoutMessage:
 
     def clean(self) -> dict[str, Any]:
         username = self.data.get("username")  # type: ignore[attr-defined]
-        if is_locked(username, client_ip(self.request)):
+        message = refusal(username, client_ip(self.request))
+        if message:
             record("login_failed", username=str(username or "")[:150], request=self.request,
                    extra={"username": str(username or "")[:150], "reason": "locked_out"})
-            raise forms.ValidationError(MESSAGE, code="locked_out")
+            raise forms.ValidationError(message, code="locked_out")
         return super().clean()  # type: ignore[misc]
 
 

@@ -6,6 +6,7 @@ stays fast; `static/js/charts.js` draws them with the locally served Plotly cart
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -32,6 +33,12 @@ FONT = {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"}
 def _num(value: object) -> float | None:
     number = number_or_none(value)
     return None if number is None else round(number, 4)
+
+
+def _text(value: object) -> str:
+    """A data-derived string made inert for Plotly, which renders `<a href>`, `<b>`, `<br>`… in
+    names, labels and hovers: `<`, `>` and `&` become entities (Plotly shows them as text)."""
+    return html.escape(str(value), quote=False)
 
 
 def _iso(day: object) -> str:
@@ -85,7 +92,7 @@ def _line(kpi: Kpi, rows: pd.DataFrame, name: str, colour: str, axis: str = "", 
     return {
         "type": "scatter",
         "mode": "lines+markers",
-        "name": name,
+        "name": _text(name),
         "x": [_iso(d) for d in rows["period_start"]],
         "y": [_num(v) for v in rows["value"]],
         "customdata": [int(n) for n in rows["sample_size"]],
@@ -94,7 +101,7 @@ def _line(kpi: Kpi, rows: pd.DataFrame, name: str, colour: str, axis: str = "", 
         "marker": {"size": 5},
         "xaxis": f"x{axis}",
         "yaxis": f"y{axis}",
-        "legendgroup": name,
+        "legendgroup": _text(name),
     }
 
 
@@ -167,7 +174,8 @@ def with_markers(figure: dict, releases: list, incidents: list) -> dict:
         data.append({
             "type": "scatter", "mode": "markers", "name": "releases", "yaxis": "y99", "xaxis": "x",
             "x": [r[0].isoformat() for r in releases], "y": [0.04] * len(releases),
-            "text": [f"release {r[1]} ({words(r[2])})" for r in releases], "hovertemplate": "%{text}<extra></extra>",
+            "text": [_text(f"release {r[1]} ({words(r[2])})") for r in releases],
+            "hovertemplate": "%{text}<extra></extra>",
             "marker": {"symbol": "triangle-up", "size": 8,
                        "color": ["#dc2626" if r[2] == "rolled_back" else "#059669" for r in releases]},
         })
@@ -175,7 +183,8 @@ def with_markers(figure: dict, releases: list, incidents: list) -> dict:
         data.append({
             "type": "scatter", "mode": "markers", "name": "incidents", "yaxis": "y99", "xaxis": "x",
             "x": [i[0].isoformat() for i in incidents], "y": [0.12] * len(incidents),
-            "text": [f"incident sev {i[1]}: {i[2]}" for i in incidents], "hovertemplate": "%{text}<extra></extra>",
+            "text": [_text(f"incident sev {i[1]}: {i[2]}") for i in incidents],
+            "hovertemplate": "%{text}<extra></extra>",
             "marker": {"symbol": "x", "size": [12 - 2 * i[1] for i in incidents], "color": "#b91c1c"},
         })
     return {"data": data, "layout": layout}
@@ -196,7 +205,8 @@ def metric_trend(kpi: Kpi, rows: pd.DataFrame, scope_label: str, target: float |
 def squad_bars(kpi: Kpi, names: list[str], values: list[float | None], sizes: list[int]) -> dict:
     """Every squad's value side by side (already sorted by the caller)."""
     trace = {
-        "type": "bar", "x": names, "y": [_num(v) for v in values], "customdata": sizes, "name": kpi.label,
+        "type": "bar", "x": [_text(name) for name in names], "y": [_num(v) for v in values], "customdata": sizes,
+        "name": kpi.label,
         "hovertemplate": "%{x}: %{y:.2f} " + unit_text(kpi) + " (n=%{customdata})<extra></extra>",
         "marker": {"color": PALETTE[0]},
     }
@@ -216,7 +226,7 @@ def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
     trace = {
         "type": "box", "x": [_iso(d) for d in rows["period_start"]], "y": [_num(v) for v in rows["value"]],
         "name": "squads", "boxpoints": "outliers", "marker": {"color": PALETTE[0]},
-        "text": [Scope.parse(scope).slug for scope in rows["scope"]],  # the squads' slugs
+        "text": [_text(Scope.parse(scope).slug) for scope in rows["scope"]],  # the squads' slugs
     }
     return {"data": [trace], "layout": _layout(height=320, showlegend=False, hovermode="closest",
                                                yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}})}
@@ -252,7 +262,8 @@ def stacked_bars(frame: pd.DataFrame, x: str, series_col: str, value_col: str, o
     for i, name in enumerate(order):
         rows = frame[frame[series_col] == name].sort_values(x)
         traces.append({
-            "type": "bar", "name": name, "x": [_iso(d) for d in rows[x]], "y": [_num(v) for v in rows[value_col]],
+            "type": "bar", "name": _text(name), "x": [_iso(d) for d in rows[x]],
+            "y": [_num(v) for v in rows[value_col]],
             "marker": {"color": (colours or {}).get(name, PALETTE[i % len(PALETTE)])},
         })
     return {"data": traces, "layout": _layout(height=360, barmode="stack", hovermode="x unified",

@@ -4,6 +4,8 @@ what changes are compared with (the previous period or the same period a year be
 Bookmarkable: the state lives only in the URL. Bad values fall back to the defaults
 (month grain, the last 12 months) and the page says in words what was wrong and what it shows.
 Presets (last 4 weeks, last quarter, year to date, last 12 months) are links to such URLs.
+Dates must lie in the records' window and a range covers at most 520 periods (`core.bounds`):
+a longer one is cut to the latest 520 periods, so no URL can make a page build years of weekly series.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 
+from core import bounds
 from core.scope import ORG, area_scope
 from metrics.kpis.periods import GRAINS, next_period_start, period_start_for
 
@@ -156,6 +159,10 @@ class ControlsForm(forms.Form):
         if area and area not in {slug for slug, _ in self.area_choices}:
             self.add_error("area", f"unknown area {area!r}")
             cleaned["area"] = ""
+        for name in ("date_from", "date_to"):
+            problem = bounds.date_problem(cleaned.get(name))
+            if problem:
+                self.add_error(name, forms.ValidationError(problem, code="out_of_range"))
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "must not be before From")
@@ -168,7 +175,15 @@ class ControlsForm(forms.Form):
         if "grain" in self.errors:
             notes.append(f"There is no grain “{raw['grain']}”: showing months. Choose week, month or quarter.")
         for name, word in (("date_from", "From"), ("date_to", "To")):
-            if name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
+            errors = self.errors.as_data().get(name, [])
+            codes = {error.code for error in errors}
+            if "too_long" in codes:  # cut to the latest periods, not replaced by the default
+                notes.append(next(" ".join(e.messages) for e in errors if e.code == "too_long"))
+            elif "out_of_range" in codes:
+                problem = next(" ".join(e.messages) for e in errors if e.code == "out_of_range")
+                notes.append(f"{word} “{raw[name]}” is out of range ({problem.rstrip('.')}): "
+                             "showing the last 12 months.")
+            elif name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
                 notes.append(f"{word} “{raw[name]}” is not a date (YYYY-MM-DD): showing the last 12 months.")
         if "date_to" in self.errors and "must not be before" in " ".join(self.errors["date_to"]):
             notes.append(f"The range ends ({raw['date_to']}) before it starts ({raw['date_from']}): "
@@ -200,4 +215,18 @@ def parse_controls(data: QueryDict, areas: list[tuple[str, str]]) -> tuple[Contr
     )
     if controls.date_from > controls.date_to:
         controls = replace(controls, date_from=defaults.date_from, date_to=defaults.date_to)
+    problem = bounds.range_problem(controls.grain, controls.period_from(), controls.date_to)
+    if problem:
+        controls = replace(controls, date_from=latest_periods_start(controls.date_to, controls.grain))
+        message = f"{problem[0].upper()}{problem[1:]} Showing from {controls.date_from.isoformat()}."
+        form.add_error("date_from", forms.ValidationError(message, code="too_long"))
     return controls, form
+
+
+def latest_periods_start(end: date, grain: str) -> date:
+    """First day of the earliest of the `MAX_RANGE_PERIODS` periods ending with `end`'s period."""
+    back = bounds.max_periods() - 1
+    last = period_floor(end, grain)
+    if grain == "week":
+        return last - timedelta(weeks=back)
+    return months_before(last, back * (3 if grain == "quarter" else 1))

@@ -13,8 +13,10 @@ threads = int(os.environ.get("WEB_THREADS", "1"))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-# The proxy in front (TLS terminator / load balancer) sets X-Forwarded-Proto.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# Only the proxy in front (TLS terminator / load balancer) may set X-Forwarded-*: the same
+# TRUSTED_PROXIES list Django uses (core.proxies), never "*" — with "*" any client
+# reaching the port directly could claim HTTPS and skip the redirect.
+forwarded_allow_ips = os.environ.get("TRUSTED_PROXIES", "127.0.0.1,::1")
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -69,15 +69,18 @@ def check_broker() -> str | None:
 
 
 def rollup_state() -> dict[str, Any]:
-    """Age of the last successful KPI rollup (any kind) and whether it is older than KPI_STALE_AFTER."""
+    """Age of the last successful KPI rollup, and whether (and why) the KPIs are stale."""
     # Imported here: the project package must not import the metrics app at load time.
-    from metrics.kpis.selectors import is_stale, last_successful_rollup_at
+    from metrics.kpis.selectors import last_successful_rollup_at, stale_reasons
 
     last = last_successful_rollup_at()
-    if last is None:
-        return {"last_success_age_seconds": None, "stale": True}
     now = timezone.now()
-    return {"last_success_age_seconds": round((now - last).total_seconds()), "stale": is_stale(last, now)}
+    reasons = stale_reasons(now)
+    return {
+        "last_success_age_seconds": round((now - last).total_seconds()) if last else None,
+        "stale": bool(reasons),
+        "stale_reasons": reasons,
+    }
 
 
 @login_not_required
@@ -94,4 +97,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
             logger.warning("readyz: rollup state unavailable", exc_info=True)
             body["reasons"].append("rollup state unavailable")
             body["status"] = "not ready"
+        else:
+            if body["rollup"]["stale"] and settings.READYZ_FAIL_WHEN_STALE:
+                body["reasons"].append("kpis stale")
+                body["status"] = "not ready"
     return JsonResponse(body, status=503 if body["reasons"] else 200)

@@ -42,6 +42,10 @@ if not SECRET_KEY:
     # Development only: a fixed, clearly-marked key so sessions survive restarts.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# The TLS proxy / load balancer in front (addresses or networks). Only requests from these
+# peers may set X-Forwarded-Proto / X-Forwarded-For; from anyone else the headers are dropped.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
@@ -68,7 +72,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "productops.logging.RequestLogMiddleware",  # first: its duration covers the rest
+    # First: forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
+    "core.proxies.TrustedProxyMiddleware",
+    "productops.logging.RequestLogMiddleware",  # its duration covers the rest
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "sources.context_processors.nav",
+                "productops.oidc.sso_context",
             ],
         },
     },
@@ -117,14 +124,55 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min.
-AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend"]
-# Cache (login lockout counts): Redis when CACHE_URL/REDIS_URL is set, so all processes share it.
+# Every sign-in path goes through the lockout (audit.lockout): 5 failures per username / 15 min
+# lock the username; 20 failures per client address / 15 min slow the address to one try per 10 s.
+# squads.pm.SquadPMBackend: the user a squad's pm_email names has the PM's write permissions.
+AUTHENTICATION_BACKENDS = ["audit.backends.LockoutModelBackend", "squads.pm.SquadPMBackend"]
+
+# Single sign-on (OpenID Connect, productops.oidc): on when OIDC_RP_CLIENT_ID is set. The
+# endpoints are the provider's (its /.well-known/openid-configuration lists them).
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+if OIDC_RP_CLIENT_ID:
+    OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+    OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+    _missing = [name for name in ("OIDC_RP_CLIENT_SECRET", "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT",
+                                  "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+                if not globals()[name]]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, so these must be too: {', '.join(_missing)}")
+    AUTHENTICATION_BACKENDS.append("productops.oidc.RoleMappingOIDCBackend")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")  # "Sign in with <name>" on the login page
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile groups")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+# Provider groups granting each role, e.g. OIDC_ROLE_ADMIN=kpi-admins (comma-separated lists).
+OIDC_ROLE_GROUPS = {
+    role: env_list(f"OIDC_ROLE_{role.upper()}") for role in ("viewer", "squad_pm", "ops_staff", "admin")
+}
+# While SSO is on, password sign-in is for admins only (break-glass local accounts).
+LOCAL_LOGIN_ADMINS_ONLY = env_bool("LOCAL_LOGIN_ADMINS_ONLY", True)
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+# Cache (login lockout counts, small flags): Redis when CACHE_URL/REDIS_URL is set, so all
+# processes share it. It sits beside the broker, whose Redis must never evict.
 _CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+# Rendered page bodies ({% cache %} uses "template_fragments" when it exists): their own Redis
+# with a memory limit and LRU eviction (PAGE_CACHE_URL, the compose `cache` service), so pages
+# can never crowd out queued tasks or lockout counts. Unset: a small per-process memory cache.
+_PAGE_CACHE_URL = os.environ.get("PAGE_CACHE_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
     if _CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "template_fragments": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _PAGE_CACHE_URL}
+    if _PAGE_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages",
+          "OPTIONS": {"MAX_ENTRIES": 500}},
 }
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -177,6 +225,8 @@ SECURE_CSP = {
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Safe only because core.proxies.TrustedProxyMiddleware removes this header from
+    # every request whose peer is not in TRUSTED_PROXIES (a direct client cannot skip the redirect).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load-balancer probes speak plain HTTP
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
@@ -244,7 +294,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# visibility_timeout: how long Redis waits before redelivering an unacknowledged (acks_late)
+# task whose worker vanished (kill -9, lost machine). Kombu's default is 1 hour; it must stay
+# above the longest task time limit, or a long task still running would be delivered twice.
+CELERY_TASK_VISIBILITY_TIMEOUT = CELERY_TASK_TIME_LIMIT + 5 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": CELERY_TASK_VISIBILITY_TIMEOUT,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY") or 0) or None  # None: one per CPU
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (JSON in production)
@@ -297,6 +356,17 @@ KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)
 # The org's currency: support cost and cost per head are shown with this symbol.
 CURRENCY_SYMBOL = os.environ.get("CURRENCY_SYMBOL", "€")
 KPI_STALE_AFTER = timedelta(hours=int(os.environ.get("KPI_STALE_AFTER_HOURS", "26")))
+# Record changes not rolled up within this time make /readyz and `rollup_status --check` report
+# stale KPIs (a dead worker shows here long before KPI_STALE_AFTER).
+KPI_DIRTY_STALE_AFTER = timedelta(minutes=int(os.environ.get("KPI_DIRTY_STALE_AFTER_MINUTES", "15")))
+# The sane window for record dates and filters (core.bounds): event times and months from
+# RECORDS_EARLIEST to now + RECORDS_FUTURE_DAYS; a range a request asks for covers at most
+# MAX_RANGE_PERIODS periods of its grain.
+RECORDS_EARLIEST = os.environ.get("RECORDS_EARLIEST", "2000-01-01")
+RECORDS_FUTURE_DAYS = int(os.environ.get("RECORDS_FUTURE_DAYS", "1"))
+MAX_RANGE_PERIODS = int(os.environ.get("MAX_RANGE_PERIODS", "520"))
+# /readyz answers 503 while the KPIs are stale (default: report it in the body, stay 200).
+READYZ_FAIL_WHEN_STALE = env_bool("READYZ_FAIL_WHEN_STALE", False)
 
 # E-mail (alerts and digests): EMAIL_URL, e.g. smtp://host:25; unset, messages go to the console —
 # except in production, where the console would swallow them: there unset means the local MTA.

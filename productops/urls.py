@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 
-from productops import health
+from productops import health, oidc
 from productops.signin import SignInView
 
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (404 unless configured); the names are the ones mozilla-django-oidc reverses.
+    path("oidc/authenticate/", oidc.start, name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.callback, name="oidc_authentication_callback"),
     path("admin/", admin.site.urls),
     path("api/", include("productops.api_urls")),
     path("", include("sources.urls")),

@@ -104,3 +104,13 @@ def can_write_squad_record(user: Any, model_label: str, squad_id: int | None) ->
     if model_label in SQUAD_SCOPED_MODELS:
         return squad_id is not None and squad_id in own_squad_ids(user)
     return True
+
+
+def password_sign_in_allowed(user: Any) -> bool:
+    """Password sign-in while single sign-on is on (OIDC_RP_CLIENT_ID set): admins only — local
+    accounts are their break-glass — unless LOCAL_LOGIN_ADMINS_ONLY is off."""
+    from django.conf import settings
+
+    if not getattr(settings, "OIDC_RP_CLIENT_ID", "") or not getattr(settings, "LOCAL_LOGIN_ADMINS_ONLY", True):
+        return True
+    return bool(user.is_superuser or user.groups.filter(name=ADMIN).exists())

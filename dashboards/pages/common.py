@@ -44,6 +44,7 @@ class PageSpec:
     context: dict
     build: Builder
     basename: str
+    vary: dict = field(default_factory=dict)  # validated page options (beyond the controls) the body depends on
 
 
 @dataclass
@@ -55,12 +56,15 @@ class Page:
     targets: dict
     baseline: object  # metrics.models.Baseline | None
 
-    def cache_key(self) -> str:
-        """Identifies the page body: path, query string, last rollup, targets and baseline."""
+    def cache_key(self, vary: dict | None = None) -> str:
+        """Identifies the page body: path, the *validated* controls and page options (`vary`),
+        last rollup, targets and baseline — never the raw query string, so `?junk=…` or a bad
+        value that falls back to the default reuses one entry instead of filling the cache."""
         baseline = self.baseline
         parts = [
             self.request.path,
-            "&".join(f"{k}={v}" for k, v in sorted(self.request.GET.items())),
+            self.controls.query(),
+            repr(sorted((vary or {}).items())),
             str(self.context["rollup"].at),
             repr(sorted(self.targets.items(), key=lambda item: (item[0][0], item[0][1] or ""))),
             repr((baseline.pk, baseline.start, baseline.end) if baseline else None),  # type: ignore[attr-defined]

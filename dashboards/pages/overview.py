@@ -17,7 +17,7 @@ from dashboards.pages.common import (
 from dashboards.tiles import Tile, by_metric, heatmap, make_tile, rows_of
 from dashboards.verdict import build_verdict
 from metrics.kpis import selectors as kpi_selectors
-from metrics.kpis.catalog import Family, kpis_for_grain
+from metrics.kpis.catalog import CATALOG, Family, kpis_for_grain
 
 UPTIME_NOTE = ("The org (or area) is down whenever any of its squads is, so its uptime is the union of every "
                "squad's outages: lower than each squad's own.")
@@ -90,9 +90,10 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
 
 def overview_page(page: Page) -> PageSpec:
     sort = page.request.GET.get("sort", "")
+    sort = sort if sort in CATALOG else ""  # a KPI code, else the default order
     descending = page.request.GET.get("dir", "desc") == "desc"
     period = page.controls.latest_complete_period()
     context = {"period": period, "period_name": period_label(period, page.controls.grain), "sort": sort,
                "descending": descending, "empty_note": empty_range_note(page.controls, period)}
     return PageSpec("dashboards/overview.html", context, lambda: build_overview(page, sort, descending),
-                    f"overview-{page.controls.area or 'org'}")
+                    f"overview-{page.controls.area or 'org'}", vary={"sort": sort, "desc": descending})

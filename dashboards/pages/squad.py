@@ -138,4 +138,4 @@ def squad_page(page: Page, the_squad: Squad) -> PageSpec:
         "is_my_squad": the_squad in page.context["my_squads"],
     }
     return PageSpec("dashboards/squad.html", context, lambda: build_squad(page, the_squad, period, latest),
-                    f"squad-{the_squad.slug}")
+                    f"squad-{the_squad.slug}", vary={"period": period})

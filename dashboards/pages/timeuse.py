@@ -32,4 +32,5 @@ def time_page(page: Page) -> PageSpec:
     label = chosen.name if chosen else page.context["area_name"] if page.controls.area else "whole org"
     context = {"label": label, "chosen": chosen, "squads": squads,
                "categories": [words(n) for n in selectors.TIME_CATEGORIES]}
-    return PageSpec("dashboards/time.html", context, lambda: build_time(page, chosen), "time-allocation")
+    return PageSpec("dashboards/time.html", context, lambda: build_time(page, chosen), "time-allocation",
+                    vary={"squad": chosen.slug if chosen else ""})

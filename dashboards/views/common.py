@@ -21,7 +21,7 @@ __all__ = ["Builder", "Page", "PageSpec", "Table", "csv_response", "render_page"
 
 def render_spec(page: Page, spec: PageSpec) -> HttpResponse:
     """Render what a page builder described (see dashboards/pages/)."""
-    return render_page(page, spec.template, spec.context, spec.build, spec.basename)
+    return render_page(page, spec.template, spec.context, spec.build, spec.basename, spec.vary)
 
 
 def wants_csv(request: HttpRequest) -> bool:
@@ -55,7 +55,8 @@ def _cells(row: Iterable[object]) -> list[object]:
     return out
 
 
-def render_page(page: Page, template: str, context: dict, build: Builder, basename: str) -> HttpResponse:
+def render_page(page: Page, template: str, context: dict, build: Builder, basename: str,
+                vary: dict | None = None) -> HttpResponse:
     """Render a dashboard page. `context` is cheap and per request; `build()` returns the heavy
     body context and the exportable tables, and runs only for a CSV export or a cache miss."""
     if wants_csv(page.request):
@@ -65,6 +66,6 @@ def render_page(page: Page, template: str, context: dict, build: Builder, basena
         **page.context,
         **context,
         "data": built,
-        "page_cache_key": page.cache_key(),
+        "page_cache_key": page.cache_key(vary),
         "page_cache_seconds": getattr(settings, "DASHBOARD_CACHE_SECONDS", 600),
     })

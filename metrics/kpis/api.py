@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -11,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import bounds
 from core.scope import Scope
 from metrics.kpis.catalog import CATALOG, DORA_THRESHOLDS, GRAINS, KPIS
 from metrics.kpis.selectors import snapshot_queryset
@@ -73,8 +75,16 @@ class KpiQuerySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("from"), attrs.get("to")
+        problems = {name: bounds.date_problem(attrs.get(name)) for name in ("from", "to")}
+        if any(problems.values()):
+            raise serializers.ValidationError({name: problem for name, problem in problems.items() if problem})
         if start and end and start > end:
             raise serializers.ValidationError({"to": "must not be before from."})
+        if start:
+            # At most 520 periods of the grain asked for (weeks, the finest, when none is given).
+            problem = bounds.range_problem(attrs.get("grain") or "week", start, end or timezone.now().date())
+            if problem:
+                raise serializers.ValidationError({"from": problem})
         return attrs
 
 

@@ -184,13 +184,32 @@ def schedule_rollup() -> None:
         transaction.on_commit(_enqueue_incremental_rollup)
 
 
+#: Set while an incremental rollup is queued and not yet started (in the shared cache); a write
+#: finding it set enqueues nothing — the queued run will see its marks. The run clears it as it
+#: starts, so marks committed during a run enqueue the next one. The timeout bounds the harm of a
+#: lost message: after it the next write enqueues again (and beat's periodic run is there anyway).
+PENDING_KEY = "kpi-rollup:incremental-pending"
+PENDING_SECONDS = 60
+
+
 def _enqueue_incremental_rollup() -> None:
+    from django.core.cache import cache
     from kombu.exceptions import OperationalError
 
     from metrics.kpis.tasks import rollup_dirty
 
+    if not cache.add(PENDING_KEY, 1, timeout=PENDING_SECONDS):
+        return  # one is already waiting: 676 posts queue one rollup, not 700
     try:
         rollup_dirty.delay()
     except OperationalError:
+        cache.delete(PENDING_KEY)
         # The dirty marks are committed; the periodic run picks them up later.
         logger.warning("broker unreachable; dirty KPI periods wait for the next scheduled rollup")
+
+
+def clear_pending_flag() -> None:
+    """Called as an incremental rollup starts, before it reads the dirty marks."""
+    from django.core.cache import cache
+
+    cache.delete(PENDING_KEY)

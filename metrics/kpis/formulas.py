@@ -211,7 +211,10 @@ def mttr_hours(ctx: GrainContext) -> Result:
 
 def recovery_hours(ctx: GrainContext) -> Result:
     frame = ctx.frames.incidents
-    return ctx.median(frame, "resolved", (frame["resolved"] - frame["release_released"]) / US_PER_HOUR)
+    hours = (frame["resolved"] - frame["release_released"]) / US_PER_HOUR
+    # A release after the incident began cannot have caused it (refused on write since issue 15);
+    # such a row stored earlier is left out rather than counted as a negative recovery.
+    return ctx.median(frame, "resolved", hours.where(frame["release_released"] <= frame["started"]))
 
 
 def uptime_pct(ctx: GrainContext) -> Result:

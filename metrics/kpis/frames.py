@@ -243,12 +243,18 @@ def load_scopes() -> Scopes:
 
 
 def earliest_record_day() -> date | None:
-    """The UTC day of the earliest record of any kind (by the timestamp that places it in a period)."""
+    """The UTC day of the earliest record of any kind (by the timestamp that places it in a period),
+    never before the records' window (`core.bounds`): a row dated year 1 written around the
+    validation (old data, raw SQL) is left out instead of sizing every period array from it."""
     from django.db.models import Min
 
+    from core import bounds
+
+    floor = bounds.earliest()
     candidates: list[date] = []
     for model, field in PERIOD_FIELD.items():
-        value = model.objects.aggregate(first=Min(field))["first"]
+        lowest = floor.date() if field == "month" else floor
+        value = model.objects.filter(**{f"{field}__gte": lowest}).aggregate(first=Min(field))["first"]
         if value is not None:
             candidates.append(value.date() if isinstance(value, datetime) else value)
     return min(candidates, default=None)

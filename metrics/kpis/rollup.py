@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from metrics.kpis.catalog import GRAINS, kpis_for_grain
 from metrics.kpis.frames import Frames, Scopes, earliest_record_day, load_frames, load_scopes
+from metrics.kpis.liveness import close_abandoned_runs, holding_run_lock
 from metrics.kpis.models import DirtyRange, KpiSnapshot, RollupRun
 from metrics.kpis.periods import (
     ordinal_of,
@@ -76,9 +77,11 @@ def grain_locks(grains: tuple[str, ...] | list[str]) -> Iterator[None]:
 @contextmanager
 def _recorded_run(kind: str, now: datetime) -> Iterator[RollupRun]:
     """A `RollupRun` row for the duration of the block: succeeded with a count, or failed with the error."""
+    close_abandoned_runs()
     run = RollupRun.objects.create(kind=kind, started_at=now)
     try:
-        yield run
+        with holding_run_lock(run):  # while held, rollup_status and /readyz know the run is alive
+            yield run
     except BaseException as exc:
         run.status = RollupRun.Status.FAILED
         run.error = f"{type(exc).__name__}: {exc}"[:5000]

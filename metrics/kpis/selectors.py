@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.numbers import csv_number
 from metrics.kpis.catalog import Kpi
+from metrics.kpis.liveness import is_abandoned
 from metrics.kpis.models import Baseline, DirtyRange, KpiSnapshot, RollupRun, Target
 from squads.models import Squad
 
@@ -221,11 +222,26 @@ FAILURE_WINDOW = timedelta(days=7)
 
 
 def _abandoned(run: RollupRun, now: datetime) -> bool:
-    """Still "running" after Celery's hard time limit: its worker was lost, the row was never closed."""
-    return (
-        run.status == RollupRun.Status.RUNNING
-        and (now - run.started_at).total_seconds() > settings.CELERY_TASK_TIME_LIMIT
-    )
+    """Still "running" but its worker is gone: its run lock is free (`metrics.kpis.liveness`), or
+    Celery's hard time limit has passed. The next rollup closes the row."""
+    return is_abandoned(run, now)
+
+
+def stale_reasons(now: datetime | None = None) -> list[str]:
+    """Why the KPIs shown may be out of date (empty when they are fresh): no successful rollup
+    within KPI_STALE_AFTER; record changes waiting longer than KPI_DIRTY_STALE_AFTER (the worker
+    is not rolling them up); a run whose worker was lost. `/readyz` and `rollup_status --check`
+    report these."""
+    now = now or timezone.now()
+    reasons = []
+    if is_stale(last_successful_rollup_at(), now):
+        reasons.append("no successful rollup within KPI_STALE_AFTER")
+    oldest = DirtyRange.objects.aggregate(oldest=Min("created_at"))["oldest"]
+    if oldest is not None and now - oldest > settings.KPI_DIRTY_STALE_AFTER:
+        reasons.append("record changes waiting for a rollup longer than KPI_DIRTY_STALE_AFTER")
+    if any(_abandoned(run, now) for run in RollupRun.objects.filter(status=RollupRun.Status.RUNNING)):
+        reasons.append("a rollup run lost its worker")
+    return reasons
 
 
 def _run_facts(run: RollupRun | None, now: datetime) -> dict[str, Any] | None:
@@ -261,7 +277,8 @@ def rollup_status(now: datetime | None = None) -> dict[str, Any]:
             if not _abandoned(r, now)
         ],
         "last_success_at": last_success.isoformat() if last_success else None,
-        "stale": is_stale(last_success, now),
+        "stale": bool(reasons := stale_reasons(now)),
+        "stale_reasons": reasons,
         "stale_after_seconds": round(stale_after.total_seconds()),
         "dirty_waiting": {
             "count": dirty["count"],

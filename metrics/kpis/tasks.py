@@ -11,6 +11,7 @@ from celery import group, shared_task
 from django.db import InterfaceError, OperationalError
 
 from metrics.kpis import rollup
+from metrics.kpis.dirty import clear_pending_flag
 
 TRANSIENT = (OperationalError, InterfaceError)
 _RETRY = {
@@ -28,6 +29,7 @@ _RETRY = {
 @shared_task(name="metrics.rollup_dirty", **_RETRY)
 def rollup_dirty() -> int:
     """Recompute the snapshots of the pending dirty ranges; returns snapshots written."""
+    clear_pending_flag()  # writes committed from now on enqueue the next run
     return rollup.incremental_rollup()
 
 

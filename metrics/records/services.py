@@ -18,7 +18,9 @@ from django.db.models import ProtectedError
 
 from metrics.records.ingest.importer import ImportReport, import_csv
 from metrics.records.ingest.kinds import (
+    CAUSE_AFTER_INCIDENT,
     KINDS,
+    NOT_YOUR_RELEASE,
     Lookups,
     RecordKind,
     build_instance,
@@ -26,7 +28,11 @@ from metrics.records.ingest.kinds import (
     get_kind,
     kind_for_model,
     parse_cells,
+    referenced_release,
+    releases_after_their_incidents,
 )
+from metrics.records.ingest.parsing import format_timestamp
+from metrics.records.models import Release
 from metrics.records.signals import records_imported
 from squads.roles import can_write_squad_record
 
@@ -77,9 +83,11 @@ def _save(
     lookups = Lookups.load(record_kind, refs)
     if creating:
         values = {**{name: None for name in record_kind.column_names if name not in errors}, **values}
+    named_before = None if creating else getattr(instance, "caused_by_release_id", None)
     instance, errors = build_instance(
         record_kind, {}, lookups, instance=instance, parsed=values, errors=errors, validate_unique=True
     )
+    _check_release_references(record_kind, instance, lookups, user, named_before, errors, creating=creating)
     if errors:
         raise ValidationError({name: [reason] for name, reason in errors.items()})
     _require_scope(record_kind, user, _squad_id(record_kind, instance))
@@ -89,6 +97,24 @@ def _save(
     except IntegrityError as exc:  # a concurrent write took the key, or a rule only the DB knows
         raise ValidationError({NON_FIELD_ERRORS: [f"the database refused the record: {exc}"]}) from exc
     return instance
+
+
+def _check_release_references(
+    kind: RecordKind, instance: models.Model, lookups: Lookups, user: Any, named_before: int | None,
+    errors: dict[str, str], *, creating: bool,
+) -> None:
+    """The rules that join an incident and its release: a PM names only releases of squads they
+    manage (ops and admins: any) — checked when the reference is set or changed — and a release
+    is not moved after the start of an incident it caused."""
+    if user is not None and "caused_by_release" not in errors:
+        release = referenced_release(instance, lookups)
+        changed = release is not None and (creating or release[0] != named_before)
+        if changed and not can_write_squad_record(user, kind.model_label, release[1]):
+            errors["caused_by_release"] = NOT_YOUR_RELEASE
+    if not creating and isinstance(instance, Release) and "released_at" not in errors:
+        late = releases_after_their_incidents([instance])
+        if instance.pk in late:
+            errors["released_at"] = CAUSE_AFTER_INCIDENT.format(format_timestamp(late[instance.pk]))
 
 
 @transaction.atomic

@@ -30,6 +30,10 @@ record_changed = Signal()
 #: `record_changed`): `changes` lists (old values or None, new values) per written row, and
 #: `known_releases` maps release id → (squad_id, released_at) for the releases it looked up.
 records_bulk_written = Signal()
+#: A streamed import sends `records_bulk_written` once per batch with an `import_id`; receivers
+#: may hold what they derive until this signal (same `import_id`, `written`: whether the import
+#: is kept) so a file's dirty marks are written once, not once per batch.
+records_import_finished = Signal()
 
 #: Sent by `services.import_records` once per successful import, for the audit log:
 #: `kind`, `filename`, `created`, `updated`, `unchanged`, `user`, `source`.

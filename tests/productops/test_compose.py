@@ -53,7 +53,7 @@ def command_of(service: dict[str, Any]) -> list[str]:
 
 
 def test_compose_parses_with_the_expected_services(compose) -> None:
-    assert set(compose["services"]) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(compose["services"]) == {"postgres", "redis", "cache", "web", "worker", "beat"}
     assert compose["services"]["postgres"]["image"].split(":")[1].startswith("16")
 
 

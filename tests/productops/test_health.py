@@ -57,7 +57,11 @@ def test_readyz_is_ready_with_database_and_no_broker_configured(anon, settings) 
 def test_readyz_reports_a_stale_or_missing_rollup_without_going_unready(anon, settings) -> None:
     settings.CELERY_BROKER_URL = ""
     settings.KPI_STALE_AFTER = timedelta(hours=26)
-    assert anon.get("/readyz").json()["rollup"] == {"last_success_age_seconds": None, "stale": True}
+    assert anon.get("/readyz").json()["rollup"] == {
+        "last_success_age_seconds": None,
+        "stale": True,
+        "stale_reasons": ["no successful rollup within KPI_STALE_AFTER"],
+    }
 
     RollupRun.objects.create(
         kind="incremental",

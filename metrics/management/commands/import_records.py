@@ -28,9 +28,11 @@ class Command(BaseCommand):
             report = import_records(
                 kind=kind, stream=stream, source="command", filename=os.path.basename(file), dry_run=dry_run
             )
-        if report.errors:
-            for error in report.errors:
+        if not report.ok:
+            for error in report.errors:  # the first MAX_ERRORS; the rest are counted
                 self.stderr.write(str(error))
-            rows = len({e.line for e in report.errors})
-            raise CommandError(f"{len(report.errors)} error(s) on {rows} line(s); nothing written")
+            if report.more_errors:
+                self.stderr.write(f"… and {report.more_errors} more error(s) not shown")
+            rows = max(report.rejected, len({e.line for e in report.errors}))
+            raise CommandError(f"{report.error_count} error(s) on {rows} line(s); nothing written")
         self.stdout.write(report.summary())

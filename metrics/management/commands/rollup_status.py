@@ -4,8 +4,10 @@ Prints the last full and incremental run (start, status, duration, snapshots
 written), runs still in progress, the dirty ranges waiting for the next
 incremental run (how many, the oldest), and the recent failures with their
 error. A run still marked running after Celery's hard time limit lost its
-worker and shows as `abandoned`. `--check` exits 1 when KPIs are stale (no
-successful run within KPI_STALE_AFTER) or the latest run of a kind failed or was
+worker and shows as `abandoned` (at once when its run lock is free, see
+`metrics.kpis.liveness`). `--check` exits 1 when KPIs are stale (no successful
+run within KPI_STALE_AFTER, changes waiting longer than KPI_DIRTY_STALE_AFTER, a
+run that lost its worker) or the latest run of a kind failed or was
 abandoned, so cron or monitoring can alert on it; `--json` prints the same facts as one JSON object.
 """
 
@@ -72,7 +74,7 @@ class Command(BaseCommand):
     def problems(status: dict[str, Any]) -> list[str]:
         found = []
         if status["stale"]:
-            found.append("KPIs are stale: no successful rollup within KPI_STALE_AFTER")
+            found.append("KPIs are stale: " + ", ".join(status.get("stale_reasons") or ["no recent successful rollup"]))
         for kind in ("full", "incremental"):
             last = status[f"last_{kind}"]
             if last and last["status"] in {RollupRun.Status.FAILED, "abandoned"}:

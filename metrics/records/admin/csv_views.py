@@ -145,7 +145,7 @@ class CsvAdminMixin:
             upload = form.cleaned_data["file"]
             content = upload.read()
             report = self._run(request, content, dry_run=True)
-            if report.errors:
+            if not report.ok:
                 request.session.pop(_SESSION_KEY, None)
             else:
                 request.session[_SESSION_KEY] = {
@@ -166,7 +166,7 @@ class CsvAdminMixin:
         report = import_records(
             kind=self.kind, stream=io.BytesIO(content), user=request.user, source="admin", filename=pending["name"]
         )
-        if report.errors:
+        if not report.ok:
             # The data changed since the preview (or a row is now out of the user's scope): nothing was written.
             request.session.pop(_SESSION_KEY, None)
             return self._render(request, form=None, report=report, filename=pending["name"], digest="")
@@ -202,10 +202,10 @@ class CsvAdminMixin:
             "filename": filename,
             "digest": digest,
             "preview_rows": report.rows[:PREVIEW_ROWS] if report else [],
-            "rejected_rows": sum(1 for row in report.rows if row.action == "reject") if report else 0,
-            "rows_more": max(0, len(report.rows) - PREVIEW_ROWS) if report else 0,
+            "rejected_rows": report.rejected if report else 0,
+            "rows_more": max(0, report.rows_total - PREVIEW_ROWS) if report else 0,
             "errors_shown": report.errors[:PREVIEW_ROWS] if report else [],
-            "errors_more": max(0, len(report.errors) - PREVIEW_ROWS) if report else 0,
+            "errors_more": max(0, report.error_count - min(len(report.errors), PREVIEW_ROWS)) if report else 0,
             "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
         }
         return TemplateResponse(request, "admin/csv_import.html", context)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters as filters
+from django import forms
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from core import bounds
 from core.dates import day_start
 from metrics.records.models import PERIOD_FIELD, Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Squad
@@ -24,9 +26,23 @@ UTC = dt.UTC
 _day_start = day_start
 
 
+class WindowDateField(forms.DateField):
+    """A date inside the records' window (`core.bounds`): `?to=9999-12-31` is a 400 naming
+    the parameter, not an overflow."""
+
+    def clean(self, value: object) -> dt.date | None:
+        day = super().clean(value)
+        problem = bounds.date_problem(day)
+        if problem:
+            raise forms.ValidationError(problem, code="out_of_range")
+        return day
+
+
 @extend_schema_field(OpenApiTypes.DATE)
 class DayFilter(filters.DateFilter):
-    """A day `YYYY-MM-DD` (documented as a date in the OpenAPI schema)."""
+    """A day `YYYY-MM-DD` (documented as a date in the OpenAPI schema), inside the window."""
+
+    field_class = WindowDateField
 
 
 class RecordFilterSet(filters.FilterSet):

@@ -43,7 +43,10 @@ class RecordViewSet(
     permission_classes = [RecordPermission]
     pagination_class = RecordPagination
     parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
-    lookup_value_regex = "[^/]+"
+    # Keys may hold "/" (sources store `github:owner/repo:123`): the key is everything between
+    # `/api/<kind>/` and the final "/", percent-encoded or not. Keys with empty, "." or ".."
+    # segments are refused on write (parsing.parse_record_key), so every stored key has a URL.
+    lookup_value_regex = ".+"
 
     def _existing(self, data: Any) -> Any:
         """The record a POST names by its key, if it exists."""

@@ -49,8 +49,12 @@ def _text(name: str, *, required: bool = False) -> Column:
     return Column(name, name, p.parse_key if required else p.parse_text, required=required)
 
 
+def _key(name: str) -> Column:
+    return Column(name, name, p.parse_record_key, required=True)
+
+
 def _ts(name: str, *, required: bool = False) -> Column:
-    return Column(name, name, p.parse_timestamp, p.format_timestamp, required=required)
+    return Column(name, name, p.parse_event_time, p.format_timestamp, required=required)
 
 
 def _int(name: str, *, required: bool = False) -> Column:
@@ -170,7 +174,7 @@ KINDS: dict[str, RecordKind] = {
             Release,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _text("version", required=True),
                 _ts("released_at", required=True),
@@ -183,7 +187,7 @@ KINDS: dict[str, RecordKind] = {
             Change,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("release", REF_RELEASE, required=True),
                 _ts("first_commit_at", required=True),
                 _ts("merged_at"),
@@ -195,7 +199,7 @@ KINDS: dict[str, RecordKind] = {
             Incident,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _int("severity", required=True),
                 _ts("started_at", required=True),
@@ -210,7 +214,7 @@ KINDS: dict[str, RecordKind] = {
             Defect,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("squad", REF_SQUAD, required=True),
                 _int("severity", required=True),
                 _ts("found_at", required=True),
@@ -225,7 +229,7 @@ KINDS: dict[str, RecordKind] = {
             CustomerResponse,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("survey", REF_SURVEY, required=True),
                 _ts("submitted_at", required=True),
                 _text("account"),
@@ -243,7 +247,7 @@ KINDS: dict[str, RecordKind] = {
             TimeAllocation,
             "external_id",
             (
-                _text("external_id", required=True),
+                _key("external_id"),
                 _ref("survey", REF_SURVEY, required=True),
                 _ref("squad", REF_SQUAD, required=True),
                 Column("month", "month", p.parse_month, p.format_month, required=True),
@@ -459,9 +463,23 @@ def build_instance(
         parsed = {**{name: None for name in kind.column_names if name not in errors}, **parsed}
     apply_values(kind, instance, parsed, lookups, errors)
     validate_instance(kind, instance, errors, validate_unique=validate_unique)
+    check_cause_time(instance, lookups, errors)
     return instance, errors
+
+
 
 
 def field_values(instance: models.Model) -> dict[str, Any]:
     """The instance's concrete field values by attname (what a change is compared on)."""
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+# The rules joining an incident and its release live in their own module; imported at the end
+# because they use `Lookups` from here.
+from metrics.records.ingest.references import (  # noqa: E402, F401  (re-exported)
+    CAUSE_AFTER_INCIDENT,
+    NOT_YOUR_RELEASE,
+    check_cause_time,
+    referenced_release,
+    releases_after_their_incidents,
+)

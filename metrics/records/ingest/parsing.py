@@ -12,6 +12,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core import bounds
+
 UTC = dt.UTC
 _INT = re.compile(r"[+-]?\d+")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -54,6 +56,30 @@ def parse_key(value: Any) -> str | None:
     """A record key (external_id or slug): text, surrounding spaces removed, None when empty."""
     text = parse_text(value)
     return text or None
+
+
+def parse_record_key(value: Any) -> str | None:
+    """An external_id: any text (sources use `github:owner/repo:123`), but the key is part of
+    the record's URL (`/api/<kind>/<key>/`), so its `/`-separated segments may not be empty,
+    `.` or `..` — browsers and proxies rewrite those."""
+    text = parse_key(value)
+    if text is not None and any(segment in ("", ".", "..") for segment in text.split("/")):
+        raise ParseError(
+            f"{_show(text)} has an empty, '.' or '..' path segment; keys are used in URLs "
+            "(no leading, trailing or doubled '/', no '.' or '..' between slashes)"
+        )
+    return text
+
+
+def parse_event_time(value: Any) -> dt.datetime | None:
+    """`parse_timestamp`, within the records' window (2000-01-01 to now + 1 day by default,
+    `core.bounds`): a year-1 or year-9999 event is a typo, and would make the rollup size its
+    arrays from it."""
+    moment = parse_timestamp(value)
+    problem = bounds.time_problem(moment)
+    if problem:
+        raise ParseError(f"{_show(value)} is out of range: {problem}")
+    return moment
 
 
 def parse_slug(value: Any) -> str | None:
@@ -144,7 +170,11 @@ def parse_month(value: Any) -> dt.date | None:
     match = _MONTH.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
         raise ParseError(f"{_show(value)} is not a month (YYYY-MM, e.g. 2026-03)")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    month = dt.date(int(match.group(1)), int(match.group(2)), 1)
+    problem = bounds.date_problem(month)
+    if problem:
+        raise ParseError(f"{_show(value)} is out of range: {problem}")
+    return month
 
 
 # -- formatting: the inverse of the parsers, giving the import format ------------------------------

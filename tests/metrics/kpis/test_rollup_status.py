@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from io import StringIO
 
@@ -107,11 +109,34 @@ def test_empty_database_is_stale_and_shows_never(settings) -> None:
 
 def test_a_run_in_progress_is_listed_with_no_duration() -> None:
     started = timezone.now() - timedelta(minutes=5)  # within Celery's 30-minute hard limit
-    make_run("full", "running", started, None)
-    status = json.loads(run("--json"))
-    assert status["last_full"]["duration_seconds"] is None
-    assert [(r["kind"], r["started_at"]) for r in status["running"]] == [("full", started.isoformat())]
-    assert "still running" in run()
+    live = make_run("full", "running", started, None)
+    with worker_session_holding(live):  # its worker is alive (issue 15: a free run lock means a lost worker)
+        status = json.loads(run("--json"))
+        assert status["last_full"]["duration_seconds"] is None
+        assert [(r["kind"], r["started_at"]) for r in status["running"]] == [("full", started.isoformat())]
+        assert "still running" in run()
+
+
+@contextmanager
+def worker_session_holding(run_row: RollupRun) -> Iterator[None]:
+    """Another database session holding the run's lock, as the worker running it does."""
+    import psycopg2
+    from django.db import connection
+
+    from metrics.kpis.liveness import _key
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    info = connection.settings_dict
+    other = psycopg2.connect(dbname=info["NAME"], user=info["USER"], password=info["PASSWORD"] or None,
+                             host=info["HOST"], port=info["PORT"] or 5432)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_key(run_row.pk)])
+        yield
+    finally:
+        other.close()
 
 
 def test_a_run_left_running_past_the_hard_time_limit_shows_as_abandoned(history, settings) -> None:

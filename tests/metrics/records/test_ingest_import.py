@@ -115,7 +115,7 @@ def test_text_stream_is_accepted(squad_a) -> None:  # type: ignore[no-untyped-de
 
 
 def test_every_bad_row_is_reported_and_nothing_is_written(squad_a) -> None:  # type: ignore[no-untyped-def]
-    ReleaseFactory(external_id="rel-ok", squad=squad_a)
+    ReleaseFactory(external_id="rel-ok", squad=squad_a, released_at=dt.datetime(2026, 2, 28, tzinfo=UTC))
     marks = DirtyRange.objects.count()
     report = import_csv(
         kind="incidents",
@@ -294,18 +294,19 @@ def test_viewer_and_pm_may_not_import_survey_results_but_ops_may(users) -> None:
 
 def test_bulk_import_marks_old_and_new_periods_dirty(squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
     rel = ReleaseFactory(external_id="r1", squad=squad_a, released_at=dt.datetime(2026, 1, 10, tzinfo=UTC))
-    IncidentFactory(squad=squad_b, caused_by_release=rel, started_at=dt.datetime(2026, 1, 20, tzinfo=UTC),
-                    resolved_at=dt.datetime(2026, 1, 21, tzinfo=UTC))  # fmt: skip
+    # The incident began after the release's new date too (a release cannot cause what began before it).
+    IncidentFactory(squad=squad_b, caused_by_release=rel, started_at=dt.datetime(2026, 2, 20, tzinfo=UTC),
+                    resolved_at=dt.datetime(2026, 2, 21, tzinfo=UTC))  # fmt: skip
     DirtyRange.objects.all().delete()
     report = import_csv(kind="releases", stream=_bytes(REL_HEADER, "r1,bravo,1.0,2026-02-15T00:00:00Z,,succeeded"))
     assert report.updated == 1
     ranges = {(d.scope, d.start, d.end) for d in DirtyRange.objects.all()}
     assert ranges == {
-        ("org", dt.date(2026, 1, 10), dt.date(2026, 2, 15)),
+        ("org", dt.date(2026, 1, 10), dt.date(2026, 2, 21)),
         ("squad:alpha", dt.date(2026, 1, 10), dt.date(2026, 1, 10)),  # where the release was
         ("area:payments", dt.date(2026, 1, 10), dt.date(2026, 1, 10)),
-        ("squad:bravo", dt.date(2026, 1, 21), dt.date(2026, 2, 15)),  # where it is + the incident's recovery
-        ("area:growth", dt.date(2026, 1, 21), dt.date(2026, 2, 15)),
+        ("squad:bravo", dt.date(2026, 2, 15), dt.date(2026, 2, 21)),  # where it is + the incident's recovery
+        ("area:growth", dt.date(2026, 2, 15), dt.date(2026, 2, 21)),
     }
 
 

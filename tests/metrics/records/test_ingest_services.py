@@ -17,7 +17,8 @@ UTC = dt.UTC
 
 
 def test_json_typed_values_are_accepted(squad_a) -> None:  # type: ignore[no-untyped-def]
-    rel = ReleaseFactory(external_id="r1", squad=squad_a)
+    # released before the incident it causes started (a release cannot cause what began before it)
+    rel = ReleaseFactory(external_id="r1", squad=squad_a, released_at=dt.datetime(2026, 2, 28, tzinfo=UTC))
     incident = save_record(
         kind="incidents",
         data={
