@@ -84,8 +84,9 @@ def build_digest(user: Any, *, today: date) -> Digest:
         return digest
     codes = [k.code for k in kpi_reads.kpis_for_grain(grain)]
     stored = kpi_reads.snapshot_values(grain=grain, periods=[period, previous], metrics=codes, scopes=scopes)
-    confident = {key: snap for key, snap in stored.items()
-                 if kpi_reads.is_confident(snap.metric, snap.value, snap.sample_size)}
+    confident = {
+        key: snap for key, snap in stored.items() if kpi_reads.is_confident(snap.metric, snap.value, snap.sample_size)
+    }
     now_values = {(m, s): v.value for (m, s, p), v in confident.items() if p == period}
     before_values = {(m, s): v.value for (m, s, p), v in confident.items() if p == previous}
     status_now = kpi_reads.target_statuses(now_values)
@@ -94,15 +95,16 @@ def build_digest(user: Any, *, today: date) -> Digest:
         after, before = status_now[key][0], status_before[key][0]
         if after and before and after != before:
             metric, scope = key
-            digest.status_changes.append(StatusChange(metric, scope, before, after, now_values[key],
-                                                      metric_link(metric, scope, grain)))
+            digest.status_changes.append(
+                StatusChange(metric, scope, before, after, now_values[key], metric_link(metric, scope, grain))
+            )
     moves = []
     for key in set(now_values) & set(before_values):
         after, before = now_values[key], before_values[key]
         if before:
-            pct = 100.0 * (after - before) / abs(before)  # type: ignore[operator]
+            pct = 100.0 * (after - before) / abs(before)
             if pct:
-                moves.append(Move(key[0], key[1], before, after, pct, metric_link(key[0], key[1], grain)))  # type: ignore[arg-type]
+                moves.append(Move(key[0], key[1], before, after, pct, metric_link(key[0], key[1], grain)))
     moves.sort(key=lambda m: (-abs(m.pct), m.metric, m.scope))
     digest.moves = moves[:LARGEST_MOVES]
     return digest
@@ -125,14 +127,23 @@ def render(digest: Digest) -> tuple[str, str]:
         "",
         "Status changes:",
     ]
-    lines += [f"- {_label(c.metric)} ({scope_label(c.scope)}): {c.before} -> {c.after}, now "
-              f"{format_value(c.metric, c.value)}  {c.link}" for c in digest.status_changes] or ["- none"]
+    lines += [
+        f"- {_label(c.metric)} ({scope_label(c.scope)}): {c.before} -> {c.after}, now "
+        f"{format_value(c.metric, c.value)}  {c.link}"
+        for c in digest.status_changes
+    ] or ["- none"]
     lines += ["", "Largest moves:"]
-    lines += [f"- {_label(m.metric)} ({scope_label(m.scope)}): {format_value(m.metric, m.before)} -> "
-              f"{format_value(m.metric, m.after)} ({m.pct:+.1f} %)  {m.link}" for m in digest.moves] or ["- none"]
+    lines += [
+        f"- {_label(m.metric)} ({scope_label(m.scope)}): {format_value(m.metric, m.before)} -> "
+        f"{format_value(m.metric, m.after)} ({m.pct:+.1f} %)  {m.link}"
+        for m in digest.moves
+    ] or ["- none"]
     lines += ["", "Your open action items due:"]
-    lines += [f"- {item.title} (due {item.due:%Y-%m-%d}, {scope_label(item.scope)})  "
-              f"{absolute(f'/reviews/{item.review_id}/#item-{item.pk}')}" for item in digest.items_due] or ["- none"]
+    lines += [
+        f"- {item.title} (due {item.due:%Y-%m-%d}, {scope_label(item.scope)})  "
+        f"{absolute(f'/reviews/{item.review_id}/#item-{item.pk}')}"
+        for item in digest.items_due
+    ] or ["- none"]
     lines += ["", f"Manage what you follow: {absolute('/alerts/subscriptions/')}"]
     return subject, "\n".join(lines) + "\n"
 

@@ -59,13 +59,15 @@ def alert_messages(alerts: Iterable[Alert]) -> list[EmailMessage]:
     """One message per alert and subscriber with an e-mail address."""
     messages = []
     for alert in alerts:
-        body = "\n".join([
-            describe(alert),
-            "",
-            f"Rule: {alert.rule}",
-            f"See the numbers: {metric_link(alert.metric, alert.scope, alert.grain)}",
-            f"All alerts (acknowledge there): {absolute('/alerts/')}",
-        ])
+        body = "\n".join(
+            [
+                describe(alert),
+                "",
+                f"Rule: {alert.rule}",
+                f"See the numbers: {metric_link(alert.metric, alert.scope, alert.grain)}",
+                f"All alerts (acknowledge there): {absolute('/alerts/')}",
+            ]
+        )
         for user in alert.rule.subscribers.all():
             if user.email and user.is_active:
                 messages.append(EmailMessage(subject=subject_of(alert), body=body, to=[user.email]))
@@ -78,11 +80,17 @@ def send_alerts(alert_ids: list[int]) -> int:
     so two senders never mail one alert twice, and a failed send leaves them to the next try."""
     with transaction.atomic():
         locked = list(
-            Alert.objects.select_for_update(skip_locked=True).filter(pk__in=alert_ids, emailed_at__isnull=True)
-            .order_by("id").values_list("pk", flat=True)
+            Alert.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=alert_ids, emailed_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)
         )
-        alerts = list(Alert.objects.filter(pk__in=locked).select_related("rule")
-                      .prefetch_related("rule__subscribers").order_by("id"))
+        alerts = list(
+            Alert.objects.filter(pk__in=locked)
+            .select_related("rule")
+            .prefetch_related("rule__subscribers")
+            .order_by("id")
+        )
         if not alerts:
             return 0
         messages = alert_messages(alerts)
@@ -93,5 +101,8 @@ def send_alerts(alert_ids: list[int]) -> int:
 
 def unmailed_alert_ids(*, since: timedelta = timedelta(days=1)) -> list[int]:
     """Alerts of the last day whose e-mail has not gone out (e.g. the SMTP server was down)."""
-    return list(Alert.objects.filter(emailed_at__isnull=True, created_at__gte=timezone.now() - since)
-                .order_by("id").values_list("pk", flat=True)[:1000])
+    return list(
+        Alert.objects.filter(emailed_at__isnull=True, created_at__gte=timezone.now() - since)
+        .order_by("id")
+        .values_list("pk", flat=True)[:1000]
+    )

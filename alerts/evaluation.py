@@ -55,23 +55,23 @@ def judge(
     (no value, or a value below the KPI's confidence floor)."""
     if now is None or not kpi_reads.is_confident(rule.metric, now.value, now.sample_size):
         return None
-    value = float(now.value)  # type: ignore[arg-type]
+    value = float(now.value)
     if rule.condition == AlertRule.Condition.OFF_TRACK:
         if status is None:
             return None
         return Verdict(status == kpi_reads.OFF_TRACK, value, now.sample_size)
     if rule.condition == AlertRule.Condition.ABOVE:
-        return Verdict(value > rule.threshold, value, now.sample_size)  # type: ignore[operator]
+        return Verdict(value > rule.threshold, value, now.sample_size)
     if rule.condition == AlertRule.Condition.BELOW:
-        return Verdict(value < rule.threshold, value, now.sample_size)  # type: ignore[operator]
+        return Verdict(value < rule.threshold, value, now.sample_size)
     # change_pct: against the previous period, which must itself be a confident, non-zero value
     if before is None or not kpi_reads.is_confident(rule.metric, before.value, before.sample_size):
         return None
-    reference = float(before.value)  # type: ignore[arg-type]
+    reference = float(before.value)
     if reference == 0:
         return None
     moved = abs(100.0 * (value - reference) / abs(reference))
-    return Verdict(moved > rule.threshold, value, now.sample_size, reference)  # type: ignore[operator]
+    return Verdict(moved > rule.threshold, value, now.sample_size, reference)
 
 
 def _evaluate_grain(grain: str, rules: list[AlertRule], now: datetime) -> list[Alert]:
@@ -79,8 +79,11 @@ def _evaluate_grain(grain: str, rules: list[AlertRule], now: datetime) -> list[A
     oldest_previous = kpi_reads.previous_period_start(grain, periods[-1])
     fixed_scopes = {rule.scope for rule in rules if rule.scope != EVERY_SQUAD}
     stored = kpi_reads.snapshot_values(
-        grain=grain, periods=[*periods, oldest_previous], metrics={rule.metric for rule in rules},
-        scopes=fixed_scopes, squads=any(rule.scope == EVERY_SQUAD for rule in rules),
+        grain=grain,
+        periods=[*periods, oldest_previous],
+        metrics={rule.metric for rule in rules},
+        scopes=fixed_scopes,
+        squads=any(rule.scope == EVERY_SQUAD for rule in rules),
     )
     scopes_of_metric: dict[str, set[str]] = defaultdict(set)
     for metric, scope, _ in stored:
@@ -114,17 +117,27 @@ def _evaluate_grain(grain: str, rules: list[AlertRule], now: datetime) -> list[A
                 if verdict.holds == was:
                     continue
                 if state is None:
-                    RuleState.objects.create(rule=rule, scope=scope, period_start=period, active=verdict.holds,
-                                             changed_at=stamp)
+                    RuleState.objects.create(
+                        rule=rule, scope=scope, period_start=period, active=verdict.holds, changed_at=stamp
+                    )
                 else:
                     state.active = verdict.holds
                     state.changed_at = stamp
                     state.save(update_fields=["active", "changed_at"])
-                fired.append(Alert(
-                    rule=rule, metric=rule.metric, scope=scope, grain=grain, period_start=period,
-                    event=Alert.Event.START if verdict.holds else Alert.Event.END, value=verdict.value,
-                    sample_size=verdict.sample_size, reference=verdict.reference, created_at=stamp,
-                ))
+                fired.append(
+                    Alert(
+                        rule=rule,
+                        metric=rule.metric,
+                        scope=scope,
+                        grain=grain,
+                        period_start=period,
+                        event=Alert.Event.START if verdict.holds else Alert.Event.END,
+                        value=verdict.value,
+                        sample_size=verdict.sample_size,
+                        reference=verdict.reference,
+                        created_at=stamp,
+                    )
+                )
     return fired
 
 

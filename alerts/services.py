@@ -41,7 +41,7 @@ def _threshold(condition: str, value: object) -> float | None:
     if value is None or value == "" or isinstance(value, bool):
         raise ValidationError({"threshold": [f"a number is required for condition {condition!r}"]})
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         raise ValidationError({"threshold": [f"{value!r} is not a number"]}) from None
     if not math.isfinite(number):
@@ -53,7 +53,13 @@ def _threshold(condition: str, value: object) -> float | None:
 
 @transaction.atomic
 def create_rule(
-    *, user: Any, metric: str, scope: str, grain: str, condition: str, threshold: object = None,
+    *,
+    user: Any,
+    metric: str,
+    scope: str,
+    grain: str,
+    condition: str,
+    threshold: object = None,
     subscribers: object = None,
 ) -> AlertRule:
     """A new alert rule; ops staff and admins only."""
@@ -67,8 +73,14 @@ def create_rule(
     if condition not in AlertRule.Condition.values:
         raise ValidationError({"condition": [f"{condition!r} is not one of {', '.join(AlertRule.Condition.values)}"]})
     scope = check_scope(scope, allow_every_squad=True)
-    rule = AlertRule.objects.create(metric=kpi.code, scope=scope, grain=grain, condition=condition,
-                                    threshold=_threshold(condition, threshold), created_by=user)
+    rule = AlertRule.objects.create(
+        metric=kpi.code,
+        scope=scope,
+        grain=grain,
+        condition=condition,
+        threshold=_threshold(condition, threshold),
+        created_by=user,
+    )
     people = _subscribers(subscribers)
     rule.subscribers.set(people)
     return rule

@@ -38,8 +38,7 @@ def send_alert_emails(alert_ids: list[int]) -> int:
     return send_alerts(alert_ids)
 
 
-@shared_task(name="alerts.send_weekly_digests", autoretry_for=(*TRANSIENT, smtplib.SMTPException, OSError),
-             **_OPTIONS)
+@shared_task(name="alerts.send_weekly_digests", autoretry_for=(*TRANSIENT, smtplib.SMTPException, OSError), **_OPTIONS)
 def send_weekly_digests() -> int:
     """One digest per subscribed user for the week; returns digests sent."""
     from alerts.digest import send_digests

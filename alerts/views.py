@@ -26,14 +26,18 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     if only_open:
         alerts = alerts.filter(acknowledged_at__isnull=True)
     shown = list(alerts[:PAGE])
-    return render(request, "alerts/list.html", {
-        "alerts": [(alert, describe(alert)) for alert in shown],
-        "only_open": only_open,
-        "rules": AlertRule.objects.prefetch_related("subscribers").order_by("metric", "scope", "id"),
-        "can_manage": can_write_rules(request.user),
-        "kpis": kpi_reads.CATALOG.values(),
-        "conditions": AlertRule.Condition.choices,
-    })
+    return render(
+        request,
+        "alerts/list.html",
+        {
+            "alerts": [(alert, describe(alert)) for alert in shown],
+            "only_open": only_open,
+            "rules": AlertRule.objects.prefetch_related("subscribers").order_by("metric", "scope", "id"),
+            "can_manage": can_write_rules(request.user),
+            "kpis": kpi_reads.CATALOG.values(),
+            "conditions": AlertRule.Condition.choices,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -43,9 +47,15 @@ def create_rule(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("alerts:list") + "#rules")
     post = request.POST
     try:
-        services.create_rule(user=request.user, metric=post.get("metric", ""), scope=post.get("scope", ""),
-                             grain=post.get("grain", ""), condition=post.get("condition", ""),
-                             threshold=post.get("threshold") or None, subscribers=post.get("subscribers", ""))
+        services.create_rule(
+            user=request.user,
+            metric=post.get("metric", ""),
+            scope=post.get("scope", ""),
+            grain=post.get("grain", ""),
+            condition=post.get("condition", ""),
+            threshold=post.get("threshold") or None,
+            subscribers=post.get("subscribers", ""),
+        )
         messages.success(request, "Rule created: it is judged after the next rollup.")
     except PermissionDenied as exc:
         messages.error(request, f"Not allowed: {exc}")
@@ -74,8 +84,12 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 messages.error(request, "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.message_dict.items()))
         return HttpResponseRedirect(reverse("alerts:subscriptions"))
-    return render(request, "alerts/subscriptions.html", {
-        "subscriptions": Subscription.objects.filter(user=request.user).order_by("scope"),
-        "managed": sorted(managed_squad_scopes(request.user)),
-        "followed": followed_scopes(request.user),
-    })
+    return render(
+        request,
+        "alerts/subscriptions.html",
+        {
+            "subscriptions": Subscription.objects.filter(user=request.user).order_by("scope"),
+            "managed": sorted(managed_squad_scopes(request.user)),
+            "followed": followed_scopes(request.user),
+        },
+    )

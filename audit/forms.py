@@ -17,13 +17,17 @@ class _LockoutMessage:
     request: Any
 
     def clean(self) -> dict[str, Any]:
-        username = self.data.get("username")  # type: ignore[attr-defined]
+        username = self.data.get("username")
         message = refusal(username, client_ip(self.request))
         if message:
-            record("login_failed", username=str(username or "")[:150], request=self.request,
-                   extra={"username": str(username or "")[:150], "reason": "locked_out"})
+            record(
+                "login_failed",
+                username=str(username or "")[:150],
+                request=self.request,
+                extra={"username": str(username or "")[:150], "reason": "locked_out"},
+            )
             raise forms.ValidationError(message, code="locked_out")
-        return super().clean()  # type: ignore[misc]
+        return super().clean()
 
 
 class LockoutAuthenticationForm(_LockoutMessage, AuthenticationForm):

@@ -28,9 +28,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     model_label = models.CharField(max_length=100, blank=True, help_text="e.g. metrics.release")
     object_key = models.CharField(max_length=200, blank=True, help_text="external_id, slug or pk")
-    changes = models.JSONField(
-        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="field → [old, new]"
-    )
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="field → [old, new]")
     ip = models.GenericIPAddressField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 

@@ -83,8 +83,13 @@ def build(rebuild: bool, squads: int) -> dict:
     built = time.monotonic() - began
     began = time.monotonic()
     snapshots = full_rollup()
-    return {"phase": "build", "records": sum(counts.values()), "seconds": round(built, 1),
-            "full_rollup_seconds": round(time.monotonic() - began, 1), "snapshots": snapshots}
+    return {
+        "phase": "build",
+        "records": sum(counts.values()),
+        "seconds": round(built, 1),
+        "full_rollup_seconds": round(time.monotonic() - began, 1),
+        "snapshots": snapshots,
+    }
 
 
 def _rules(squad_slug: str, threshold: int) -> object:
@@ -98,13 +103,21 @@ def _rules(squad_slug: str, threshold: int) -> object:
     user_model = get_user_model()
     owner, _ = user_model.objects.get_or_create(username="bench-ops", defaults={"email": "bench@example.com"})
     Target.objects.get_or_create(metric="nps", squad=None, defaults={"value": 20.0})
-    AlertRule.objects.create(metric="change_failure_rate", scope="squad:*", grain="week", condition="above",
-                             threshold=60, created_by=owner)
+    AlertRule.objects.create(
+        metric="change_failure_rate", scope="squad:*", grain="week", condition="above", threshold=60, created_by=owner
+    )
     AlertRule.objects.create(metric="nps", scope="squad:*", grain="month", condition="off_track", created_by=owner)
-    AlertRule.objects.create(metric="releases", scope="org", grain="month", condition="change_pct", threshold=500,
-                             created_by=owner)
-    measured = AlertRule.objects.create(metric="releases", scope=f"squad:{squad_slug}", grain="week",
-                                        condition="above", threshold=threshold, created_by=owner)
+    AlertRule.objects.create(
+        metric="releases", scope="org", grain="month", condition="change_pct", threshold=500, created_by=owner
+    )
+    measured = AlertRule.objects.create(
+        metric="releases",
+        scope=f"squad:{squad_slug}",
+        grain="week",
+        condition="above",
+        threshold=threshold,
+        created_by=owner,
+    )
     measured.subscribers.set([owner])
     return measured
 
@@ -122,8 +135,12 @@ def measure(rounds: int) -> list[dict]:
 
     squad = Squad.objects.order_by("slug").first()
     week = period_start_for("week", timezone.now())
-    current = KpiSnapshot.objects.filter(metric="releases", scope=squad.scope, grain="week",
-                                         period_start=week).values_list("value", flat=True).first() or 0
+    current = (
+        KpiSnapshot.objects.filter(metric="releases", scope=squad.scope, grain="week", period_start=week)
+        .values_list("value", flat=True)
+        .first()
+        or 0
+    )
     rule = _rules(squad.slug, int(current) + 2)  # three more releases this week cross it
     Release.objects.filter(external_id__startswith="bench-alert-").delete()
     out = []
@@ -136,9 +153,18 @@ def measure(rounds: int) -> list[dict]:
             if not added:
                 now = timezone.now()
                 for k in range(3):
-                    added.append(save_record(kind="releases", data={
-                        "external_id": f"bench-alert-{i}-{k}", "squad": squad.slug, "version": f"b{i}.{k}",
-                        "released_at": now.isoformat(), "status": "succeeded"}))
+                    added.append(
+                        save_record(
+                            kind="releases",
+                            data={
+                                "external_id": f"bench-alert-{i}-{k}",
+                                "squad": squad.slug,
+                                "version": f"b{i}.{k}",
+                                "released_at": now.isoformat(),
+                                "status": "succeeded",
+                            },
+                        )
+                    )
             else:
                 for release in added:
                     delete_record(instance=release)
@@ -150,12 +176,17 @@ def measure(rounds: int) -> list[dict]:
         eval_began = time.perf_counter()
         evaluate_rules()  # a second evaluation: what the evaluation alone costs (and it fires nothing)
         evaluation = time.perf_counter() - eval_began
-        out.append({
-            "phase": "round", "round": i, "event": fired[0].event if fired else None, "alerts": len(fired),
-            "latency_s": round(latency, 3),
-            "rollup_s": round((run.finished_at - run.started_at).total_seconds(), 3) if run else None,
-            "evaluation_s": round(evaluation, 3),
-        })
+        out.append(
+            {
+                "phase": "round",
+                "round": i,
+                "event": fired[0].event if fired else None,
+                "alerts": len(fired),
+                "latency_s": round(latency, 3),
+                "rollup_s": round((run.finished_at - run.started_at).total_seconds(), 3) if run else None,
+                "evaluation_s": round(evaluation, 3),
+            }
+        )
         print(json.dumps(out[-1]), flush=True)
     for release in added:
         delete_record(instance=release)
@@ -174,13 +205,22 @@ def main() -> None:
     rounds = measure(args.rounds)
     latencies = sorted(r["latency_s"] for r in rounds)
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
-    print(json.dumps({
-        "phase": "summary", "rounds": len(rounds), "every_round_alerted": all(r["alerts"] == 1 for r in rounds),
-        "latency_median_s": round(statistics.median(latencies), 3), "latency_p95_s": p95,
-        "latency_max_s": latencies[-1], "p95_with_missed_enqueue_s": round(p95 + 60, 1),
-        "evaluation_median_s": round(statistics.median(r["evaluation_s"] for r in rounds), 3),
-        "loadavg": [round(x, 2) for x in os.getloadavg()],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "phase": "summary",
+                "rounds": len(rounds),
+                "every_round_alerted": all(r["alerts"] == 1 for r in rounds),
+                "latency_median_s": round(statistics.median(latencies), 3),
+                "latency_p95_s": p95,
+                "latency_max_s": latencies[-1],
+                "p95_with_missed_enqueue_s": round(p95 + 60, 1),
+                "evaluation_median_s": round(statistics.median(r["evaluation_s"] for r in rounds), 3),
+                "loadavg": [round(x, 2) for x in os.getloadavg()],
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 import rollup_bench  # noqa: E402  (the 1M-record org builder)
 
 TARGETS = [
-    [("change_failure_rate", "lower"), ("lead_time_hours", "lower"), ("incidents", "lower"),
-     ("support_time_pct", "lower")],
+    [
+        ("change_failure_rate", "lower"),
+        ("lead_time_hours", "lower"),
+        ("incidents", "lower"),
+        ("support_time_pct", "lower"),
+    ],
     [("releases", "higher"), ("defects_found", "lower"), ("mttr_hours", "lower"), ("feature_time_pct", "higher")],
 ]
 BETS = 50
@@ -59,7 +63,10 @@ def make_bets() -> list:
     today = timezone.now().date()
     for i in range(BETS):
         create_bet(
-            user=None, title=f"bench bet {i}", hypothesis="bench", kind="experiment",
+            user=None,
+            title=f"bench bet {i}",
+            hypothesis="bench",
+            kind="experiment",
             treatment_squads=rng.sample(slugs, rng.randint(2, 4)),
             start=today - timedelta(days=rng.randint(20, 365)),
             targets=[TargetInput(m, d) for m, d in TARGETS[i % 2]],
@@ -92,16 +99,22 @@ def main() -> None:
     if not KpiSnapshot.objects.exists():
         started = time.perf_counter()
         written = full_rollup()
-        print(json.dumps({"phase": "rollup", "seconds": round(time.perf_counter() - started, 1),
-                          "snapshots": written}), flush=True)
+        print(
+            json.dumps({"phase": "rollup", "seconds": round(time.perf_counter() - started, 1), "snapshots": written}),
+            flush=True,
+        )
         from django.db import connection
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # planner statistics for the new snapshots, as autovacuum would give
     bets = make_bets()
     kinds = (Release, Incident, Defect, CustomerResponse, TimeAllocation)
-    size = {"records": sum(m.objects.count() for m in kinds), "snapshots": KpiSnapshot.objects.count(),
-            "bets": len(bets), "kpis_per_bet": 4}
+    size = {
+        "records": sum(m.objects.count() for m in kinds),
+        "snapshots": KpiSnapshot.objects.count(),
+        "bets": len(bets),
+        "kpis_per_bet": 4,
+    }
     print(json.dumps({"phase": "data", **size, "load": _load()}), flush=True)
     colds = []
     for _ in range(3):
@@ -116,12 +129,20 @@ def main() -> None:
         total, _per = timed(bets, use_cache=True)
         warms.append(total)
         print(json.dumps({"phase": "warm", "seconds": round(total, 3), "load": _load()}), flush=True)
-    print(json.dumps({
-        "phase": "summary", "bets": len(bets), "effects": 4 * len(bets),
-        "cold_best_seconds": round(best_total, 3), "warm_best_seconds": round(min(warms), 3),
-        "per_bet_cold_median_ms": round(statistics.median(best_per_bet) * 1000, 1),
-        "per_bet_cold_max_ms": round(max(best_per_bet) * 1000, 1), "load": _load(),
-    }))
+    print(
+        json.dumps(
+            {
+                "phase": "summary",
+                "bets": len(bets),
+                "effects": 4 * len(bets),
+                "cold_best_seconds": round(best_total, 3),
+                "warm_best_seconds": round(min(warms), 3),
+                "per_bet_cold_median_ms": round(statistics.median(best_per_bet) * 1000, 1),
+                "per_bet_cold_max_ms": round(max(best_per_bet) * 1000, 1),
+                "load": _load(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -70,8 +70,13 @@ def main() -> None:
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
-    env = {**os.environ, "DATABASE_URL": url, "KPI_ROLLUP_ON_COMMIT": "false", "CELERY_BROKER_URL": "",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "KPI_ROLLUP_ON_COMMIT": "false",
+        "CELERY_BROKER_URL": "",
+        "LOG_LEVEL": "WARNING",
+    }
     ensure_database(url)
     prepare(env)
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,14 +89,24 @@ def main() -> None:
         child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.monotonic() - started
-        out, err = child.stdout.read(), child.stderr.read()  # type: ignore[union-attr]
-    print(json.dumps({
-        "bench": "import_memory", "lines": args.lines, "file_mb": round(size / 1e6, 1), "dry_run": args.dry_run,
-        "exit_status": os.waitstatus_to_exitcode(status), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "seconds": round(seconds, 1), "rows_per_second": round(args.lines / seconds),
-        "load_average": [round(x, 1) for x in os.getloadavg()], "stdout": out.strip()[-200:],
-        "stderr": err.strip()[-300:],
-    }))
+        out, err = child.stdout.read(), child.stderr.read()
+    print(
+        json.dumps(
+            {
+                "bench": "import_memory",
+                "lines": args.lines,
+                "file_mb": round(size / 1e6, 1),
+                "dry_run": args.dry_run,
+                "exit_status": os.waitstatus_to_exitcode(status),
+                "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "seconds": round(seconds, 1),
+                "rows_per_second": round(args.lines / seconds),
+                "load_average": [round(x, 1) for x in os.getloadavg()],
+                "stdout": out.strip()[-200:],
+                "stderr": err.strip()[-300:],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

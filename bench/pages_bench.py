@@ -83,8 +83,9 @@ def setup_data(squads: int, years: int, scale: float, force: bool) -> str:
         today = timezone.now().date()
         began = time.monotonic()
         with transaction.atomic():
-            counts = generate_org(squads=squads, areas=6, start=today - timedelta(days=365 * years), end=today,
-                                  scale=scale)
+            counts = generate_org(
+                squads=squads, areas=6, start=today - timedelta(days=365 * years), end=today, scale=scale
+            )
         print(f"generated {sum(counts.values()):,} records in {time.monotonic() - began:.0f}s", flush=True)
         began = time.monotonic()
         written = full_rollup()
@@ -148,8 +149,12 @@ class User:
         assert status == 200, f"login page answered {status}"
         assert token, "login page without a CSRF token"
         form = urlencode({"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": token.group(1).decode()})
-        status, _ = self.request("POST", "/login/", form, {"Content-Type": "application/x-www-form-urlencoded",
-                                                             "Referer": "http://127.0.0.1/login/"})
+        status, _ = self.request(
+            "POST",
+            "/login/",
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": "http://127.0.0.1/login/"},
+        )
         assert status == 302, f"sign-in failed: {status}"
 
     def timed_get(self, path: str) -> float:
@@ -190,8 +195,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=8799)
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean pause (s) of a user between requests; 0 = back to back (worst case)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean pause (s) of a user between requests; 0 = back to back (worst case)",
+    )
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL") or DEFAULT_DB
@@ -201,13 +210,32 @@ def main() -> None:
     pages = {"overview": "/", "squad": f"/squads/{slug}/", "ping": "/ping/"}
     cold = cold_build_times(list(pages.values()))
 
-    env = {**os.environ, "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "WARNING",
-           "KPI_ROLLUP_ON_COMMIT": "false"}
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "KPI_ROLLUP_ON_COMMIT": "false",
+    }
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "productops.wsgi:application", "-b", f"127.0.0.1:{args.port}",
-         "-k", "gthread", "-w", str(args.workers), "--threads", str(args.threads), "--keep-alive", "120",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "productops.wsgi:application",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "-k",
+            "gthread",
+            "-w",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--keep-alive",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_for(args.port)
@@ -241,16 +269,20 @@ def main() -> None:
         server.wait(timeout=30)
 
     think = f"think time ~{args.think:g}s" if args.think else "no think time"
-    print(f"\n{args.users} concurrent users ({think}), {args.seconds:.0f}s, gunicorn {args.workers} workers × "
-          f"{args.threads} threads, {os.cpu_count()} CPUs (load generator on the same machine), "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\n{args.users} concurrent users ({think}), {args.seconds:.0f}s, gunicorn {args.workers} workers × "
+        f"{args.threads} threads, {os.cpu_count()} CPUs (load generator on the same machine), "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'page':<10} {'path':<28} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'p95/ping':>9} {'cold ms':>8}")
     ping_p95 = percentile(samples["ping"], 95)
     for name, path in pages.items():
         values = samples[name]
         p95 = percentile(values, 95)
-        print(f"{name:<10} {path:<28} {len(values):>8} {statistics.median(values):>10.1f} {p95:>8.1f} "
-              f"{p95 / ping_p95:>9.2f} {cold[path]:>8.0f}")
+        print(
+            f"{name:<10} {path:<28} {len(values):>8} {statistics.median(values):>10.1f} {p95:>8.1f} "
+            f"{p95 / ping_p95:>9.2f} {cold[path]:>8.0f}"
+        )
     print("\ncold ms = one in-process request with an empty page cache (the cost of building the page)")
 
 

@@ -34,7 +34,7 @@ DEFAULT_DB = "postgres://root@127.0.0.1:5432/productops_bench"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/7"
 
 
-def _rollup_bench():  # type: ignore[no-untyped-def]
+def _rollup_bench():
     """bench/rollup_bench.py as a module (bench/ is not a package): its data builder is reused."""
     spec = importlib.util.spec_from_file_location("rollup_bench", ROOT / "bench" / "rollup_bench.py")
     module = importlib.util.module_from_spec(spec)

@@ -29,8 +29,14 @@ REPO = "bench/monolith"
 
 
 def _env(db_url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": db_url, "KPI_ROLLUP_ON_COMMIT": "false", "BENCH_GH_TOKEN": "gh-token",
-            "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "productops.settings"}
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "KPI_ROLLUP_ON_COMMIT": "false",
+        "BENCH_GH_TOKEN": "gh-token",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "productops.settings",
+    }
 
 
 def ensure_database(db_url: str) -> None:
@@ -76,8 +82,9 @@ def sync(url: str, label: str) -> None:
                 cursor.execute(f"TRUNCATE {table} CASCADE")
         Source.objects.filter(name="bench-gh").delete()
     area, _ = Area.objects.get_or_create(slug="bench")
-    Squad.objects.get_or_create(slug="bench-squad", defaults={"name": "Bench", "area": area,
-                                                              "monthly_cost_per_head": 1})
+    Squad.objects.get_or_create(
+        slug="bench-squad", defaults={"name": "Bench", "area": area, "monthly_cost_per_head": 1}
+    )
     source, _ = Source.objects.get_or_create(
         name="bench-gh",
         defaults={"kind": "github", "base_url": url, "token_env": "BENCH_GH_TOKEN", "squads": {REPO: "bench-squad"}},
@@ -88,21 +95,26 @@ def sync(url: str, label: str) -> None:
     report = sync_source(source, full=True)
     elapsed = time.perf_counter() - started
     records = report.created + report.updated + report.unchanged
-    print(json.dumps({
-        "run": label,
-        "ok": report.ok,
-        "error": report.error,
-        "releases": Release.objects.filter(external_id__startswith=f"github:{REPO}:").count(),
-        "changes": Change.objects.filter(external_id__startswith=f"github:{REPO}:").count(),
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "seconds": round(elapsed, 1),
-        "records_per_s": round(records / elapsed, 1),
-        "api_requests": report.requests,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "run": label,
+                "ok": report.ok,
+                "error": report.error,
+                "releases": Release.objects.filter(external_id__startswith=f"github:{REPO}:").count(),
+                "changes": Change.objects.filter(external_id__startswith=f"github:{REPO}:").count(),
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "seconds": round(elapsed, 1),
+                "records_per_s": round(records / elapsed, 1),
+                "api_requests": report.requests,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            }
+        ),
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -122,15 +134,26 @@ def main() -> None:
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     ensure_database(db_url)
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--deployments", str(args.deployments), "--per-deploy",
-         str(args.per_deploy)], stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            "--deployments",
+            str(args.deployments),
+            "--per-deploy",
+            str(args.per_deploy),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     try:
         url = server.stdout.readline().strip()
         labels = ["full", "resync"] if args.resync else ["full"]
         for label in labels:
-            subprocess.run([sys.executable, __file__, "--sync", url, "--label", label], cwd=ROOT,
-                           env=_env(db_url), check=True)
+            subprocess.run(
+                [sys.executable, __file__, "--sync", url, "--label", label], cwd=ROOT, env=_env(db_url), check=True
+            )
     finally:
         server.terminate()
         server.wait(10)

@@ -22,8 +22,17 @@ from squads.roles import own_squad_ids
 class BetAdminForm(forms.ModelForm):
     class Meta:
         model = Bet
-        fields = ["title", "hypothesis", "kind", "owner", "treatment_squads", "comparison_squads", "start", "end",
-                  "window"]
+        fields = [
+            "title",
+            "hypothesis",
+            "kind",
+            "owner",
+            "treatment_squads",
+            "comparison_squads",
+            "start",
+            "end",
+            "window",
+        ]
 
     request: HttpRequest | None = None
 
@@ -32,11 +41,18 @@ class BetAdminForm(forms.ModelForm):
         treated = set(data.get("treatment_squads") or [])
         compared = set(data.get("comparison_squads") or [])
         if treated & compared:
-            self.add_error("comparison_squads", "a squad cannot be both treatment and comparison: "
-                           + ", ".join(sorted(s.slug for s in treated & compared)) + ".")
+            self.add_error(
+                "comparison_squads",
+                "a squad cannot be both treatment and comparison: "
+                + ", ".join(sorted(s.slug for s in treated & compared))
+                + ".",
+            )
         user = self.request.user if self.request is not None else None
-        if user is not None and treated and not can_write_bet(user, [s.pk for s in treated],
-                                                              "change" if self.instance.pk else "add"):
+        if (
+            user is not None
+            and treated
+            and not can_write_bet(user, [s.pk for s in treated], "change" if self.instance.pk else "add")
+        ):
             self.add_error("treatment_squads", "you may only write bets whose treatment squads are all your own.")
         return data
 

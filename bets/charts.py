@@ -24,21 +24,37 @@ FONT = {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"}
 def _num(value: object) -> float | None:
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return None if math.isnan(number) else round(number, 4)
 
 
 def _line(name: str, x: list[str], y: list[float | None], colour: str, unit: str, dash: str = "solid") -> dict:
     return {
-        "type": "scatter", "mode": "lines+markers", "name": name, "x": x, "y": y,
-        "line": {"color": colour, "width": 2, "dash": dash}, "marker": {"size": 5},
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": x,
+        "y": y,
+        "line": {"color": colour, "width": 2, "dash": dash},
+        "marker": {"size": 5},
         "hovertemplate": f"%{{y:.2f}} {unit}<extra>{name}</extra>",
     }
 
 
 def _window_rect(first: date, last_end: date, colour: str) -> dict:
-    return {"type": "rect", "xref": "x", "yref": "paper", "x0": first.isoformat(), "x1": last_end.isoformat(),
-            "y0": 0, "y1": 1, "fillcolor": colour, "opacity": 0.08, "line": {"width": 0}, "layer": "below"}
+    return {
+        "type": "rect",
+        "xref": "x",
+        "yref": "paper",
+        "x0": first.isoformat(),
+        "x1": last_end.isoformat(),
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": colour,
+        "opacity": 0.08,
+        "line": {"width": 0},
+        "layer": "below",
+    }
 
 
 def effect_trend(effect: KpiEffect, start: date, *, treatment_label: str, comparison_label: str) -> dict:
@@ -60,10 +76,30 @@ def effect_trend(effect: KpiEffect, start: date, *, treatment_label: str, compar
     if win.after:
         shapes.append(_window_rect(win.after[0], win.after[-1] + step, "#059669"))
         annotations.append(_label(win.after[0], "after"))
-    shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": start.isoformat(),
-                   "y0": 0, "y1": 1, "line": {"color": MARKER, "width": 2, "dash": "dot"}})
-    annotations.append({"x": start.isoformat(), "xref": "x", "y": 1, "yref": "paper", "text": "start",
-                        "showarrow": False, "yanchor": "bottom", "font": {"size": 10, "color": MARKER}})
+    shapes.append(
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": start.isoformat(),
+            "x1": start.isoformat(),
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": MARKER, "width": 2, "dash": "dot"},
+        }
+    )
+    annotations.append(
+        {
+            "x": start.isoformat(),
+            "xref": "x",
+            "y": 1,
+            "yref": "paper",
+            "text": "start",
+            "showarrow": False,
+            "yanchor": "bottom",
+            "font": {"size": 10, "color": MARKER},
+        }
+    )
     e = effect.effect
     title = f"<b>{effect.label}</b> ({effect.unit}, by {effect.grain})"
     if e.estimate is not None:
@@ -72,18 +108,35 @@ def effect_trend(effect: KpiEffect, start: date, *, treatment_label: str, compar
             interval = f", 90 % interval {e.low:+.2f} to {e.high:+.2f}"
         title += f" — effect {e.estimate:+.2f}{interval}"
     layout = {
-        "height": 320, "font": FONT, "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
-        "margin": {"l": 56, "r": 16, "t": 44, "b": 36}, "hovermode": "x unified", "showlegend": True,
-        "legend": {"orientation": "h", "y": -0.18}, "title": {"text": title, "x": 0, "font": {"size": 13}},
-        "xaxis": {"type": "date"}, "yaxis": {"title": {"text": effect.unit}, "gridcolor": "#eef1f4"},
-        "shapes": shapes, "annotations": annotations,
+        "height": 320,
+        "font": FONT,
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 56, "r": 16, "t": 44, "b": 36},
+        "hovermode": "x unified",
+        "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.18},
+        "title": {"text": title, "x": 0, "font": {"size": 13}},
+        "xaxis": {"type": "date"},
+        "yaxis": {"title": {"text": effect.unit}, "gridcolor": "#eef1f4"},
+        "shapes": shapes,
+        "annotations": annotations,
     }
     return {"data": traces, "layout": layout}
 
 
 def _label(day: date, text: str) -> dict:
-    return {"x": day.isoformat(), "xref": "x", "xanchor": "left", "y": 0, "yref": "paper", "yanchor": "bottom",
-            "text": text, "showarrow": False, "font": {"size": 10, "color": "#64748b"}}
+    return {
+        "x": day.isoformat(),
+        "xref": "x",
+        "xanchor": "left",
+        "y": 0,
+        "yref": "paper",
+        "yanchor": "bottom",
+        "text": text,
+        "showarrow": False,
+        "font": {"size": 10, "color": "#64748b"},
+    }
 
 
 def add_bet_markers(figure: dict, markers: Sequence[BetMarker], metrics: Sequence[str]) -> dict:
@@ -101,16 +154,36 @@ def add_bet_markers(figure: dict, markers: Sequence[BetMarker], metrics: Sequenc
             continue
         axis = axis_of[marker.metric]
         x = marker.start.isoformat()
-        shapes.append({"type": "line", "xref": f"x{axis}", "yref": f"y{axis} domain", "x0": x, "x1": x, "y0": 0,
-                       "y1": 1, "line": {"color": MARKER, "width": 1.5, "dash": "dot"}})
-        annotations.append({
-            "x": x, "xref": f"x{axis}", "y": 1, "yref": f"y{axis} domain", "yanchor": "top", "xanchor": "left",
-            "showarrow": False, "font": {"size": 10, "color": MARKER}, "bgcolor": "rgba(255,255,255,0.8)",
-            # the box catches the click (charts.js follows an annotation's same-site link on click)
-            "captureevents": True, "hovertext": f"{marker.title}: started {x}",
-            "text": f'<a href="{marker.url}" target="_self">bet: {_escape(marker.title)}</a>',
-            "name": f"bet-{marker.bet_id}",
-        })
+        shapes.append(
+            {
+                "type": "line",
+                "xref": f"x{axis}",
+                "yref": f"y{axis} domain",
+                "x0": x,
+                "x1": x,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": MARKER, "width": 1.5, "dash": "dot"},
+            }
+        )
+        annotations.append(
+            {
+                "x": x,
+                "xref": f"x{axis}",
+                "y": 1,
+                "yref": f"y{axis} domain",
+                "yanchor": "top",
+                "xanchor": "left",
+                "showarrow": False,
+                "font": {"size": 10, "color": MARKER},
+                "bgcolor": "rgba(255,255,255,0.8)",
+                # the box catches the click (charts.js follows an annotation's same-site link on click)
+                "captureevents": True,
+                "hovertext": f"{marker.title}: started {x}",
+                "text": f'<a href="{marker.url}" target="_self">bet: {_escape(marker.title)}</a>',
+                "name": f"bet-{marker.bet_id}",
+            }
+        )
     layout["shapes"] = shapes
     layout["annotations"] = annotations
     return {"data": figure["data"], "layout": layout}
@@ -121,8 +194,9 @@ def _escape(text: str) -> str:
     return short.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def with_bet_starts(figure: dict, metrics: Sequence[str], scopes: Sequence[str], date_from: date,
-                    date_to: date) -> dict:
+def with_bet_starts(
+    figure: dict, metrics: Sequence[str], scopes: Sequence[str], date_from: date, date_to: date
+) -> dict:
     """`add_bet_markers` with the markers read by `bets.selectors.bet_markers` (one query): the one
     call a chart of KPIs `metrics` for `scopes` over [date_from, date_to] needs."""
     from bets.selectors import bet_markers

@@ -40,25 +40,36 @@ def _shorter_lead_times(rng: random.Random, squads: list[Squad], start: date, no
     releases = list(Release.objects.filter(squad__in=squads, released_at__gte=_at(start)))
     for release in releases:
         if release.first_commit_at is not None:
-            release.first_commit_at = release.released_at - (release.released_at - release.first_commit_at) * \
-                LEAD_TIME_FACTOR
+            release.first_commit_at = (
+                release.released_at - (release.released_at - release.first_commit_at) * LEAD_TIME_FACTOR
+            )
         if release.status == Release.Status.ROLLED_BACK and rng.random() < ROLLBACKS_AVOIDED:
             release.status = Release.Status.SUCCEEDED
     Release.objects.bulk_update(releases, ["first_commit_at", "status"], batch_size=2000)
     extra = [
-        Release(external_id=f"{r.external_id}-tbd", squad_id=r.squad_id, version=f"{r.version}.1",
-                released_at=r.released_at + timedelta(hours=2), status=Release.Status.SUCCEEDED,
-                first_commit_at=r.released_at - (r.released_at - r.first_commit_at) * LEAD_TIME_FACTOR / 2
-                if r.first_commit_at else None)
-        for r in releases if rng.random() < MORE_RELEASES and r.released_at + timedelta(hours=2) < now
+        Release(
+            external_id=f"{r.external_id}-tbd",
+            squad_id=r.squad_id,
+            version=f"{r.version}.1",
+            released_at=r.released_at + timedelta(hours=2),
+            status=Release.Status.SUCCEEDED,
+            first_commit_at=r.released_at - (r.released_at - r.first_commit_at) * LEAD_TIME_FACTOR / 2
+            if r.first_commit_at
+            else None,
+        )
+        for r in releases
+        if rng.random() < MORE_RELEASES and r.released_at + timedelta(hours=2) < now
     ]
     Release.objects.bulk_create(extra, batch_size=2000)
     return len(releases) + len(extra)
 
 
 def _more_escapes(rng: random.Random, squads: list[Squad], start: date) -> int:
-    defects = list(Defect.objects.filter(squad__in=squads, found_at__gte=_at(start))
-                   .exclude(found_in=Defect.FoundIn.PRODUCTION).order_by("pk"))
+    defects = list(
+        Defect.objects.filter(squad__in=squads, found_at__gte=_at(start))
+        .exclude(found_in=Defect.FoundIn.PRODUCTION)
+        .order_by("pk")
+    )
     changed = [d for d in defects if rng.random() < DEFECTS_ESCAPING]
     for defect in changed:
         defect.found_in = Defect.FoundIn.PRODUCTION
@@ -82,21 +93,30 @@ def create_demo_bets(*, today: date, seed: int = 7, now: datetime | None = None)
     trunk_start = _monday(today) - timedelta(weeks=11) + timedelta(days=2)
     _shorter_lead_times(rng, trunk, trunk_start, now)
     create_bet(
-        user=None, title="Trunk-based development", kind=Bet.Kind.PROCESS_CHANGE, start=trunk_start,
+        user=None,
+        title="Trunk-based development",
+        kind=Bet.Kind.PROCESS_CHANGE,
+        start=trunk_start,
         hypothesis="Merging small changes to main daily shortens lead time and makes rollbacks rare.",
-        treatment_squads=[s.slug for s in trunk], comparison_squads=[s for s in untouched if s not in
-                                                                     {t.slug for t in design}],
-        targets=[TargetInput("releases", "higher"), TargetInput("lead_time_hours", "lower"),
-                 TargetInput("change_failure_rate", "lower")],
+        treatment_squads=[s.slug for s in trunk],
+        comparison_squads=[s for s in untouched if s not in {t.slug for t in design}],
+        targets=[
+            TargetInput("releases", "higher"),
+            TargetInput("lead_time_hours", "lower"),
+            TargetInput("change_failure_rate", "lower"),
+        ],
     )
 
     staging_start = _monday(today) - timedelta(weeks=12) + timedelta(days=1)
     _more_escapes(rng, staging, staging_start)
     create_bet(
-        user=None, title="Skip staging for small changes", kind=Bet.Kind.EXPERIMENT, start=staging_start,
+        user=None,
+        title="Skip staging for small changes",
+        kind=Bet.Kind.EXPERIMENT,
+        start=staging_start,
         hypothesis="Small changes can go straight to production without more defects escaping.",
-        treatment_squads=[s.slug for s in staging], comparison_squads=[s for s in untouched if s not in
-                                                                       {t.slug for t in design}],
+        treatment_squads=[s.slug for s in staging],
+        comparison_squads=[s for s in untouched if s not in {t.slug for t in design}],
         targets=[TargetInput("escaped_defect_rate", "lower"), TargetInput("defects_found", "lower")],
     )
 
@@ -105,19 +125,27 @@ def create_demo_bets(*, today: date, seed: int = 7, now: datetime | None = None)
     for _ in range(3):
         months.append((months[-1] + timedelta(days=32)).replace(day=1))
     create_bet(
-        user=None, title="Shared design system", kind=Bet.Kind.INITIATIVE, start=design_start,
+        user=None,
+        title="Shared design system",
+        kind=Bet.Kind.INITIATIVE,
+        start=design_start,
         hypothesis="A shared component library lets squads ship more often without hurting satisfaction.",
         treatment_squads=[s.slug for s in design],
         comparison_squads=[s for s in untouched if s not in {t.slug for t in design}],
         targets=[TargetInput("releases", "higher"), TargetInput("incidents", "lower")],
-        planned_headcount=[PlannedInput(s.slug, month, Decimal(2 + i % 2)) for s in design
-                           for i, month in enumerate(months)],
+        planned_headcount=[
+            PlannedInput(s.slug, month, Decimal(2 + i % 2)) for s in design for i, month in enumerate(months)
+        ],
     )
 
     create_bet(
-        user=None, title="Pairing Fridays", kind=Bet.Kind.EXPERIMENT, start=today - timedelta(days=15),
+        user=None,
+        title="Pairing Fridays",
+        kind=Bet.Kind.EXPERIMENT,
+        start=today - timedelta(days=15),
         hypothesis="Pairing one day a week catches defects before testing.",
-        treatment_squads=[s.slug for s in pairing], comparison_squads=[s for s in slugs if s != pairing[0].slug],
+        treatment_squads=[s.slug for s in pairing],
+        comparison_squads=[s for s in slugs if s != pairing[0].slug],
         targets=[TargetInput("defects_found", "lower")],
     )
     return {"bets": 4}

@@ -110,8 +110,9 @@ def _scopes(slugs: list[str]) -> list[str]:
     return [f"squad:{slug}" for slug in slugs]
 
 
-def per_period_means(frame: pd.DataFrame, treatment: list[str], comparison: list[str],
-                     periods: list[date]) -> pd.DataFrame:
+def per_period_means(
+    frame: pd.DataFrame, treatment: list[str], comparison: list[str], periods: list[date]
+) -> pd.DataFrame:
     """period_start, treatment, comparison: the mean of each side's squads' non-null values per period."""
     out = pd.DataFrame({"period_start": periods})
     for side, scopes in (("treatment", treatment), ("comparison", comparison)):
@@ -128,8 +129,16 @@ def _records(frame: pd.DataFrame, series: pd.DataFrame, periods: list[date]) -> 
     return int(frame[frame["period_start"].isin(keep) & frame["value"].notna()]["sample_size"].sum())
 
 
-def compute_effect(bet: Bet, metric: str, direction: str, treatment: list[str], comparison: list[str],
-                   *, today: date, frame: pd.DataFrame | None = None) -> KpiEffect | None:
+def compute_effect(
+    bet: Bet,
+    metric: str,
+    direction: str,
+    treatment: list[str],
+    comparison: list[str],
+    *,
+    today: date,
+    frame: pd.DataFrame | None = None,
+) -> KpiEffect | None:
     """The effect of `bet` on one KPI (None for a code no longer in the catalog)."""
     kpi = kpi_or_none(metric)
     if kpi is None:
@@ -143,19 +152,34 @@ def compute_effect(bet: Bet, metric: str, direction: str, treatment: list[str], 
     series = per_period_means(frame, _scopes(treatment), _scopes(comparison), periods)
     n = len(win.before)
     effect = estimator.estimate_effect(
-        treatment_before=list(series["treatment"][:n]), comparison_before=list(series["comparison"][:n]),
-        treatment_after=list(series["treatment"][n:]), comparison_after=list(series["comparison"][n:]),
-        higher_is_better=kpi.higher_is_better, seed=seed_for(bet.pk, metric), ended_after=win.ended_after,
+        treatment_before=list(series["treatment"][:n]),
+        comparison_before=list(series["comparison"][:n]),
+        treatment_after=list(series["treatment"][n:]),
+        comparison_after=list(series["comparison"][n:]),
+        higher_is_better=kpi.higher_is_better,
+        seed=seed_for(bet.pk, metric),
+        ended_after=win.ended_after,
     )
-    return KpiEffect(metric, kpi.label, kpi.unit, grain, direction, kpi.higher_is_better, effect, win,
-                     _records(frame, series, periods), series)
+    return KpiEffect(
+        metric,
+        kpi.label,
+        kpi.unit,
+        grain,
+        direction,
+        kpi.higher_is_better,
+        effect,
+        win,
+        _records(frame, series, periods),
+        series,
+    )
 
 
 def _frame(metrics: list[str], slugs: list[str], grain: str, periods: list[date]) -> pd.DataFrame:
     if not periods:
         return pd.DataFrame(columns=["metric", "scope", "period_start", "value", "sample_size"])
-    return snapshot_frame(grain=grain, period_from=periods[0], period_to=periods[-1], scopes=_scopes(slugs),
-                          metrics=metrics)
+    return snapshot_frame(
+        grain=grain, period_from=periods[0], period_to=periods[-1], scopes=_scopes(slugs), metrics=metrics
+    )
 
 
 @dataclass(frozen=True)
@@ -184,8 +208,13 @@ def _fingerprint(plans: list[_Plan], slugs: list[str]) -> str:
         periods = plan.windows.before + plan.windows.after
         if not periods:
             continue
-        qs = snapshot_queryset(metric=[m for m, _ in plan.metrics], scope=_scopes(slugs), grain=plan.grain,
-                               date_from=periods[0], date_to=periods[-1]).order_by()
+        qs = snapshot_queryset(
+            metric=[m for m, _ in plan.metrics],
+            scope=_scopes(slugs),
+            grain=plan.grain,
+            date_from=periods[0],
+            date_to=periods[-1],
+        ).order_by()
         combined = qs if combined is None else combined | qs
     if combined is None:
         return "none"
@@ -193,8 +222,9 @@ def _fingerprint(plans: list[_Plan], slugs: list[str]) -> str:
     return f"{agg['n']}@{agg['at'].isoformat() if agg['at'] else '-'}"
 
 
-def _compute(bet: Bet, plans: list[_Plan], treatment: list[str], comparison: list[str],
-             today: date) -> dict[str, KpiEffect]:
+def _compute(
+    bet: Bet, plans: list[_Plan], treatment: list[str], comparison: list[str], today: date
+) -> dict[str, KpiEffect]:
     results: dict[str, KpiEffect] = {}
     for plan in plans:
         periods = plan.windows.before + plan.windows.after
@@ -215,9 +245,17 @@ def bet_effects(bet: Bet, *, today: date | None = None, use_cache: bool = True) 
     targets = [(t.metric, t.direction) for t in sorted(bet.targets.all(), key=lambda t: t.pk)]
     plans = _plans(bet, targets, today)
     if use_cache:
-        raw = "|".join([str(bet.pk), bet.updated_at.isoformat(), today.isoformat(),
-                        repr([(p.grain, p.metrics) for p in plans]), repr(treatment), repr(comparison),
-                        _fingerprint(plans, treatment + comparison)])
+        raw = "|".join(
+            [
+                str(bet.pk),
+                bet.updated_at.isoformat(),
+                today.isoformat(),
+                repr([(p.grain, p.metrics) for p in plans]),
+                repr(treatment),
+                repr(comparison),
+                _fingerprint(plans, treatment + comparison),
+            ]
+        )
         key = "bets:effects:" + hashlib.sha256(raw.encode()).hexdigest()
         results = cache.get(key)
         if results is None:

@@ -42,9 +42,38 @@ BOOTSTRAP_DRAWS = 2000
 DEFAULT_SEED = 20260
 
 # One-sided 95 % quantiles of Student's t (the 90 % two-sided interval), df 1..30.
-_T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812, 1.796, 1.782, 1.771, 1.761,
-        1.753, 1.746, 1.740, 1.734, 1.729, 1.725, 1.721, 1.717, 1.714, 1.711, 1.708, 1.706, 1.703, 1.701,
-        1.699, 1.697)
+_T95 = (
+    6.314,
+    2.920,
+    2.353,
+    2.132,
+    2.015,
+    1.943,
+    1.895,
+    1.860,
+    1.833,
+    1.812,
+    1.796,
+    1.782,
+    1.771,
+    1.761,
+    1.753,
+    1.746,
+    1.740,
+    1.734,
+    1.729,
+    1.725,
+    1.721,
+    1.717,
+    1.714,
+    1.711,
+    1.708,
+    1.706,
+    1.703,
+    1.701,
+    1.699,
+    1.697,
+)
 _Z95 = NormalDist().inv_cdf(0.95)
 
 
@@ -138,8 +167,12 @@ def estimate_effect(
     ended = len(treatment_after) if ended_after is None else ended_after
     means = {}
     if nb and na:
-        means = {"treatment_before": float(tb.mean()), "treatment_after": float(ta.mean()),
-                 "comparison_before": float(cb.mean()), "comparison_after": float(ca.mean())}
+        means = {
+            "treatment_before": float(tb.mean()),
+            "treatment_after": float(ta.mean()),
+            "comparison_before": float(cb.mean()),
+            "comparison_after": float(ca.mean()),
+        }
     if not (nb and na):
         verdict = TOO_EARLY if ended < MIN_PERIODS_AFTER else NO_CLEAR_EFFECT
         return Effect(None, None, None, verdict, nb, na, **means)

@@ -20,7 +20,9 @@ class BetForm(forms.Form):
     kind = forms.ChoiceField(choices=Bet.Kind.choices)
     treatment_squads = forms.ModelMultipleChoiceField(queryset=Squad.objects.none(), to_field_name="slug")
     comparison_squads = forms.ModelMultipleChoiceField(
-        queryset=Squad.objects.none(), to_field_name="slug", required=False,
+        queryset=Squad.objects.none(),
+        to_field_name="slug",
+        required=False,
         help_text="Leave empty for every other active squad.",
     )
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
@@ -34,24 +36,32 @@ class BetForm(forms.Form):
         self.fields["comparison_squads"].queryset = Squad.objects.filter(active=True).order_by("name")
         metric_choices = [("", "—")] + [(k.code, k.label) for k in KPIS]
         for i in range(1, TARGET_ROWS + 1):
-            self.fields[f"metric_{i}"] = forms.ChoiceField(choices=metric_choices, required=(i == 1),
-                                                           label=f"KPI {i}")
-            self.fields[f"direction_{i}"] = forms.ChoiceField(choices=[("higher", "should go up"),
-                                                                       ("lower", "should go down")],
-                                                              required=False, label="expected")
+            self.fields[f"metric_{i}"] = forms.ChoiceField(choices=metric_choices, required=(i == 1), label=f"KPI {i}")
+            self.fields[f"direction_{i}"] = forms.ChoiceField(
+                choices=[("higher", "should go up"), ("lower", "should go down")], required=False, label="expected"
+            )
 
     def target_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"metric_{i}"], self[f"direction_{i}"]) for i in range(1, TARGET_ROWS + 1)]
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
-        targets = [TargetInput(data[f"metric_{i}"], data[f"direction_{i}"] or "higher")
-                   for i in range(1, TARGET_ROWS + 1) if data.get(f"metric_{i}")]
+        targets = [
+            TargetInput(data[f"metric_{i}"], data[f"direction_{i}"] or "higher")
+            for i in range(1, TARGET_ROWS + 1)
+            if data.get(f"metric_{i}")
+        ]
         comparison = [s.slug for s in data["comparison_squads"]] or None
         return {
-            "title": data["title"], "hypothesis": data["hypothesis"], "kind": data["kind"],
-            "treatment_squads": [s.slug for s in data["treatment_squads"]], "comparison_squads": comparison,
-            "start": data["start"], "end": data.get("end"), "window": data["window"], "targets": targets,
+            "title": data["title"],
+            "hypothesis": data["hypothesis"],
+            "kind": data["kind"],
+            "treatment_squads": [s.slug for s in data["treatment_squads"]],
+            "comparison_squads": comparison,
+            "start": data["start"],
+            "end": data.get("end"),
+            "window": data["window"],
+            "targets": targets,
         }
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:

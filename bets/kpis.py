@@ -11,8 +11,17 @@ from metrics.kpis.catalog import CATALOG, KPIS, Kpi
 from metrics.kpis.periods import next_period_start, period_start_for
 from metrics.kpis.selectors import snapshot_frame, snapshot_queryset
 
-__all__ = ["CATALOG", "KPIS", "Kpi", "bet_grain", "kpi_or_none", "next_period_start", "period_start_for",
-           "snapshot_frame", "snapshot_queryset"]
+__all__ = [
+    "CATALOG",
+    "KPIS",
+    "Kpi",
+    "bet_grain",
+    "kpi_or_none",
+    "next_period_start",
+    "period_start_for",
+    "snapshot_frame",
+    "snapshot_queryset",
+]
 
 
 def kpi_or_none(code: str) -> Kpi | None:

@@ -39,12 +39,16 @@ class Bet(models.Model):
     )
     treatment_squads = models.ManyToManyField(Squad, related_name="bets_treated")
     comparison_squads = models.ManyToManyField(
-        Squad, related_name="bets_compared", blank=True,
+        Squad,
+        related_name="bets_compared",
+        blank=True,
         help_text="Squads that did not change; empty at creation means every other active squad.",
     )
     start = models.DateField(validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)])
     end = models.DateField(
-        null=True, blank=True, validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
         help_text="Optional; periods ending after it are not judged.",
     )
     window = models.PositiveSmallIntegerField(
@@ -132,4 +136,3 @@ class PlannedHeadcount(models.Model):
         bet = getattr(self, "bet", None) if self.bet_id or "bet" in self._state.fields_cache else None
         if bet is not None and bet.kind != Bet.Kind.INITIATIVE:
             raise ValidationError("only initiatives plan headcount.")
-

@@ -21,7 +21,9 @@ def bets_queryset() -> QuerySet[Bet]:
     return (
         Bet.objects.select_related("owner")
         .prefetch_related(
-            "treatment_squads", "comparison_squads", Prefetch("targets", BetTarget.objects.order_by("id")),
+            "treatment_squads",
+            "comparison_squads",
+            Prefetch("targets", BetTarget.objects.order_by("id")),
             Prefetch("planned_headcount", PlannedHeadcount.objects.select_related("squad")),
         )
         .order_by("-start", "-id")
@@ -60,8 +62,10 @@ def bet_markers(metric: str | Sequence[str], scopes: Sequence[str], date_from: d
         .distinct()
         .order_by("bet__start", "bet_id", "metric")
     )
-    return [BetMarker(bet_id, title, start, code, reverse("bets:detail", args=[bet_id]))
-            for bet_id, title, start, code in rows]
+    return [
+        BetMarker(bet_id, title, start, code, reverse("bets:detail", args=[bet_id]))
+        for bet_id, title, start, code in rows
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- initiatives
@@ -96,13 +100,25 @@ def initiative_plans(*, start: date, end: date, area: str = "", squad_slug: str 
         (r["squad_id"], r["month"]): r["headcount"]
         for r in TimeAllocation.objects.filter(
             squad_id__in={p.squad_id for p in rows}, month__in={p.month for p in rows}
-        ).order_by().values("squad_id", "month").annotate(headcount=Sum("headcount"))
+        )
+        .order_by()
+        .values("squad_id", "month")
+        .annotate(headcount=Sum("headcount"))
     }
     out = []
     for p in rows:
         cost = p.squad.monthly_cost_per_head
         real = actual.get((p.squad_id, p.month))
-        out.append(PlanRow(p.bet_id, p.bet.title, p.squad.slug, p.month, p.headcount, real,
-                           (p.headcount * cost).quantize(Decimal("0.01")),
-                           None if real is None else (Decimal(real) * cost).quantize(Decimal("0.01"))))
+        out.append(
+            PlanRow(
+                p.bet_id,
+                p.bet.title,
+                p.squad.slug,
+                p.month,
+                p.headcount,
+                real,
+                (p.headcount * cost).quantize(Decimal("0.01")),
+                None if real is None else (Decimal(real) * cost).quantize(Decimal("0.01")),
+            )
+        )
     return out

@@ -260,10 +260,18 @@ def create_bet(
     """Create a bet. `comparison_squads=None` means every other active squad (stored as such, so a
     squad added later does not change a running bet). `user=None` is a trusted caller (seed, shell).
     Raises ValidationError keyed by field, PermissionDenied for a PM naming a squad not theirs."""
-    bet = Bet(title=title, hypothesis=hypothesis, kind=kind, start=start, end=end,
-              window=DEFAULT_WINDOW if window is None else window, owner=owner or user)
-    checked = _check(bet, treatment=treatment_squads, comparison=comparison_squads, targets=targets,
-                     planned=planned_headcount)
+    bet = Bet(
+        title=title,
+        hypothesis=hypothesis,
+        kind=kind,
+        start=start,
+        end=end,
+        window=DEFAULT_WINDOW if window is None else window,
+        owner=owner or user,
+    )
+    checked = _check(
+        bet, treatment=treatment_squads, comparison=comparison_squads, targets=targets, planned=planned_headcount
+    )
     checked.require(user, "add")
     _store(bet, checked)
     return bet
@@ -294,8 +302,9 @@ def update_bet(
     if comparison is _UNSET:
         comparison = before["comparison_squads"]
     targets = data.get("targets") or [TargetInput(m, d) for m, d in before["targets"]]
-    checked = _check(bet, treatment=treatment, comparison=comparison, targets=targets,
-                     planned=data.get("planned_headcount"))
+    checked = _check(
+        bet, treatment=treatment, comparison=comparison, targets=targets, planned=data.get("planned_headcount")
+    )
     checked.require(user, "change")
     _store(bet, checked)
     return bet
@@ -314,5 +323,13 @@ def remove_bet(bet: Bet) -> None:
     bet.delete()
 
 
-__all__ = ["PlannedInput", "TargetInput", "can_write_bet", "create_bet", "delete_bet", "update_bet",
-           "WINDOW_MAX", "WINDOW_MIN"]
+__all__ = [
+    "PlannedInput",
+    "TargetInput",
+    "can_write_bet",
+    "create_bet",
+    "delete_bet",
+    "update_bet",
+    "WINDOW_MAX",
+    "WINDOW_MIN",
+]

@@ -37,14 +37,20 @@ def bet_detail(request: HttpRequest, pk: int) -> HttpResponse:
     c_label = f"comparison: {len(compared)} squad{'s' if len(compared) != 1 else ''}"
     items = []
     for i, effect in enumerate(effects.bet_effects(bet)):
-        items.append({
-            "effect": effect, "verdict_words": VERDICT_WORDS[effect.effect.verdict],
-            "chart": charts.effect_trend(effect, bet.start, treatment_label=t_label, comparison_label=c_label),
-            "chart_id": f"bet-effect-{i}",
-        })
+        items.append(
+            {
+                "effect": effect,
+                "verdict_words": VERDICT_WORDS[effect.effect.verdict],
+                "chart": charts.effect_trend(effect, bet.start, treatment_label=t_label, comparison_label=c_label),
+                "chart_id": f"bet-effect-{i}",
+            }
+        )
     may_change = services.can_write_bet(request.user, [s.pk for s in treated])
-    return render(request, "bets/detail.html", {"bet": bet, "treated": treated, "compared": compared,
-                                                "items": items, "may_change": may_change})
+    return render(
+        request,
+        "bets/detail.html",
+        {"bet": bet, "treated": treated, "compared": compared, "items": items, "may_change": may_change},
+    )
 
 
 def bet_new(request: HttpRequest) -> HttpResponse:

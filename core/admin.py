@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 
 def model_label(model: type[Model]) -> str:
-    """"app_label.model_name", the form permissions and the role rules use."""
+    """ "app_label.model_name", the form permissions and the role rules use."""
     return f"{model._meta.app_label}.{model._meta.model_name}"
 
 

@@ -13,7 +13,7 @@ class RemembersLoadedValues:
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any, *, fetch_mode: Any = None) -> Any:
-        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)  # type: ignore[misc]
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 

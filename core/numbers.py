@@ -14,7 +14,7 @@ def number_or_none(value: object) -> float | None:
     """`value` as a float, None when it is missing (None or NaN)."""
     if value is None:
         return None
-    number = float(value)  # type: ignore[arg-type]
+    number = float(value)
     return None if math.isnan(number) else number
 
 

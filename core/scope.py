@@ -38,7 +38,7 @@ class Scope:
         kind, _, slug = text.partition(":")
         if kind not in ("area", "squad") or not slug:
             raise ValueError(f"{text!r} must be org, area:<slug> or squad:<slug>.")
-        return cls(kind, slug)  # type: ignore[arg-type]
+        return cls(kind, slug)
 
     def __str__(self) -> str:
         return ORG if self.kind == "org" else f"{self.kind}:{self.slug}"

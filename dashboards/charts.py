@@ -111,12 +111,25 @@ def _band(kpi: Kpi, rows: pd.DataFrame, colour: str, axis: str = "") -> list[dic
         return []
     bounds = [stats.wilson_interval(_num(v), int(n)) for v, n in zip(rows["value"], rows["sample_size"], strict=True)]
     x = [_iso(d) for d in rows["period_start"]]
-    common = {"type": "scatter", "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False,
-              "xaxis": f"x{axis}", "yaxis": f"y{axis}"}
+    common = {
+        "type": "scatter",
+        "mode": "lines",
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+    }
     return [
         {**common, "x": x, "y": [b[0] if b else None for b in bounds], "name": "95 % CI low"},
-        {**common, "x": x, "y": [b[1] if b else None for b in bounds], "name": "95 % CI",
-         "fill": "tonexty", "fillcolor": colour + "26"},
+        {
+            **common,
+            "x": x,
+            "y": [b[1] if b else None for b in bounds],
+            "name": "95 % CI",
+            "fill": "tonexty",
+            "fillcolor": colour + "26",
+        },
     ]
 
 
@@ -146,13 +159,25 @@ def family_trends(
             cmp_line = _line(kpi, other, comparison_label, PALETTE[1], axis, dash="dash")
             cmp_line["showlegend"] = i == 1
             traces.append(cmp_line)
-        annotations.append({
-            "text": f"<b>{kpi.label}</b> ({unit_text(kpi)})", "showarrow": False, "x": 0, "xanchor": "left",
-            "xref": f"x{axis} domain", "y": 1.0, "yanchor": "bottom", "yref": f"y{axis} domain",
-            "font": {"size": 11},
-        })
-    layout = _layout(height=60 + 125 * n, annotations=annotations, hovermode="closest",
-                     grid={"rows": n, "columns": 1, "pattern": "independent", "ygap": 0.35})
+        annotations.append(
+            {
+                "text": f"<b>{kpi.label}</b> ({unit_text(kpi)})",
+                "showarrow": False,
+                "x": 0,
+                "xanchor": "left",
+                "xref": f"x{axis} domain",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "yref": f"y{axis} domain",
+                "font": {"size": 11},
+            }
+        )
+    layout = _layout(
+        height=60 + 125 * n,
+        annotations=annotations,
+        hovermode="closest",
+        grid={"rows": n, "columns": 1, "pattern": "independent", "ygap": 0.35},
+    )
     layout["legend"] = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"}
     layout["margin"]["t"] = 30
     for i in range(1, n + 1):
@@ -171,22 +196,39 @@ def with_markers(figure: dict, releases: list, incidents: list) -> dict:
     layout = dict(figure["layout"])
     layout["yaxis99"] = {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True}
     if releases:
-        data.append({
-            "type": "scatter", "mode": "markers", "name": "releases", "yaxis": "y99", "xaxis": "x",
-            "x": [r[0].isoformat() for r in releases], "y": [0.04] * len(releases),
-            "text": [_text(f"release {r[1]} ({words(r[2])})") for r in releases],
-            "hovertemplate": "%{text}<extra></extra>",
-            "marker": {"symbol": "triangle-up", "size": 8,
-                       "color": ["#dc2626" if r[2] == "rolled_back" else "#059669" for r in releases]},
-        })
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "releases",
+                "yaxis": "y99",
+                "xaxis": "x",
+                "x": [r[0].isoformat() for r in releases],
+                "y": [0.04] * len(releases),
+                "text": [_text(f"release {r[1]} ({words(r[2])})") for r in releases],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {
+                    "symbol": "triangle-up",
+                    "size": 8,
+                    "color": ["#dc2626" if r[2] == "rolled_back" else "#059669" for r in releases],
+                },
+            }
+        )
     if incidents:
-        data.append({
-            "type": "scatter", "mode": "markers", "name": "incidents", "yaxis": "y99", "xaxis": "x",
-            "x": [i[0].isoformat() for i in incidents], "y": [0.12] * len(incidents),
-            "text": [_text(f"incident sev {i[1]}: {i[2]}") for i in incidents],
-            "hovertemplate": "%{text}<extra></extra>",
-            "marker": {"symbol": "x", "size": [12 - 2 * i[1] for i in incidents], "color": "#b91c1c"},
-        })
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "incidents",
+                "yaxis": "y99",
+                "xaxis": "x",
+                "x": [i[0].isoformat() for i in incidents],
+                "y": [0.12] * len(incidents),
+                "text": [_text(f"incident sev {i[1]}: {i[2]}") for i in incidents],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"symbol": "x", "size": [12 - 2 * i[1] for i in incidents], "color": "#b91c1c"},
+            }
+        )
     return {"data": data, "layout": layout}
 
 
@@ -195,17 +237,39 @@ def metric_trend(kpi: Kpi, rows: pd.DataFrame, scope_label: str, target: float |
     traces = _band(kpi, rows, PALETTE[0]) + [_line(kpi, rows, scope_label, PALETTE[0])]
     layout = _layout(height=320, yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}}, xaxis={"type": "date"})
     if target is not None:
-        layout["shapes"] = [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
-                             "line": {"color": "#6b7280", "dash": "dot", "width": 1}}]
-        layout["annotations"] = [{"xref": "paper", "x": 1, "y": target, "text": "target", "showarrow": False,
-                                  "xanchor": "right", "yanchor": "bottom", "font": {"size": 10}}]
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": target,
+                "y1": target,
+                "line": {"color": "#6b7280", "dash": "dot", "width": 1},
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "paper",
+                "x": 1,
+                "y": target,
+                "text": "target",
+                "showarrow": False,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "font": {"size": 10},
+            }
+        ]
     return {"data": traces, "layout": layout}
 
 
 def squad_bars(kpi: Kpi, names: list[str], values: list[float | None], sizes: list[int]) -> dict:
     """Every squad's value side by side (already sorted by the caller)."""
     trace = {
-        "type": "bar", "x": [_text(name) for name in names], "y": [_num(v) for v in values], "customdata": sizes,
+        "type": "bar",
+        "x": [_text(name) for name in names],
+        "y": [_num(v) for v in values],
+        "customdata": sizes,
         "name": kpi.label,
         "hovertemplate": "%{x}: %{y:.2f} " + unit_text(kpi) + " (n=%{customdata})<extra></extra>",
         "marker": {"color": PALETTE[0]},
@@ -216,20 +280,35 @@ def squad_bars(kpi: Kpi, names: list[str], values: list[float | None], sizes: li
         # bars from 0 would all reach ~100 %: start the axis just below the lowest squad
         low = min(present)
         yaxis["range"] = [max(0.0, low - max((100 - low) * 0.5, 0.05)), 100]
-    return {"data": [trace], "layout": _layout(height=340, showlegend=False, hovermode="closest",
-                                               xaxis={"tickangle": -45, "automargin": True}, yaxis=yaxis)}
+    return {
+        "data": [trace],
+        "layout": _layout(
+            height=340, showlegend=False, hovermode="closest", xaxis={"tickangle": -45, "automargin": True}, yaxis=yaxis
+        ),
+    }
 
 
 def distribution(kpi: Kpi, frame: pd.DataFrame) -> dict:
     """Distribution of the squads' values per period: one box per period."""
     rows = frame[frame["value"].notna()].sort_values("period_start")
     trace = {
-        "type": "box", "x": [_iso(d) for d in rows["period_start"]], "y": [_num(v) for v in rows["value"]],
-        "name": "squads", "boxpoints": "outliers", "marker": {"color": PALETTE[0]},
+        "type": "box",
+        "x": [_iso(d) for d in rows["period_start"]],
+        "y": [_num(v) for v in rows["value"]],
+        "name": "squads",
+        "boxpoints": "outliers",
+        "marker": {"color": PALETTE[0]},
         "text": [_text(Scope.parse(scope).slug) for scope in rows["scope"]],  # the squads' slugs
     }
-    return {"data": [trace], "layout": _layout(height=320, showlegend=False, hovermode="closest",
-                                               yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}})}
+    return {
+        "data": [trace],
+        "layout": _layout(
+            height=320,
+            showlegend=False,
+            hovermode="closest",
+            yaxis={**_value_axis(kpi), "title": {"text": unit_text(kpi)}},
+        ),
+    }
 
 
 def customer_trends(kpis: list[Kpi], frame: pd.DataFrame, scope: str) -> dict:
@@ -239,36 +318,64 @@ def customer_trends(kpis: list[Kpi], frame: pd.DataFrame, scope: str) -> dict:
     for i, kpi in enumerate(kpis):
         rows = frame[(frame["metric"] == kpi.code) & (frame["scope"] == scope)].sort_values("period_start")
         if kpi.code == "survey_responses":
-            traces.append({
-                "type": "bar", "name": "responses", "yaxis": "y", "x": [_iso(d) for d in rows["period_start"]],
-                "y": [_num(v) for v in rows["value"]], "marker": {"color": "#cbd5e1"}, "opacity": 0.6,
-                "hovertemplate": "%{y:.0f} responses<extra></extra>",
-            })
+            traces.append(
+                {
+                    "type": "bar",
+                    "name": "responses",
+                    "yaxis": "y",
+                    "x": [_iso(d) for d in rows["period_start"]],
+                    "y": [_num(v) for v in rows["value"]],
+                    "marker": {"color": "#cbd5e1"},
+                    "opacity": 0.6,
+                    "hovertemplate": "%{y:.0f} responses<extra></extra>",
+                }
+            )
         else:
             line = _line(kpi, rows, kpi.label, PALETTE[i % len(PALETTE)])
             line["yaxis"] = "y2"
             traces.append(line)
-    layout = _layout(height=360, xaxis={"type": "date"},
-                     yaxis={"title": {"text": "responses"}, "side": "right", "showgrid": False, "rangemode": "tozero"},
-                     yaxis2={"title": {"text": "NPS / %"}, "overlaying": "y", "side": "left", "gridcolor": "#eef1f4"})
+    layout = _layout(
+        height=360,
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": "responses"}, "side": "right", "showgrid": False, "rangemode": "tozero"},
+        yaxis2={"title": {"text": "NPS / %"}, "overlaying": "y", "side": "left", "gridcolor": "#eef1f4"},
+    )
     layout["margin"]["r"] = 56
     return {"data": traces, "layout": layout}
 
 
-def stacked_bars(frame: pd.DataFrame, x: str, series_col: str, value_col: str, order: list[str],
-                 colours: dict[str, str] | None = None, y_title: str = "") -> dict:
+def stacked_bars(
+    frame: pd.DataFrame,
+    x: str,
+    series_col: str,
+    value_col: str,
+    order: list[str],
+    colours: dict[str, str] | None = None,
+    y_title: str = "",
+) -> dict:
     """Stacked bars: one trace per value of `series_col` (in `order`), x = `x`."""
     traces = []
     for i, name in enumerate(order):
         rows = frame[frame[series_col] == name].sort_values(x)
-        traces.append({
-            "type": "bar", "name": _text(name), "x": [_iso(d) for d in rows[x]],
-            "y": [_num(v) for v in rows[value_col]],
-            "marker": {"color": (colours or {}).get(name, PALETTE[i % len(PALETTE)])},
-        })
-    return {"data": traces, "layout": _layout(height=360, barmode="stack", hovermode="x unified",
-                                               yaxis={"title": {"text": y_title}, "gridcolor": "#eef1f4"},
-                                               xaxis={"type": "date"})}
+        traces.append(
+            {
+                "type": "bar",
+                "name": _text(name),
+                "x": [_iso(d) for d in rows[x]],
+                "y": [_num(v) for v in rows[value_col]],
+                "marker": {"color": (colours or {}).get(name, PALETTE[i % len(PALETTE)])},
+            }
+        )
+    return {
+        "data": traces,
+        "layout": _layout(
+            height=360,
+            barmode="stack",
+            hovermode="x unified",
+            yaxis={"title": {"text": y_title}, "gridcolor": "#eef1f4"},
+            xaxis={"type": "date"},
+        ),
+    }
 
 
 def time_allocation(mix: pd.DataFrame, categories: list[str], names: list[str] | None = None) -> dict:

@@ -181,13 +181,16 @@ class ControlsForm(forms.Form):
                 notes.append(next(" ".join(e.messages) for e in errors if e.code == "too_long"))
             elif "out_of_range" in codes:
                 problem = next(" ".join(e.messages) for e in errors if e.code == "out_of_range")
-                notes.append(f"{word} “{raw[name]}” is out of range ({problem.rstrip('.')}): "
-                             "showing the last 12 months.")
+                notes.append(
+                    f"{word} “{raw[name]}” is out of range ({problem.rstrip('.')}): showing the last 12 months."
+                )
             elif name in self.errors and raw.get(name) and "must not be before" not in " ".join(self.errors[name]):
                 notes.append(f"{word} “{raw[name]}” is not a date (YYYY-MM-DD): showing the last 12 months.")
         if "date_to" in self.errors and "must not be before" in " ".join(self.errors["date_to"]):
-            notes.append(f"The range ends ({raw['date_to']}) before it starts ({raw['date_from']}): "
-                         "showing the last 12 months instead. Swap the dates or pick a preset.")
+            notes.append(
+                f"The range ends ({raw['date_to']}) before it starts ({raw['date_from']}): "
+                "showing the last 12 months instead. Swap the dates or pick a preset."
+            )
         if "area" in self.errors:
             notes.append(f"There is no area “{raw['area']}”: showing the whole org.")
         if "compare" in self.errors:

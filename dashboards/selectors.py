@@ -65,9 +65,13 @@ def squad_records(squad: Squad, start: date, end: date) -> SquadRecords:
     started or resolved in it, defects by found_at. At most RECORDS_LIMIT of each kind."""
     lo, hi = _day_bounds(start, end)
     releases = Release.objects.filter(_placed_in(Release, start, end), squad=squad).order_by(PERIOD_FIELD[Release])
-    incidents = Incident.objects.filter(
-        _placed_in(Incident, start, end) | Q(resolved_at__gte=lo, resolved_at__lt=hi), squad=squad
-    ).select_related("caused_by_release").order_by(PERIOD_FIELD[Incident])
+    incidents = (
+        Incident.objects.filter(
+            _placed_in(Incident, start, end) | Q(resolved_at__gte=lo, resolved_at__lt=hi), squad=squad
+        )
+        .select_related("caused_by_release")
+        .order_by(PERIOD_FIELD[Incident])
+    )
     defects = Defect.objects.filter(_placed_in(Defect, start, end), squad=squad).order_by(PERIOD_FIELD[Defect])
     return SquadRecords(
         releases=list(releases[:RECORDS_LIMIT]),
@@ -96,7 +100,7 @@ def squad_markers(squad: Squad, start: date, end: date) -> Markers:
 _TRUNC = {"week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 
 
-def _period_trunc(field: str, grain: str):  # type: ignore[no-untyped-def]
+def _period_trunc(field: str, grain: str):
     return _TRUNC[grain](field, tzinfo=timezone.get_current_timezone())
 
 
@@ -111,7 +115,10 @@ def top_problems(*, grain: str, start: date, end: date, area: str = "", limit: i
     if area:
         qs = qs.filter(squad__area__slug=area)
     top = list(
-        qs.order_by().values("top_problem").annotate(n=Count("id")).order_by("-n", "top_problem")
+        qs.order_by()
+        .values("top_problem")
+        .annotate(n=Count("id"))
+        .order_by("-n", "top_problem")
         .values_list("top_problem", flat=True)[:limit]
     )
     rows = (
@@ -151,8 +158,9 @@ def time_mix(*, start: date, end: date, area: str = "", squad: Squad | None = No
     sums = weighted.groupby("month", sort=True).agg(
         responses=("headcount", "size"), headcount=("headcount", "sum"), **{n: (n, "sum") for n in TIME_CATEGORIES}
     )
-    mix = pd.DataFrame({"month": sums.index, "responses": sums["responses"].to_numpy(),
-                        "headcount": sums["headcount"].to_numpy()})
+    mix = pd.DataFrame(
+        {"month": sums.index, "responses": sums["responses"].to_numpy(), "headcount": sums["headcount"].to_numpy()}
+    )
     for name in TIME_CATEGORIES:
         mix[name] = headcount_share(sums[name], sums["headcount"]).to_numpy()
     return mix

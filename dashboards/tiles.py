@@ -60,9 +60,15 @@ def rows_of(index: dict[str, pd.DataFrame], metric: str) -> pd.DataFrame:
     return index.get(metric, EMPTY)
 
 
-EMPTY = pd.DataFrame({"metric": pd.Series(dtype="object"), "scope": pd.Series(dtype="object"),
-                      "period_start": pd.Series(dtype="object"), "value": pd.Series(dtype="float64"),
-                      "sample_size": pd.Series(dtype="int64")})
+EMPTY = pd.DataFrame(
+    {
+        "metric": pd.Series(dtype="object"),
+        "scope": pd.Series(dtype="object"),
+        "period_start": pd.Series(dtype="object"),
+        "value": pd.Series(dtype="float64"),
+        "sample_size": pd.Series(dtype="int64"),
+    }
+)
 
 
 @dataclass
@@ -139,8 +145,9 @@ def make_tile(
     prev_change = shown_change(kpi, value, reference[1])
     base_change = shown_change(kpi, value, baseline_value)
     rule = target_for(rules, kpi.code, squad)
-    shown = [clean_number(row.value) for row in rows.itertuples(index=False)
-             if not period or row.period_start <= period]
+    shown = [
+        clean_number(row.value) for row in rows.itertuples(index=False) if not period or row.period_start <= period
+    ]
     return Tile(
         kpi=kpi,
         period=period,
@@ -230,8 +237,7 @@ def heatmap(
     at = frame[frame["period_start"] == period] if period else frame.iloc[0:0]
     cells_at = {(r.scope, r.metric): (clean_number(r.value), int(r.sample_size)) for r in at.itertuples(index=False)}
     squad_scopes = {squad.scope for squad in squads}
-    medians = (at[at["scope"].isin(squad_scopes)].groupby("metric")["value"].median().to_dict()
-               if not at.empty else {})
+    medians = at[at["scope"].isin(squad_scopes)].groupby("metric")["value"].median().to_dict() if not at.empty else {}
     rows = []
     for squad in squads:
         cells = []
@@ -248,15 +254,28 @@ def heatmap(
                 colour, why = STATUS_COLOURS[status], f"{status} (target {format_target(kpi, rule.value)})"
             else:
                 median = compares_with_median(kpi)
-                reference = clean_number(medians.get(kpi.code)) if median else cells_at.get((scope, kpi.code),
-                                                                                          (None, 0))[0]
+                reference = (
+                    clean_number(medians.get(kpi.code)) if median else cells_at.get((scope, kpi.code), (None, 0))[0]
+                )
                 colour, relative = _distance_colour(kpi, value, reference)
                 against = "the median squad" if median else ("the org" if scope == "org" else "the area")
-                why = ("" if relative is None else
-                       f"{abs(relative) * 100:.0f} % {'better' if relative >= 0 else 'worse'} than {against}"
-                       f" ({format_value(kpi, reference)})")
-            cells.append(HeatCell(value=value, sample_size=size, display=format_compact(kpi, value), colour=colour,
-                                  low_confidence=low, status=status, why=why))
+                why = (
+                    ""
+                    if relative is None
+                    else f"{abs(relative) * 100:.0f} % {'better' if relative >= 0 else 'worse'} than {against}"
+                    f" ({format_value(kpi, reference)})"
+                )
+            cells.append(
+                HeatCell(
+                    value=value,
+                    sample_size=size,
+                    display=format_compact(kpi, value),
+                    colour=colour,
+                    low_confidence=low,
+                    status=status,
+                    why=why,
+                )
+            )
         rows.append(HeatRow(slug=squad.slug, name=squad.name, area=squad.area.slug, cells=cells))
     codes = [kpi.code for kpi in kpis]
     if sort in codes:

@@ -14,7 +14,8 @@ def crontab_from(spec: str, name: str) -> crontab:
         raise ImproperlyConfigured(f"{name} needs 5 fields (minute hour day month weekday), got {spec!r}")
     minute, hour, day_of_month, month_of_year, day_of_week = fields
     try:
-        return crontab(minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
-                       day_of_week=day_of_week)
+        return crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} {spec!r}: {exc}") from None

@@ -80,8 +80,12 @@ class RoleMappingOIDCBackend(OIDCAuthenticationBackend):
         super().get_payload_data(token, key)  # the algorithm is the configured one; the signature
         try:
             return jwt.decode(
-                token, key, algorithms=[self.OIDC_RP_SIGN_ALGO], audience=self.OIDC_RP_CLIENT_ID,
-                issuer=self.get_settings("OIDC_OP_ISSUER"), options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                token,
+                key,
+                algorithms=[self.OIDC_RP_SIGN_ALGO],
+                audience=self.OIDC_RP_CLIENT_ID,
+                issuer=self.get_settings("OIDC_OP_ISSUER"),
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
                 leeway=30,
             )
         except jwt.InvalidTokenError as exc:

@@ -23,13 +23,21 @@ def marker_traces(annotations: list[Annotation]) -> list[dict]:
         marks = [a for a in annotations if a.kind == kind]
         if not marks:
             continue
-        traces.append({
-            "type": "scatter", "mode": "markers", "name": kind.replace("_", " "), "xaxis": "x", "yaxis": "y98",
-            "x": [a.day.isoformat() for a in marks], "y": [0.96] * len(marks),
-            "text": [a.text for a in marks], "customdata": [a.url for a in marks],
-            "hovertemplate": "%{text}<extra></extra>",
-            "marker": {"symbol": symbol, "size": 11, "color": colour},
-        })
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": kind.replace("_", " "),
+                "xaxis": "x",
+                "yaxis": "y98",
+                "x": [a.day.isoformat() for a in marks],
+                "y": [0.96] * len(marks),
+                "text": [a.text for a in marks],
+                "customdata": [a.url for a in marks],
+                "hovertemplate": "%{text}<extra></extra>",
+                "marker": {"symbol": symbol, "size": 11, "color": colour},
+            }
+        )
     return traces
 
 

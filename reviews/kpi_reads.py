@@ -65,7 +65,11 @@ def latest_complete_period(grain: str, today: date) -> date:
 
 
 def snapshot_values(
-    *, grain: str, periods: Iterable[date], metrics: Iterable[str] | None = None, scopes: Iterable[str] | None = None,
+    *,
+    grain: str,
+    periods: Iterable[date],
+    metrics: Iterable[str] | None = None,
+    scopes: Iterable[str] | None = None,
     squads: bool = False,
 ) -> dict[tuple[str, str, date], KpiValue]:
     """(metric, scope, period_start) → stored snapshot, for the given periods (one query).
@@ -86,11 +90,7 @@ def snapshot_values(
     }
 
 
-
-
-def statuses_and_targets(
-    *, scope: str, values: dict[str, float | None]
-) -> dict[str, tuple[str | None, float | None]]:
+def statuses_and_targets(*, scope: str, values: dict[str, float | None]) -> dict[str, tuple[str | None, float | None]]:
     """metric → (target status of its value in `scope`, the target it was judged against)."""
     judged = target_statuses({(metric, scope): value for metric, value in values.items()})
     return {metric: judged[(metric, scope)] for metric in values}
@@ -110,8 +110,10 @@ def target_statuses(
         if rule is None:
             out[(metric, scope)] = (None, None)
             continue
-        out[(metric, scope)] = (kpi_selectors.target_status(CATALOG[metric], value, rule.value, rule.margin_pct),
-                                rule.value)
+        out[(metric, scope)] = (
+            kpi_selectors.target_status(CATALOG[metric], value, rule.value, rule.margin_pct),
+            rule.value,
+        )
     return out
 
 
@@ -130,8 +132,6 @@ def confidence_floor(metric: str) -> int:
 def is_confident(metric: str, value: float | None, sample_size: int) -> bool:
     """A value that exists and rests on at least the KPI's confidence floor."""
     return value is not None and sample_size >= confidence_floor(metric)
-
-
 
 
 def on_rollup_finished(receiver: Callable[..., None], *, dispatch_uid: str) -> None:

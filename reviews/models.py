@@ -100,8 +100,9 @@ class ActionItem(models.Model):
         DONE = "done"
         DROPPED = "dropped"
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="raised_items",
-                               help_text="The review it was raised in.")
+    review = models.ForeignKey(
+        Review, on_delete=models.CASCADE, related_name="raised_items", help_text="The review it was raised in."
+    )
     title = models.CharField(max_length=300)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="action_items")
     due = models.DateField()

@@ -48,8 +48,9 @@ def live_values(*, scope: str, grain: str, period_start: date) -> list[ShownValu
     previous = kpi_reads.previous_period_start(grain, period_start)
     stored = kpi_reads.snapshot_values(grain=grain, periods=[period_start, previous], metrics=codes, scopes=[scope])
     baselines = kpi_reads.baseline_values(grain=grain, scope=scope, metrics=codes)
-    statuses = kpi_reads.statuses_and_targets(scope=scope, values={
-        code: getattr(stored.get((code, scope, period_start)), "value", None) for code in codes})
+    statuses = kpi_reads.statuses_and_targets(
+        scope=scope, values={code: getattr(stored.get((code, scope, period_start)), "value", None) for code in codes}
+    )
     out = []
     for kpi in kpis:
         now = stored.get((kpi.code, scope, period_start))
@@ -57,12 +58,21 @@ def live_values(*, scope: str, grain: str, period_start: date) -> list[ShownValu
         value = now.value if now else None
         size = now.sample_size if now else 0
         status, target = statuses[kpi.code]
-        out.append(ShownValue(
-            metric=kpi.code, label=kpi.label, unit=kpi.unit, definition=kpi.definition, value=value,
-            sample_size=size, status=status, baseline=baselines.get(kpi.code), target=target,
-            previous_value=before.value if before else None,
-            low_confidence=value is not None and not kpi_reads.is_confident(kpi.code, value, size),
-        ))
+        out.append(
+            ShownValue(
+                metric=kpi.code,
+                label=kpi.label,
+                unit=kpi.unit,
+                definition=kpi.definition,
+                value=value,
+                sample_size=size,
+                status=status,
+                baseline=baselines.get(kpi.code),
+                target=target,
+                previous_value=before.value if before else None,
+                low_confidence=value is not None and not kpi_reads.is_confident(kpi.code, value, size),
+            )
+        )
     return out
 
 
@@ -72,22 +82,33 @@ def review_values(review: Review) -> list[ShownValue]:
     if not review.is_frozen:
         return live_values(scope=review.scope, grain=review.grain, period_start=review.period_start)
     frozen = list(review.frozen_values.all())
-    today = kpi_reads.snapshot_values(grain=review.grain, periods=[review.period_start],
-                                      metrics=[f.metric for f in frozen], scopes=[review.scope])
+    today = kpi_reads.snapshot_values(
+        grain=review.grain, periods=[review.period_start], metrics=[f.metric for f in frozen], scopes=[review.scope]
+    )
     out = []
     for row in frozen:
         kpi = kpi_reads.CATALOG.get(row.metric)
         current = today.get((row.metric, review.scope, review.period_start))
         current_value = current.value if current else None
         restated = not same_value(row.value, current_value)
-        out.append(ShownValue(
-            metric=row.metric, label=kpi.label if kpi else row.metric, unit=kpi.unit if kpi else "",
-            definition=kpi.definition if kpi else "", value=row.value, sample_size=row.sample_size,
-            status=row.status or None, baseline=row.baseline, target=row.target, previous_value=row.previous_value,
-            current_value=current_value if restated else None, restated=restated,
-            low_confidence=row.value is not None and not kpi_reads.is_confident(row.metric, row.value,
-                                                                                 row.sample_size),
-        ))
+        out.append(
+            ShownValue(
+                metric=row.metric,
+                label=kpi.label if kpi else row.metric,
+                unit=kpi.unit if kpi else "",
+                definition=kpi.definition if kpi else "",
+                value=row.value,
+                sample_size=row.sample_size,
+                status=row.status or None,
+                baseline=row.baseline,
+                target=row.target,
+                previous_value=row.previous_value,
+                current_value=current_value if restated else None,
+                restated=restated,
+                low_confidence=row.value is not None
+                and not kpi_reads.is_confident(row.metric, row.value, row.sample_size),
+            )
+        )
     return out
 
 
@@ -120,8 +141,11 @@ def action_items_of(review: Review) -> QuerySet[ActionItem]:
 
 def open_items_due(*, owner_id: int, until: date) -> QuerySet[ActionItem]:
     """The owner's open action items due on or before `until` (overdue ones included)."""
-    return ActionItem.objects.filter(owner_id=owner_id, state=ActionItem.State.OPEN, due__lte=until).select_related(
-        "review").order_by("due", "id")
+    return (
+        ActionItem.objects.filter(owner_id=owner_id, state=ActionItem.State.OPEN, due__lte=until)
+        .select_related("review")
+        .order_by("due", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -138,13 +162,17 @@ def annotations_for(*, metric: str, scope: str, date_from: date, date_to: date) 
     """Frozen reviews of the scope in [date_from, date_to] (they show every KPI of their grain), and
     action items targeting the KPI in the scope: when due (while open) and when closed."""
     out: list[Annotation] = []
-    reviews = Review.objects.filter(scope=scope, frozen_at__isnull=False, period_start__gte=date_from,
-                                    period_start__lte=date_to).order_by("period_start")
+    reviews = Review.objects.filter(
+        scope=scope, frozen_at__isnull=False, period_start__gte=date_from, period_start__lte=date_to
+    ).order_by("period_start")
     for review in reviews:
         if metric in {k.code for k in kpi_reads.kpis_for_grain(review.grain)}:
             out.append(Annotation(review.period_start, "review", f"review: {review.title}", f"/reviews/{review.pk}/"))
-    items = ActionItem.objects.filter(scope=scope, metrics__contains=[metric]) if _json_contains() else \
-        ActionItem.objects.filter(scope=scope)
+    items = (
+        ActionItem.objects.filter(scope=scope, metrics__contains=[metric])
+        if _json_contains()
+        else ActionItem.objects.filter(scope=scope)
+    )
     for item in items.order_by("due", "id"):
         if metric not in item.metrics:
             continue

@@ -41,12 +41,12 @@ def check_period(grain: object, period_start: object, *, today: date | None = No
     if grain not in GRAINS:
         raise ValidationError({"grain": [f"{grain!r} is not one of {', '.join(GRAINS)}"]})
     day = parse_day(period_start, "period_start")
-    if kpi_reads.period_start_for(grain, day) != day:  # type: ignore[arg-type]
+    if kpi_reads.period_start_for(grain, day) != day:
         raise ValidationError({"period_start": [f"{day} is not the first day of a {grain}"]})
     today = today or timezone.now().date()
     if day > today:
         raise ValidationError({"period_start": [f"{day} has not begun yet"]})
-    return grain, day  # type: ignore[return-value]
+    return grain, day
 
 
 def _text(value: object, field: str, max_length: int) -> str:
@@ -77,11 +77,21 @@ def freeze_review(*, user: Any, review: Review) -> Review:
     if review.is_frozen:
         raise ValidationError({"frozen_at": [f"already frozen at {review.frozen_at:%Y-%m-%d %H:%M} UTC"]})
     values = live_values(scope=review.scope, grain=review.grain, period_start=review.period_start)
-    FrozenValue.objects.bulk_create([
-        FrozenValue(review=review, metric=v.metric, value=v.value, sample_size=v.sample_size, status=v.status or "",
-                    baseline=v.baseline, target=v.target, previous_value=v.previous_value)
-        for v in values
-    ])
+    FrozenValue.objects.bulk_create(
+        [
+            FrozenValue(
+                review=review,
+                metric=v.metric,
+                value=v.value,
+                sample_size=v.sample_size,
+                status=v.status or "",
+                baseline=v.baseline,
+                target=v.target,
+                previous_value=v.previous_value,
+            )
+            for v in values
+        ]
+    )
     review.frozen_at = timezone.now()
     review.frozen_by = user
     review.save(update_fields=["frozen_at", "frozen_by"])
@@ -123,12 +133,18 @@ def _metrics(value: object) -> list[str]:
     unknown = [str(code) for code in value if code not in kpi_reads.CATALOG]
     if unknown:
         raise ValidationError({"metrics": [f"no KPI {', '.join(map(repr, unknown))}"]})
-    return list(dict.fromkeys(value))  # type: ignore[arg-type]
+    return list(dict.fromkeys(value))
 
 
 @transaction.atomic
 def create_action_item(
-    *, user: Any, review: Review, title: str, owner: object, due: date | str, metrics: object = None,
+    *,
+    user: Any,
+    review: Review,
+    title: str,
+    owner: object,
+    due: date | str,
+    metrics: object = None,
     scope: str | None = None,
 ) -> ActionItem:
     """An open action item raised in `review`, targeting `metrics` in `scope` (default: the review's)."""
@@ -137,8 +153,13 @@ def create_action_item(
     if not can_manage_reviews(user) and scope != review.scope and scope not in managed_squad_scopes(user):
         raise PermissionDenied("a PM's action items target their own squads")
     return ActionItem.objects.create(
-        review=review, title=_text(title, "title", 300), owner=_owner(owner), due=parse_day(due, "due"),
-        metrics=_metrics(metrics), scope=scope, created_by=user,
+        review=review,
+        title=_text(title, "title", 300),
+        owner=_owner(owner),
+        due=parse_day(due, "due"),
+        metrics=_metrics(metrics),
+        scope=scope,
+        created_by=user,
     )
 
 

@@ -33,8 +33,18 @@ class SourceForm(forms.ModelForm):
     class Meta:
         model = Source
         fields = [
-            "name", "kind", "enabled", "base_url", "token_env", "webhook_secret_env", "since", "squads",
-            "environment", "jql", "customer_label", "user_env",
+            "name",
+            "kind",
+            "enabled",
+            "base_url",
+            "token_env",
+            "webhook_secret_env",
+            "since",
+            "squads",
+            "environment",
+            "jql",
+            "customer_label",
+            "user_env",
         ]
 
     def save(self, commit: bool = True) -> Source:
@@ -59,20 +69,52 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ("kind", "enabled")
     search_fields = ("name",)
     readonly_fields = (
-        "token_stored", "webhook_secret_stored", "state", "last_run_at", "last_success_at", "last_error_at",
-        "last_error", "last_counts", "what_to_map_next", "malformed_items", "cursor",
+        "token_stored",
+        "webhook_secret_stored",
+        "state",
+        "last_run_at",
+        "last_success_at",
+        "last_error_at",
+        "last_error",
+        "last_counts",
+        "what_to_map_next",
+        "malformed_items",
+        "cursor",
     )
     fieldsets = (
         (None, {"fields": ("name", "kind", "enabled", "base_url", "since", "squads")}),
-        ("Credentials", {"fields": (
-            "token_env", "token_stored", "token", "clear_token",
-            "webhook_secret_env", "webhook_secret_stored", "webhook_secret", "clear_webhook_secret",
-        )}),
+        (
+            "Credentials",
+            {
+                "fields": (
+                    "token_env",
+                    "token_stored",
+                    "token",
+                    "clear_token",
+                    "webhook_secret_env",
+                    "webhook_secret_stored",
+                    "webhook_secret",
+                    "clear_webhook_secret",
+                )
+            },
+        ),
         ("Kind settings", {"fields": ("environment", "jql", "customer_label", "user_env")}),
-        ("Last run", {"fields": (
-            "state", "last_run_at", "last_success_at", "last_error_at", "last_error", "last_counts",
-            "what_to_map_next", "malformed_items", "cursor",
-        )}),
+        (
+            "Last run",
+            {
+                "fields": (
+                    "state",
+                    "last_run_at",
+                    "last_success_at",
+                    "last_error_at",
+                    "last_error",
+                    "last_counts",
+                    "what_to_map_next",
+                    "malformed_items",
+                    "cursor",
+                )
+            },
+        ),
     )
 
     @admin.display(description="token stored")
@@ -102,7 +144,8 @@ class SourceAdmin(admin.ModelAdmin):
         if not keys:
             return "-"
         return format_html_join(
-            "", "<div><code>{}</code>: {} item(s), e.g. {}</div>",
+            "",
+            "<div><code>{}</code>: {} item(s), e.g. {}</div>",
             ((k.key, k.count, ", ".join(k.examples[:3])) for k in keys[:20]),
         )
 
@@ -118,7 +161,8 @@ class SourceAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request: Any, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         context["adminform"].form.fields["squads"].help_text = format_html(
-            "{}<br>e.g. <code>{}</code>", Source._meta.get_field("squads").help_text,
+            "{}<br>e.g. <code>{}</code>",
+            Source._meta.get_field("squads").help_text,
             '{"acme/checkout-web": "checkout"}',
         )
         return super().render_change_form(request, context, *args, **kwargs)

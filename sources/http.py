@@ -149,9 +149,7 @@ class ToolClient:
                 self._backoff(failures)
                 continue
             if status >= 400:
-                raise ToolResponseError(
-                    f"{status} {response.reason_phrase} from GET {_path(url)}: {_reason(response)}"
-                )
+                raise ToolResponseError(f"{status} {response.reason_phrase} from GET {_path(url)}: {_reason(response)}")
             if wait is not None:  # a 2xx with the budget at zero: wait before the next call
                 self._wait(wait, url)
             return response

@@ -11,6 +11,5 @@ from squads.roles import ADMIN, OPS_STAFF
 
 def can_see_status(user: Any) -> bool:
     return bool(
-        user.is_authenticated
-        and (user.is_superuser or user.groups.filter(name__in=[ADMIN, OPS_STAFF]).exists())
+        user.is_authenticated and (user.is_superuser or user.groups.filter(name__in=[ADMIN, OPS_STAFF]).exists())
     )

@@ -115,8 +115,10 @@ def load_sources(*, stream: IO[bytes]) -> LoadReport:
         if current is not None and current.kind != values["kind"]:
             errors.append(f"source[{index}] ({name}): kind: is {current.kind}; a source never changes kind")
             continue
-        config = {f: values.get(f, "") for f in ("token_env", "webhook_secret_env", "environment", "jql",
-                                                  "customer_label", "user_env")}
+        config = {
+            f: values.get(f, "")
+            for f in ("token_env", "webhook_secret_env", "environment", "jql", "customer_label", "user_env")
+        }
         changed = current is None
         for attr, value in {**values, **config}.items():
             if getattr(source, attr) != value:

@@ -57,8 +57,11 @@ def announce_source(sender: type, instance: Source, created: bool, raw: bool = F
         return
     safe = _masked_copy(instance)
     record_changed.send(
-        sender=Source, instance=safe, action="create" if created else "update",
-        old=None if created else getattr(instance, _OLD, None), new=_values(safe),
+        sender=Source,
+        instance=safe,
+        action="create" if created else "update",
+        old=None if created else getattr(instance, _OLD, None),
+        new=_values(safe),
     )
 
 

@@ -45,9 +45,7 @@ class Squad(RemembersLoadedValues, models.Model):
     class Meta:
         ordering = ["slug"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(monthly_cost_per_head__gte=0), name="squad_cost_per_head_non_negative"
-            ),
+            models.CheckConstraint(condition=Q(monthly_cost_per_head__gte=0), name="squad_cost_per_head_non_negative"),
         ]
 
     def __str__(self) -> str:

@@ -37,8 +37,14 @@ BET_MODELS = ("bets.bet", "bets.bettarget", "bets.plannedheadcount")
 SQUAD_SCOPED_MODELS = ("metrics.release", "metrics.change", "metrics.incident", "metrics.defect")
 # Reviews and alerts: everyone reads and follows scopes; ops staff write reviews and rules; a PM writes
 # notes and action items, on reviews of their own squads only (reviews.permissions says which).
-REVIEW_MODELS = ("reviews.review", "reviews.note", "reviews.actionitem", "alerts.alertrule", "alerts.alert",
-                 "alerts.subscription")
+REVIEW_MODELS = (
+    "reviews.review",
+    "reviews.note",
+    "reviews.actionitem",
+    "alerts.alertrule",
+    "alerts.alert",
+    "alerts.subscription",
+)
 PM_REVIEW_MODELS = ("reviews.note", "reviews.actionitem")
 OPS_REVIEW_MODELS = ("reviews.review", "reviews.note", "reviews.actionitem", "alerts.alertrule")
 EVERYONE_WRITES = ("alerts.subscription",)
@@ -62,21 +68,23 @@ def _perms(models: tuple[str, ...], actions: tuple[str, ...]) -> set[str]:
     return out
 
 
-_EVERYONE = (
-    _perms(REVIEW_MODELS, ("view",)) | _perms(EVERYONE_WRITES, ("add", "delete")) | {"alerts.change_alert"}
-)
+_EVERYONE = _perms(REVIEW_MODELS, ("view",)) | _perms(EVERYONE_WRITES, ("add", "delete")) | {"alerts.change_alert"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     VIEWER: _perms(_ALL_MODELS, ("view",)) | _EVERYONE,
     SQUAD_PM: _perms(_ALL_MODELS, ("view",))
     | _perms(SQUAD_SCOPED_MODELS, ("add", "change", "delete"))
     | _perms(BET_MODELS, ("add", "change", "delete"))
-    | _EVERYONE | _perms(PM_REVIEW_MODELS, ("add", "change")),
-    OPS_STAFF: _perms(_ALL_MODELS, ("view",)) | _perms(OPS_MODELS, ("add", "change", "delete"))
-    | _EVERYONE | _perms(OPS_REVIEW_MODELS, ("add", "change", "delete")),
+    | _EVERYONE
+    | _perms(PM_REVIEW_MODELS, ("add", "change")),
+    OPS_STAFF: _perms(_ALL_MODELS, ("view",))
+    | _perms(OPS_MODELS, ("add", "change", "delete"))
+    | _EVERYONE
+    | _perms(OPS_REVIEW_MODELS, ("add", "change", "delete")),
     # Sources (tool connections with credentials) are the admins' alone.
     ADMIN: _perms(_ALL_MODELS, ("view", "add", "change", "delete"))
     | _perms(("sources.source",), ("view", "add", "change", "delete"))
-    | _EVERYONE | _perms(OPS_REVIEW_MODELS, ("add", "change", "delete")),
+    | _EVERYONE
+    | _perms(OPS_REVIEW_MODELS, ("add", "change", "delete")),
 }
 
 

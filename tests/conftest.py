@@ -19,17 +19,17 @@ def _ci_runs_on_postgres(django_db_setup: None, django_db_blocker: object) -> No
 
 
 @pytest.fixture
-def squad_a(db):  # type: ignore[no-untyped-def]
+def squad_a(db):
     return SquadFactory(slug="alpha", name="Alpha", area__slug="payments")
 
 
 @pytest.fixture
-def squad_b(db):  # type: ignore[no-untyped-def]
+def squad_b(db):
     return SquadFactory(slug="bravo", name="Bravo", area__slug="growth")
 
 
 @pytest.fixture
-def users(db, squad_a):  # type: ignore[no-untyped-def]
+def users(db, squad_a):
     """One user per role; the PM manages squad_a only."""
     pm = UserFactory(username="pm_alpha", role="squad_pm")
     squad_a.pm = pm
@@ -44,8 +44,8 @@ def users(db, squad_a):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client_for(db):  # type: ignore[no-untyped-def]
-    def make(user) -> Client:  # type: ignore[no-untyped-def]
+def client_for(db):
+    def make(user) -> Client:
         client = Client()
         client.force_login(user)
         return client
@@ -54,7 +54,7 @@ def client_for(db):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def role_groups(transactional_db):  # type: ignore[no-untyped-def]
+def role_groups(transactional_db):
     """Transactional tests flush every table, the migration-made role groups included:
     recreate them (idempotent) instead of serialized_rollback, which clashes with
     content types left by other flushing tests."""

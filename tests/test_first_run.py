@@ -31,9 +31,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Variables of this test run that must not leak into the user's first run (embedded default).
-NOT_INHERITED = {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "REDIS_URL", "DJANGO_ENV", "DEBUG",
-                 "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
-                 "PYTEST_CURRENT_TEST", "PRODUCTOPS_VENV", "PORT"}
+NOT_INHERITED = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "CACHE_URL",
+    "REDIS_URL",
+    "DJANGO_ENV",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "PYTEST_CURRENT_TEST",
+    "PRODUCTOPS_VENV",
+    "PORT",
+}
 START_TIMEOUT = 600  # seconds: migrate + seed (24 squads, 2 years) + rollup + collectstatic, on a busy CI box
 
 
@@ -53,7 +65,12 @@ class Start:
         env.update({"PRODUCTOPS_VENV": sys.prefix, "PORT": str(port)})
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                ["bin/start"], cwd=clone, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                ["bin/start"],
+                cwd=clone,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own process group: runserver's reloader child stops with it
             )
 
@@ -112,7 +129,7 @@ def started(clone: Path) -> Iterator[Start]:
 class Visit:
     """A Chromium tab recording every failed or 4xx/5xx response and every console error."""
 
-    def __init__(self, browser, base: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser, base: str) -> None:
         self.context = browser.new_context(viewport={"width": 1440, "height": 900})
         self.page = self.context.new_page()
         self.base = base
@@ -123,7 +140,7 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
         self.page.on("response", self._response)
 
-    def _response(self, response) -> None:  # type: ignore[no-untyped-def]
+    def _response(self, response) -> None:
         if response.status >= 400:
             self.problems.append(f"{response.status} {response.url}")
         if "/static/" in response.url:
@@ -155,7 +172,8 @@ def test_quick_start_on_a_fresh_clone_serves_a_working_product(started: Start) -
         expected = page.locator("div.chart[data-figure]").count()
         assert expected >= 4
         page.wait_for_function(
-            "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=expected,
+            "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n",
+            arg=expected,
             timeout=30000,
         )
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -167,7 +185,8 @@ def test_quick_start_on_a_fresh_clone_serves_a_working_product(started: Start) -
             charts = page.locator("div.chart[data-figure]").count()
             assert charts >= 1, path
             page.wait_for_function(
-                "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=charts,
+                "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n",
+                arg=charts,
                 timeout=30000,
             )
             if path == squad:

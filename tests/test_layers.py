@@ -31,7 +31,16 @@ LAYERS: list[tuple[str, ...]] = [
     ("dashboards", "sources", "reviews", "alerts", "bets"),
 ]
 PROJECT_PACKAGES = (
-    "core", "squads", "metrics", "dashboards", "sources", "reviews", "alerts", "bets", "audit", "productops"
+    "core",
+    "squads",
+    "metrics",
+    "dashboards",
+    "sources",
+    "reviews",
+    "alerts",
+    "bets",
+    "audit",
+    "productops",
 )
 #: What the apps beside dashboards may use of the engine and the records.
 PUBLIC_MODULES = {

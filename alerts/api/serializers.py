@@ -22,8 +22,9 @@ class AlertRuleCreateSerializer(serializers.Serializer):
     grain = serializers.ChoiceField(choices=["week", "month", "quarter"])
     condition = serializers.ChoiceField(choices=AlertRule.Condition.values)
     threshold = serializers.FloatField(required=False, allow_null=True, default=None)
-    subscribers = serializers.ListField(child=serializers.CharField(max_length=150), required=False, default=list,
-                                        max_length=200)
+    subscribers = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, default=list, max_length=200
+    )
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -31,8 +32,21 @@ class AlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Alert
-        fields = ["id", "rule", "metric", "scope", "grain", "period_start", "event", "value", "sample_size",
-                  "reference", "created_at", "acknowledged_at", "acknowledged_by"]
+        fields = [
+            "id",
+            "rule",
+            "metric",
+            "scope",
+            "grain",
+            "period_start",
+            "event",
+            "value",
+            "sample_size",
+            "reference",
+            "created_at",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
         read_only_fields = fields
 
 

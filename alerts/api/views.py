@@ -36,14 +36,21 @@ class AlertRuleViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset().order_by("id"))
         return self.get_paginated_response(AlertRuleSerializer(page, many=True).data)
 
-    @extend_schema(summary="Create an alert rule (ops staff, admins)", tags=["alerts"],
-                   request=AlertRuleCreateSerializer, responses={201: AlertRuleSerializer})
+    @extend_schema(
+        summary="Create an alert rule (ops staff, admins)",
+        tags=["alerts"],
+        request=AlertRuleCreateSerializer,
+        responses={201: AlertRuleSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = AlertRuleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rule = call_service(services.create_rule, user=request.user, **data.validated_data)
-        return Response(AlertRuleSerializer(rule).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/alert-rules/{rule.pk}/"})
+        return Response(
+            AlertRuleSerializer(rule).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/alert-rules/{rule.pk}/"},
+        )
 
     @extend_schema(summary="One alert rule", tags=["alerts"], responses=AlertRuleSerializer)
     def retrieve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
@@ -63,8 +70,11 @@ class AlertViewSet(viewsets.GenericViewSet):
     permission_classes = [RolePermission]
     write_permissions = {"acknowledge": "alerts.change_alert"}
 
-    @extend_schema(summary="Alerts, newest first (?scope=, ?metric=, ?unacknowledged=1)", tags=["alerts"],
-                   responses=AlertSerializer(many=True))
+    @extend_schema(
+        summary="Alerts, newest first (?scope=, ?metric=, ?unacknowledged=1)",
+        tags=["alerts"],
+        responses=AlertSerializer(many=True),
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         qs = self.get_queryset().order_by("-created_at", "-id")
         for param in ("scope", "metric", "grain", "event"):
@@ -91,7 +101,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
     pagination_class = ResultsNextPagination
     permission_classes = [RolePermission]
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return Subscription.objects.filter(user=self.request.user).order_by("scope")
 
     @extend_schema(summary="The scopes you follow", tags=["alerts"], responses=SubscriptionSerializer(many=True))
@@ -99,8 +109,12 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SubscriptionSerializer(page, many=True).data)
 
-    @extend_schema(summary="Follow a scope", tags=["alerts"], request=SubscriptionSerializer,
-                   responses={201: SubscriptionSerializer})
+    @extend_schema(
+        summary="Follow a scope",
+        tags=["alerts"],
+        request=SubscriptionSerializer,
+        responses={201: SubscriptionSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = SubscriptionSerializer(data=request.data)
         data.is_valid(raise_exception=True)

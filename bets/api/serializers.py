@@ -44,10 +44,12 @@ class BetInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     hypothesis = serializers.CharField()
     kind = serializers.ChoiceField(choices=Bet.Kind.values)
-    treatment_squads = serializers.ListField(child=serializers.SlugField(max_length=64), allow_empty=False,
-                                             max_length=500)
-    comparison_squads = serializers.ListField(child=serializers.SlugField(max_length=64), required=False,
-                                              allow_null=True, max_length=500)
+    treatment_squads = serializers.ListField(
+        child=serializers.SlugField(max_length=64), allow_empty=False, max_length=500
+    )
+    comparison_squads = serializers.ListField(
+        child=serializers.SlugField(max_length=64), required=False, allow_null=True, max_length=500
+    )
     start = serializers.DateField()
     end = serializers.DateField(required=False, allow_null=True)
     window = serializers.IntegerField(required=False, min_value=WINDOW_MIN, max_value=WINDOW_MAX)
@@ -58,8 +60,9 @@ class BetInputSerializer(serializers.Serializer):
         if "targets" in attrs:
             attrs["targets"] = [TargetInput(t["metric"], t["direction"]) for t in attrs["targets"]]
         if "planned_headcount" in attrs:
-            attrs["planned_headcount"] = [PlannedInput(p["squad"], p["month"], p["headcount"])
-                                          for p in attrs["planned_headcount"]]
+            attrs["planned_headcount"] = [
+                PlannedInput(p["squad"], p["month"], p["headcount"]) for p in attrs["planned_headcount"]
+            ]
         return attrs
 
 
@@ -74,16 +77,30 @@ class BetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Bet
-        fields = ["id", "title", "hypothesis", "kind", "owner", "treatment_squads", "comparison_squads", "start",
-                  "end", "window", "targets", "planned_headcount"]
+        fields = [
+            "id",
+            "title",
+            "hypothesis",
+            "kind",
+            "owner",
+            "treatment_squads",
+            "comparison_squads",
+            "start",
+            "end",
+            "window",
+            "targets",
+            "planned_headcount",
+        ]
         read_only_fields = fields
 
     def get_owner(self, bet: Bet) -> str | None:
         return bet.owner.get_username() if bet.owner_id else None
 
     def get_planned_headcount(self, bet: Bet) -> list[dict[str, Any]]:
-        return [{"squad": p.squad.slug, "month": f"{p.month:%Y-%m}", "headcount": str(p.headcount)}
-                for p in bet.planned_headcount.all()]
+        return [
+            {"squad": p.squad.slug, "month": f"{p.month:%Y-%m}", "headcount": str(p.headcount)}
+            for p in bet.planned_headcount.all()
+        ]
 
 
 class EffectSerializer(serializers.Serializer):

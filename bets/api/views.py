@@ -58,8 +58,13 @@ def _service_errors(exc: ValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": exc.messages})
 
 
-class BetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                 mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class BetViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = Bet.objects.all()
     permission_classes = [BetPermission]
     parser_classes = [SafeJSONParser]
@@ -67,8 +72,12 @@ class BetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Create
     def get_queryset(self) -> QuerySet[Bet]:
         return (
             Bet.objects.select_related("owner")
-            .prefetch_related("treatment_squads", "comparison_squads", "targets",
-                              Prefetch("planned_headcount", PlannedHeadcount.objects.select_related("squad")))
+            .prefetch_related(
+                "treatment_squads",
+                "comparison_squads",
+                "targets",
+                Prefetch("planned_headcount", PlannedHeadcount.objects.select_related("squad")),
+            )
             .order_by("-start", "-id")
         )
 

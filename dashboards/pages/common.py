@@ -67,7 +67,7 @@ class Page:
             repr(sorted((vary or {}).items())),
             str(self.context["rollup"].at),
             repr(sorted(self.targets.items(), key=lambda item: (item[0][0], item[0][1] or ""))),
-            repr((baseline.pk, baseline.start, baseline.end) if baseline else None),  # type: ignore[attr-defined]
+            repr((baseline.pk, baseline.start, baseline.end) if baseline else None),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -121,8 +121,10 @@ def empty_range_note(controls: Controls, period: date | None) -> str:
     if period is not None:
         return ""
     grain = controls.grain
-    return (f"No complete {grain} ends between {controls.date_from:%d %b %Y} and {controls.date_to:%d %b %Y}"
-            f" (a {grain} counts once it has ended): widen the range, pick a preset, or choose a shorter grain.")
+    return (
+        f"No complete {grain} ends between {controls.date_from:%d %b %Y} and {controls.date_to:%d %b %Y}"
+        f" (a {grain} counts once it has ended): widen the range, pick a preset, or choose a shorter grain."
+    )
 
 
 def compared_values(page: Page, period: date | None, scopes: Sequence[str]) -> tuple[date | None, dict]:
@@ -131,13 +133,15 @@ def compared_values(page: Page, period: date | None, scopes: Sequence[str]) -> t
     reference = page.controls.reference_period(period)
     if reference is None or page.controls.compare == "previous":
         return reference, {}
-    frame = kpi_selectors.snapshot_frame(grain=page.controls.grain, period_from=reference, period_to=reference,
-                                     scopes=list(scopes))
-    return reference, {(r.metric, r.scope): (None if r.value != r.value else float(r.value))
-                       for r in frame.itertuples(index=False)}
+    frame = kpi_selectors.snapshot_frame(
+        grain=page.controls.grain, period_from=reference, period_to=reference, scopes=list(scopes)
+    )
+    return reference, {
+        (r.metric, r.scope): (None if r.value != r.value else float(r.value)) for r in frame.itertuples(index=False)
+    }
 
 
-def reference_for(page: Page, reference: date | None, values: dict, metric: str, scope: str):  # type: ignore[no-untyped-def]
+def reference_for(page: Page, reference: date | None, values: dict, metric: str, scope: str):
     """The `reference=` argument of `make_tile`: None (previous period in the rows) or (period, value)."""
     if page.controls.compare == "previous":
         return None

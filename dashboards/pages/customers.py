@@ -20,23 +20,31 @@ def build_customers(page: Page, period: date | None) -> tuple[dict, dict[str, Ta
     scope = c.scope
     last = period or c.date_to
     kpis = [CATALOG[code] for code in CUSTOMER_KPIS]
-    frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
-                                     metrics=list(CUSTOMER_KPIS))
-    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
-    tiles = [make_tile(k, series(frame, k.code, scope), period, baseline_value=base.get((k.code, scope)),
-                       rules=page.targets) for k in kpis]
-    problems = selectors.top_problems(grain=c.grain, start=c.period_from(), end=period_next(last, c.grain),
-                                      area=c.area)
+    frame = kpi_selectors.snapshot_frame(
+        grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope], metrics=list(CUSTOMER_KPIS)
+    )
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])
+    tiles = [
+        make_tile(k, series(frame, k.code, scope), period, baseline_value=base.get((k.code, scope)), rules=page.targets)
+        for k in kpis
+    ]
+    problems = selectors.top_problems(grain=c.grain, start=c.period_from(), end=period_next(last, c.grain), area=c.area)
     order = problems.attrs.get("order", [])
     themes = charts.stacked_bars(problems, "period_start", "top_problem", "responses", order, y_title="responses")
     periods = sorted(problems["period_start"].unique())
-    pivot = problems.pivot_table(index="top_problem", columns="period_start", values="responses", aggfunc="sum",
-                                 fill_value=0)
-    theme_rows = [[theme, *[int(pivot.at[theme, p]) if p in pivot.columns else 0 for p in periods]]
-                  for theme in order if theme in pivot.index]
+    pivot = problems.pivot_table(
+        index="top_problem", columns="period_start", values="responses", aggfunc="sum", fill_value=0
+    )
+    theme_rows = [
+        [theme, *[int(pivot.at[theme, p]) if p in pivot.columns else 0 for p in periods]]
+        for theme in order
+        if theme in pivot.index
+    ]
     tables = {
-        "trends": Table(["metric", "scope", "period_start", "value", "sample_size"],
-                        list(frame.sort_values(["metric", "period_start"]).itertuples(index=False))),
+        "trends": Table(
+            ["metric", "scope", "period_start", "value", "sample_size"],
+            list(frame.sort_values(["metric", "period_start"]).itertuples(index=False)),
+        ),
         "problems": Table(["period_start", "top_problem", "responses"], list(problems.itertuples(index=False))),
     }
     context = {

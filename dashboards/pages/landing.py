@@ -27,13 +27,22 @@ def build_my_squads(page: Page, squads: list[Squad]) -> tuple[dict, dict[str, Ta
     kpis = kpis_for_grain(c.grain)
     last = period or c.date_to
     frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, squads=squads)
-    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, squads=squads)  # type: ignore[arg-type]
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, squads=squads)
     cards = []
     table = Table(["squad", "on_track", "at_risk", "off_track", "too_few_records"])
     for squad in squads:
         own = by_metric(frame, squad.scope)
-        tiles = [make_tile(k, rows_of(own, k.code), period, baseline_value=base.get((k.code, squad.scope)),
-                           rules=page.targets, squad=squad.slug) for k in kpis]
+        tiles = [
+            make_tile(
+                k,
+                rows_of(own, k.code),
+                period,
+                baseline_value=base.get((k.code, squad.scope)),
+                rules=page.targets,
+                squad=squad.slug,
+            )
+            for k in kpis
+        ]
         verdict = build_verdict(tiles)
         cards.append(SquadVerdict(squad, verdict))
         table.rows.append([squad.slug, verdict.on_track, verdict.at_risk, verdict.off_track, verdict.too_few])
@@ -44,5 +53,6 @@ def my_squads_page(page: Page) -> PageSpec:
     squads = page.context["my_squads"]
     period = page.controls.latest_complete_period()
     context = {"period": period, "period_name": period_label(period, page.controls.grain)}
-    return PageSpec("dashboards/my_squads.html", context, lambda: build_my_squads(page, squads),
-                    f"my-squads-{page.request.user.pk}")
+    return PageSpec(
+        "dashboards/my_squads.html", context, lambda: build_my_squads(page, squads), f"my-squads-{page.request.user.pk}"
+    )

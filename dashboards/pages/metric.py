@@ -23,10 +23,11 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
     scope = c.scope
     last = period or c.date_to
     squads = selectors.squads_for(c.area)
-    frame = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope],
-                                     squads=squads, metrics=[code])
+    frame = kpi_selectors.snapshot_frame(
+        grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope], squads=squads, metrics=[code]
+    )
     rules = page.targets
-    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])
     trend_rows = series(frame, code, scope)
     tile = make_tile(kpi, trend_rows, period, baseline_value=base.get((code, scope)), rules=rules)
     org_target = kpi_selectors.target_for(rules, code, None)
@@ -44,37 +45,61 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
         interval = stats.kpi_interval(kpi, value, n)
         status = judged_status(kpi, value, n, rule)
         low = kpi.is_low_confidence(value, n)
-        rows.append({
-            "squad": squad, "value": value, "display": format_value(kpi, value), "n": n,
-            "low_confidence": low, "too_few": low and rule is not None,
-            "interval": f"{interval[0]:.1f}–{interval[1]:.1f} %" if interval else "",
-            "status": status, "status_class": stats.status_class(status),
-            "target": rule.value if rule else None,
-            "target_display": format_target(kpi, rule.value if rule else None),
-        })
-    present = sorted((r for r in rows if r["value"] is not None), key=lambda r: r["value"],
-                     reverse=kpi.higher_is_better)
+        rows.append(
+            {
+                "squad": squad,
+                "value": value,
+                "display": format_value(kpi, value),
+                "n": n,
+                "low_confidence": low,
+                "too_few": low and rule is not None,
+                "interval": f"{interval[0]:.1f}–{interval[1]:.1f} %" if interval else "",
+                "status": status,
+                "status_class": stats.status_class(status),
+                "target": rule.value if rule else None,
+                "target_display": format_target(kpi, rule.value if rule else None),
+            }
+        )
+    present = sorted(
+        (r for r in rows if r["value"] is not None), key=lambda r: r["value"], reverse=kpi.higher_is_better
+    )
     rows = present + [r for r in rows if r["value"] is None]
 
     context = {
         "tile": tile,
         "rows": rows,
         "trend_chart": with_review_markers(
-            charts.metric_trend(kpi, trend_rows, page.context["area_name"] if c.area else "org",
-                                target=org_target.value if org_target else None),
-            metric=code, scope=scope, date_from=c.period_from(), date_to=c.date_to),
-        "bars_chart": charts.squad_bars(kpi, [r["squad"].name for r in present], [r["value"] for r in present],
-                                        [r["n"] for r in present]),
+            charts.metric_trend(
+                kpi,
+                trend_rows,
+                page.context["area_name"] if c.area else "org",
+                target=org_target.value if org_target else None,
+            ),
+            metric=code,
+            scope=scope,
+            date_from=c.period_from(),
+            date_to=c.date_to,
+        ),
+        "bars_chart": charts.squad_bars(
+            kpi, [r["squad"].name for r in present], [r["value"] for r in present], [r["n"] for r in present]
+        ),
         "dist_chart": charts.distribution(kpi, squad_frame),
     }
     tables = {
-        "trend": Table(["metric", "scope", "period_start", "value", "sample_size"],
-                       list(trend_rows.itertuples(index=False))),
-        "squads": Table(["squad", "area", "period_start", "value", "sample_size", "target", "status"],
-                        [[r["squad"].slug, r["squad"].area.slug, period, r["value"], r["n"], r["target"],
-                          r["status"] or ""] for r in rows]),
-        "distribution": Table(["metric", "scope", "period_start", "value", "sample_size"],
-                              list(squad_frame.sort_values(["period_start", "scope"]).itertuples(index=False))),
+        "trend": Table(
+            ["metric", "scope", "period_start", "value", "sample_size"], list(trend_rows.itertuples(index=False))
+        ),
+        "squads": Table(
+            ["squad", "area", "period_start", "value", "sample_size", "target", "status"],
+            [
+                [r["squad"].slug, r["squad"].area.slug, period, r["value"], r["n"], r["target"], r["status"] or ""]
+                for r in rows
+            ],
+        ),
+        "distribution": Table(
+            ["metric", "scope", "period_start", "value", "sample_size"],
+            list(squad_frame.sort_values(["period_start", "scope"]).itertuples(index=False)),
+        ),
     }
     return context, tables
 
@@ -92,8 +117,7 @@ def metric_page(page: Page, kpi: Kpi) -> PageSpec:
         "period_name": period_label(period, page.controls.grain),
         "grain_note": grain_note,
         "empty_note": empty_range_note(page.controls, period),
-        "dora": [(level, format_target(kpi, bound)) for level, bound in dora if level != "low"]
-        if dora else None,
+        "dora": [(level, format_target(kpi, bound)) for level, bound in dora if level != "low"] if dora else None,
         "proportion": kpi.is_proportion,
         "low_confidence_below": LOW_CONFIDENCE_BELOW,
         "exact": kpi.confidence_floor == 0,

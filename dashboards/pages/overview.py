@@ -19,11 +19,13 @@ from dashboards.verdict import build_verdict
 from metrics.kpis import selectors as kpi_selectors
 from metrics.kpis.catalog import CATALOG, Family, kpis_for_grain
 
-UPTIME_NOTE = ("The org (or area) is down whenever any of its squads is, so its uptime is the union of every "
-               "squad's outages: lower than each squad's own.")
+UPTIME_NOTE = (
+    "The org (or area) is down whenever any of its squads is, so its uptime is the union of every "
+    "squad's outages: lower than each squad's own."
+)
 
 
-def squad_range(tile: Tile, at_period, squads: list) -> None:  # type: ignore[no-untyped-def]
+def squad_range(tile: Tile, at_period, squads: list) -> None:
     """Beside a scope's uptime: the range of the squads' values, and why the scope is lower."""
     values = at_period[(at_period["metric"] == tile.kpi.code) & at_period["scope"].isin([s.scope for s in squads])]
     values = values["value"].dropna()
@@ -43,48 +45,94 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
     squads = selectors.squads_for(c.area)
     last = period or c.date_to
     trend = kpi_selectors.snapshot_frame(grain=c.grain, period_from=c.period_from(), period_to=last, scopes=[scope])
-    at_period = kpi_selectors.snapshot_frame(grain=c.grain, period_from=last, period_to=last, scopes=[scope],
-                                         squads=squads)
-    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])  # type: ignore[arg-type]
+    at_period = kpi_selectors.snapshot_frame(
+        grain=c.grain, period_from=last, period_to=last, scopes=[scope], squads=squads
+    )
+    base = kpi_selectors.baseline_means(page.baseline, grain=c.grain, scopes=[scope])
     reference, ref_values = compared_values(page, period, [scope])
     scope_label = page.context["area_name"] if c.area else "org"
 
     index = by_metric(trend, scope)
     families = []
     all_tiles: list[Tile] = []
-    tiles_table = Table(["metric", "period_start", "value", "sample_size", "change_vs_compared",
-                         "baseline", "target", "status", "dora_level"])
+    tiles_table = Table(
+        [
+            "metric",
+            "period_start",
+            "value",
+            "sample_size",
+            "change_vs_compared",
+            "baseline",
+            "target",
+            "status",
+            "dora_level",
+        ]
+    )
     for family in Family:
         members = [k for k in kpis if k.family == family]
         if not members:
             continue
-        tiles = [make_tile(k, rows_of(index, k.code), period, baseline_value=base.get((k.code, scope)),
-                           rules=page.targets, reference=reference_for(page, reference, ref_values, k.code, scope))
-                 for k in members]
+        tiles = [
+            make_tile(
+                k,
+                rows_of(index, k.code),
+                period,
+                baseline_value=base.get((k.code, scope)),
+                rules=page.targets,
+                reference=reference_for(page, reference, ref_values, k.code, scope),
+            )
+            for k in members
+        ]
         for t in tiles:
             if t.kpi.code == "uptime_pct":
                 squad_range(t, at_period, squads)
-            tiles_table.rows.append([t.kpi.code, t.period, t.value, t.sample_size,
-                                     t.previous.delta if t.previous else None, t.baseline_value,
-                                     t.target.value if t.target else None, t.status or "", t.dora or ""])
+            tiles_table.rows.append(
+                [
+                    t.kpi.code,
+                    t.period,
+                    t.value,
+                    t.sample_size,
+                    t.previous.delta if t.previous else None,
+                    t.baseline_value,
+                    t.target.value if t.target else None,
+                    t.status or "",
+                    t.dora or "",
+                ]
+            )
         all_tiles += tiles
         figure = charts.family_trends(members, index, scope_label=scope_label)
-        families.append({"name": family.value, "tiles": tiles, "chart": figure, "chart_id": f"trend-{family.value}",
-                         "kpis": members})
+        families.append(
+            {
+                "name": family.value,
+                "tiles": tiles,
+                "chart": figure,
+                "chart_id": f"trend-{family.value}",
+                "kpis": members,
+            }
+        )
 
-    rows = heatmap(kpis, at_period, squads, period, rules=page.targets, scope=scope, sort=sort,
-                   descending=descending)
+    rows = heatmap(kpis, at_period, squads, period, rules=page.targets, scope=scope, sort=sort, descending=descending)
     tables = {
         "tiles": tiles_table,
-        "heatmap": Table(["squad", "area", *[k.code for k in kpis]],
-                         [[r.slug, r.area, *[cell.value for cell in r.cells]] for r in rows]),
-        "trends": Table(["metric", "scope", "period_start", "value", "sample_size"],
-                        list(trend.sort_values(["metric", "period_start"]).itertuples(index=False))),
+        "heatmap": Table(
+            ["squad", "area", *[k.code for k in kpis]],
+            [[r.slug, r.area, *[cell.value for cell in r.cells]] for r in rows],
+        ),
+        "trends": Table(
+            ["metric", "scope", "period_start", "value", "sample_size"],
+            list(trend.sort_values(["metric", "period_start"]).itertuples(index=False)),
+        ),
     }
-    context = {"families": families, "heat_kpis": kpis, "heat_columns": [(k, short_label(k)) for k in kpis],
-               "heat_rows": rows, "squad_count": len(squads),
-               "scope_label": scope_label, "verdict": build_verdict(all_tiles, rows, kpis),
-               "compared": compare_label(page, reference)}
+    context = {
+        "families": families,
+        "heat_kpis": kpis,
+        "heat_columns": [(k, short_label(k)) for k in kpis],
+        "heat_rows": rows,
+        "squad_count": len(squads),
+        "scope_label": scope_label,
+        "verdict": build_verdict(all_tiles, rows, kpis),
+        "compared": compare_label(page, reference),
+    }
     return context, tables
 
 
@@ -93,7 +141,17 @@ def overview_page(page: Page) -> PageSpec:
     sort = sort if sort in CATALOG else ""  # a KPI code, else the default order
     descending = page.request.GET.get("dir", "desc") == "desc"
     period = page.controls.latest_complete_period()
-    context = {"period": period, "period_name": period_label(period, page.controls.grain), "sort": sort,
-               "descending": descending, "empty_note": empty_range_note(page.controls, period)}
-    return PageSpec("dashboards/overview.html", context, lambda: build_overview(page, sort, descending),
-                    f"overview-{page.controls.area or 'org'}", vary={"sort": sort, "desc": descending})
+    context = {
+        "period": period,
+        "period_name": period_label(period, page.controls.grain),
+        "sort": sort,
+        "descending": descending,
+        "empty_note": empty_range_note(page.controls, period),
+    }
+    return PageSpec(
+        "dashboards/overview.html",
+        context,
+        lambda: build_overview(page, sort, descending),
+        f"overview-{page.controls.area or 'org'}",
+        vary={"sort": sort, "desc": descending},
+    )

@@ -14,8 +14,14 @@ from dashboards.formatting import words
 from metrics.records.ingest.kinds import KINDS
 from squads.roles import can_write_squad_record
 
-TITLES = {"squads": "Squad", "releases": "Release", "incidents": "Incident", "defects": "Defect",
-          "customer_responses": "Customer response", "time_allocations": "Time allocation"}
+TITLES = {
+    "squads": "Squad",
+    "releases": "Release",
+    "incidents": "Incident",
+    "defects": "Defect",
+    "customer_responses": "Customer response",
+    "time_allocations": "Time allocation",
+}
 LINKED = {"releases": "caused_by_release"}  # column → record kind its value names
 
 
@@ -45,8 +51,9 @@ def record_page(request: HttpRequest, kind_name: str, key: str) -> dict[str, Any
     editable = bool(
         user.is_staff
         and user.has_perm(f"{meta.app_label}.change_{meta.model_name}")
-        and can_write_squad_record(user, kind.model_label, squad_id if kind_name in {"releases", "incidents",
-                                                                                     "defects"} else None)
+        and can_write_squad_record(
+            user, kind.model_label, squad_id if kind_name in {"releases", "incidents", "defects"} else None
+        )
     )
     return {
         "kind": kind_name,
@@ -55,7 +62,6 @@ def record_page(request: HttpRequest, kind_name: str, key: str) -> dict[str, Any
         "record": record,
         "fields": fields,
         "caused": caused,
-        "admin_url": reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[record.pk]) if editable
-        else "",
+        "admin_url": reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[record.pk]) if editable else "",
         "api_url": f"/api/{kind_name.replace('_', '-')}/{key}/",
     }

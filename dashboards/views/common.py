@@ -49,23 +49,28 @@ def _cells(row: Iterable[object]) -> list[object]:
         if isinstance(cell, float):
             out.append(csv_number(cell))
         elif hasattr(cell, "isoformat"):
-            out.append(cell.isoformat())  # type: ignore[union-attr]
+            out.append(cell.isoformat())
         else:
             out.append(cell)
     return out
 
 
-def render_page(page: Page, template: str, context: dict, build: Builder, basename: str,
-                vary: dict | None = None) -> HttpResponse:
+def render_page(
+    page: Page, template: str, context: dict, build: Builder, basename: str, vary: dict | None = None
+) -> HttpResponse:
     """Render a dashboard page. `context` is cheap and per request; `build()` returns the heavy
     body context and the exportable tables, and runs only for a CSV export or a cache miss."""
     if wants_csv(page.request):
         return csv_response(page.request, build()[1], basename)
     built = SimpleLazyObject(lambda: build()[0])
-    return render(page.request, template, {
-        **page.context,
-        **context,
-        "data": built,
-        "page_cache_key": page.cache_key(vary),
-        "page_cache_seconds": getattr(settings, "DASHBOARD_CACHE_SECONDS", 600),
-    })
+    return render(
+        page.request,
+        template,
+        {
+            **page.context,
+            **context,
+            "data": built,
+            "page_cache_key": page.cache_key(vary),
+            "page_cache_seconds": getattr(settings, "DASHBOARD_CACHE_SECONDS", 600),
+        },
+    )

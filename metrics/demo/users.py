@@ -53,8 +53,10 @@ def usable_demo_users() -> list[DemoUser]:
     """The demo users that exist, are active and still have their demo password."""
     by_name = {u.username: u for u in get_user_model().objects.filter(username__in=[d.username for d in DEMO_USERS])}
     return [
-        spec for spec in DEMO_USERS
-        if spec.username in by_name and by_name[spec.username].is_active
+        spec
+        for spec in DEMO_USERS
+        if spec.username in by_name
+        and by_name[spec.username].is_active
         and by_name[spec.username].check_password(spec.password)
     ]
 

@@ -25,9 +25,7 @@ class KpiSnapshot(models.Model):
     class Meta:
         ordering = ["metric", "scope", "grain", "period_start"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["metric", "scope", "grain", "period_start"], name="snapshot_unique_period"
-            ),
+            models.UniqueConstraint(fields=["metric", "scope", "grain", "period_start"], name="snapshot_unique_period"),
         ]
         indexes = [
             models.Index(fields=["grain", "scope", "period_start"]),

@@ -48,7 +48,10 @@ _PENDING: dict[Any, tuple[dict, dict]] = {}
 
 @receiver(records_bulk_written, dispatch_uid="kpi-dirty-bulk")
 def mark_bulk_written_records_dirty(
-    sender: type, changes: list[tuple[dict | None, dict]], known_releases: dict, import_id: Any = None,
+    sender: type,
+    changes: list[tuple[dict | None, dict]],
+    known_releases: dict,
+    import_id: Any = None,
     **kwargs: Any,
 ) -> None:
     spans, extra = spans_of_changes(sender, changes, known_releases)
@@ -69,8 +72,10 @@ def mark_bulk_written_records_dirty(
 def mark_finished_import_dirty(sender: type, import_id: Any, written: bool, **kwargs: Any) -> None:
     by_squad, by_scope = _PENDING.pop(import_id, ({}, {}))
     if written and (by_squad or by_scope):
-        mark_spans([Span(squad_id, low, high) for squad_id, (low, high) in by_squad.items()],
-                   extra_scopes=[(scope, low, high) for scope, (low, high) in by_scope.items()])
+        mark_spans(
+            [Span(squad_id, low, high) for squad_id, (low, high) in by_squad.items()],
+            extra_scopes=[(scope, low, high) for scope, (low, high) in by_scope.items()],
+        )
 
 
 # Targets and the baseline are KPI configuration: their changes are announced too (the audit

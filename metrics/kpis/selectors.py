@@ -67,9 +67,9 @@ def snapshot_export_rows(
     `snapshot_queryset` order, dates ISO, values by `core.numbers.csv_number`. Streamed in chunks,
     so memory stays flat however many snapshots there are."""
     yield list(SNAPSHOT_COLUMNS)
-    rows = snapshot_queryset(
-        metric=metric, scope=scope, grain=grain, date_from=date_from, date_to=date_to
-    ).values_list(*SNAPSHOT_COLUMNS)
+    rows = snapshot_queryset(metric=metric, scope=scope, grain=grain, date_from=date_from, date_to=date_to).values_list(
+        *SNAPSHOT_COLUMNS
+    )
     for metric_code, scope_name, grain_name, period_start, value, sample_size in rows.iterator(chunk_size=5000):
         yield [metric_code, scope_name, grain_name, period_start.isoformat(), csv_number(value), sample_size]
 

@@ -48,9 +48,7 @@ class Release(RemembersLoadedValues, models.Model):
         ordering = ["-released_at"]
         indexes = [models.Index(fields=["squad", "released_at"])]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=["succeeded", "rolled_back"]), name="release_status_valid"
-            ),
+            models.CheckConstraint(condition=Q(status__in=["succeeded", "rolled_back"]), name="release_status_valid"),
             models.CheckConstraint(
                 condition=Q(first_commit_at__isnull=True) | Q(first_commit_at__lte=F("released_at")),
                 name="release_first_commit_not_after_release",
@@ -190,9 +188,7 @@ class Defect(RemembersLoadedValues, models.Model):
                 condition=Q(found_in__in=["development", "testing", "staging", "production"]),
                 name="defect_found_in_valid",
             ),
-            models.CheckConstraint(
-                condition=Q(found_by__in=["internal", "customer"]), name="defect_found_by_valid"
-            ),
+            models.CheckConstraint(condition=Q(found_by__in=["internal", "customer"]), name="defect_found_by_valid"),
             models.CheckConstraint(
                 condition=~Q(found_by="customer") | Q(found_in="production"),
                 name="defect_customer_found_in_production",
@@ -237,9 +233,7 @@ class CustomerResponse(RemembersLoadedValues, models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="customer_responses")
     submitted_at = models.DateTimeField(db_index=True)
     account = models.CharField(max_length=200, blank=True)
-    squad = models.ForeignKey(
-        Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_responses"
-    )
+    squad = models.ForeignKey(Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_responses")
     nps_score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
@@ -272,9 +266,7 @@ class CustomerResponse(RemembersLoadedValues, models.Model):
                 name="response_outcome_1_5",
             ),
             models.CheckConstraint(
-                condition=Q(nps_score__isnull=False)
-                | Q(csat_score__isnull=False)
-                | Q(outcome_score__isnull=False),
+                condition=Q(nps_score__isnull=False) | Q(csat_score__isnull=False) | Q(outcome_score__isnull=False),
                 name="response_has_a_score",
             ),
         ]
@@ -284,9 +276,7 @@ class CustomerResponse(RemembersLoadedValues, models.Model):
 
     def clean(self) -> None:
         if self.nps_score is None and self.csat_score is None and self.outcome_score is None:
-            raise ValidationError(
-                {"nps_score": "at least one of nps_score, csat_score, outcome_score is required."}
-            )
+            raise ValidationError({"nps_score": "at least one of nps_score, csat_score, outcome_score is required."})
 
 
 PCT_FIELDS = ("pct_features", "pct_quality", "pct_support", "pct_onboarding", "pct_ktlo", "pct_other")

@@ -100,8 +100,14 @@ def _save(
 
 
 def _check_release_references(
-    kind: RecordKind, instance: models.Model, lookups: Lookups, user: Any, named_before: int | None,
-    errors: dict[str, str], *, creating: bool,
+    kind: RecordKind,
+    instance: models.Model,
+    lookups: Lookups,
+    user: Any,
+    named_before: int | None,
+    errors: dict[str, str],
+    *,
+    creating: bool,
 ) -> None:
     """The rules that join an incident and its release: a PM names only releases of squads they
     manage (ops and admins: any) — checked when the reference is set or changed — and a release

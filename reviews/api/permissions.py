@@ -22,6 +22,6 @@ class RolePermission(BasePermission):
             return True
         perm = getattr(view, "write_permissions", {}).get(getattr(view, "action", None))
         if perm is None:
-            model = view.queryset.model  # type: ignore[attr-defined]
+            model = view.queryset.model
             perm = f"{model._meta.app_label}.{_ACTION_OF_METHOD[request.method or 'POST']}_{model._meta.model_name}"
         return bool(user.has_perm(perm))

@@ -60,8 +60,9 @@ class ActionItemCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
     owner = serializers.CharField(max_length=150, help_text="A username.")
     due = serializers.DateField()
-    metrics = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list,
-                                    max_length=30)
+    metrics = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=30
+    )
     scope = serializers.CharField(max_length=140, required=False, allow_blank=True, default="")
 
 

@@ -56,31 +56,47 @@ class ReviewViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(selectors.review_list())
         return self.get_paginated_response(ReviewListSerializer(page, many=True).data)
 
-    @extend_schema(summary="Create a review (ops staff, admins)", tags=["reviews"], request=ReviewCreateSerializer,
-                   responses={201: ReviewDetailSerializer})
+    @extend_schema(
+        summary="Create a review (ops staff, admins)",
+        tags=["reviews"],
+        request=ReviewCreateSerializer,
+        responses={201: ReviewDetailSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ReviewCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = call_service(services.create_review, user=request.user, **data.validated_data)
-        return Response(ReviewDetailSerializer(review_detail(review)).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/reviews/{review.pk}/"})
+        return Response(
+            ReviewDetailSerializer(review_detail(review)).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/reviews/{review.pk}/"},
+        )
 
-    @extend_schema(summary="One review: its values, notes and action items", tags=["reviews"],
-                   responses=ReviewDetailSerializer)
+    @extend_schema(
+        summary="One review: its values, notes and action items", tags=["reviews"], responses=ReviewDetailSerializer
+    )
     def retrieve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
         return Response(ReviewDetailSerializer(review_detail(review)).data)
 
-    @extend_schema(summary="Freeze a review: copy every value it shows (ops staff, admins)", tags=["reviews"],
-                   request=None, responses=ReviewDetailSerializer)
+    @extend_schema(
+        summary="Freeze a review: copy every value it shows (ops staff, admins)",
+        tags=["reviews"],
+        request=None,
+        responses=ReviewDetailSerializer,
+    )
     @action(detail=True, methods=["post"])
     def freeze(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
         review = call_service(services.freeze_review, user=request.user, review=review)
         return Response(ReviewDetailSerializer(review_detail(review)).data)
 
-    @extend_schema(summary="Add a note on a KPI, a free note or a decision", tags=["reviews"],
-                   request=NoteCreateSerializer, responses={201: NoteSerializer})
+    @extend_schema(
+        summary="Add a note on a KPI, a free note or a decision",
+        tags=["reviews"],
+        request=NoteCreateSerializer,
+        responses={201: NoteSerializer},
+    )
     @action(detail=True, methods=["post"])
     def notes(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         review = get_object_or_404(Review, pk=_int(pk))
@@ -96,20 +112,31 @@ class ActionItemViewSet(viewsets.GenericViewSet):
     pagination_class = ResultsNextPagination
     permission_classes = [RolePermission]
 
-    @extend_schema(summary="List action items (?state=, ?owner=, ?scope=)", tags=["action items"],
-                   responses=ActionItemSerializer(many=True))
+    @extend_schema(
+        summary="List action items (?state=, ?owner=, ?scope=)",
+        tags=["action items"],
+        responses=ActionItemSerializer(many=True),
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         qs = self.get_queryset().order_by("due", "id")
-        for param, lookup in (("state", "state"), ("owner", "owner__username"), ("scope", "scope"),
-                              ("review", "review_id")):
+        for param, lookup in (
+            ("state", "state"),
+            ("owner", "owner__username"),
+            ("scope", "scope"),
+            ("review", "review_id"),
+        ):
             value = request.query_params.get(param)
             if value:
                 qs = qs.filter(**{lookup: _int(value) if param == "review" else value})
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(ActionItemSerializer(page, many=True).data)
 
-    @extend_schema(summary="Raise an action item in a review", tags=["action items"],
-                   request=ActionItemCreateSerializer, responses={201: ActionItemSerializer})
+    @extend_schema(
+        summary="Raise an action item in a review",
+        tags=["action items"],
+        request=ActionItemCreateSerializer,
+        responses={201: ActionItemSerializer},
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ActionItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -117,23 +144,32 @@ class ActionItemViewSet(viewsets.GenericViewSet):
         review = Review.objects.filter(pk=fields.pop("review")).first()
         if review is None:
             return Response({"review": ["no such review"]}, status=status.HTTP_400_BAD_REQUEST)
-        item = call_service(services.create_action_item, user=request.user, review=review,
-                            scope=fields.pop("scope") or None, **fields)
-        return Response(ActionItemSerializer(item).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/action-items/{item.pk}/"})
+        item = call_service(
+            services.create_action_item, user=request.user, review=review, scope=fields.pop("scope") or None, **fields
+        )
+        return Response(
+            ActionItemSerializer(item).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/action-items/{item.pk}/"},
+        )
 
     @extend_schema(summary="One action item", tags=["action items"], responses=ActionItemSerializer)
     def retrieve(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         return Response(ActionItemSerializer(get_object_or_404(self.get_queryset(), pk=_int(pk))).data)
 
-    @extend_schema(summary="Close (done / dropped) or reopen an action item", tags=["action items"],
-                   request=ActionItemStateSerializer, responses=ActionItemSerializer)
+    @extend_schema(
+        summary="Close (done / dropped) or reopen an action item",
+        tags=["action items"],
+        request=ActionItemStateSerializer,
+        responses=ActionItemSerializer,
+    )
     def partial_update(self, request: Request, pk: str, *args: Any, **kwargs: Any) -> Response:
         item = get_object_or_404(self.get_queryset(), pk=_int(pk))
         data = ActionItemStateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = call_service(services.set_action_item_state, user=request.user, item=item,
-                            state=data.validated_data["state"])
+        item = call_service(
+            services.set_action_item_state, user=request.user, item=item, state=data.validated_data["state"]
+        )
         return Response(ActionItemSerializer(item).data)
 
 

@@ -187,9 +187,9 @@ class GitHubSync(SourceSync):
         from metrics.models import Release
 
         known = set(
-            Release.objects.filter(
-                external_id__in=[f"github:{repo}:{d.id}" for d in older]
-            ).values_list("external_id", flat=True)
+            Release.objects.filter(external_id__in=[f"github:{repo}:{d.id}" for d in older]).values_list(
+                "external_id", flat=True
+            )
         )
         for deployment in older[:BASE_SEARCH]:
             if f"github:{repo}:{deployment.id}" in known or self._outcome(repo, deployment) is not None:
@@ -227,8 +227,7 @@ class GitHubSync(SourceSync):
                 "status": "rolled_back" if outcome.rolled_back else "succeeded",
             }
             changes = [
-                (f"commit {repo}@{text(c, 'sha')[:12] if isinstance(c, Mapping) else '?'}",
-                 _mapper(repo, c, key))
+                (f"commit {repo}@{text(c, 'sha')[:12] if isinstance(c, Mapping) else '?'}", _mapper(repo, c, key))
                 for c in commits
             ]
             planned.append((release, changes))
@@ -241,7 +240,7 @@ class GitHubSync(SourceSync):
         return base
 
 
-def _mapper(repo: str, commit: Any, release_key: str):  # type: ignore[no-untyped-def]
+def _mapper(repo: str, commit: Any, release_key: str):
     def mapper() -> dict[str, Any]:
         if not isinstance(commit, Mapping):
             raise Malformed("not a commit object")

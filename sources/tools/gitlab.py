@@ -142,7 +142,7 @@ class GitLabSync(SourceSync):
             )
 
 
-def _mapper(path: str, mr: Any, commits: list[Any], release_key: str):  # type: ignore[no-untyped-def]
+def _mapper(path: str, mr: Any, commits: list[Any], release_key: str):
     def mapper() -> dict[str, Any]:
         if not isinstance(mr, Mapping):
             raise Malformed("not a merge request object")

@@ -96,7 +96,7 @@ class JiraSync(SourceSync):
         key = issue.get("key")
         return key.rsplit("-", 1)[0] if isinstance(key, str) and "-" in key else ""
 
-    def _mapper(self, issue: Any):  # type: ignore[no-untyped-def]
+    def _mapper(self, issue: Any):
         def mapper() -> dict[str, Any]:
             if not isinstance(issue, Mapping):
                 raise Malformed("not an issue object")

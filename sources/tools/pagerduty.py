@@ -69,7 +69,7 @@ class PagerDutySync(SourceSync):
             headers={"Authorization": f"Token token={token}", "Accept": "application/vnd.pagerduty+json;version=2"},
         )
 
-    def _mapper(self, item: Any):  # type: ignore[no-untyped-def]
+    def _mapper(self, item: Any):
         def mapper() -> dict[str, Any]:
             if not isinstance(item, Mapping):
                 raise Malformed("not an incident object")
@@ -107,9 +107,7 @@ class PagerDutySync(SourceSync):
                     raise ToolResponseError("GET /incidents: the answer has no incidents list")
                 more = bool(body.get("more")) and bool(items)
                 # The next run starts where this page ends (inclusive: re-reading is harmless).
-                latest = max(
-                    (t for t in (_created(i) for i in items) if t is not None), default=None
-                )
+                latest = max((t for t in (_created(i) for i in items) if t is not None), default=None)
                 cursor_at = end if not more else (latest or start)
                 self.commit_page(lambda items=items: self._write(items), {"since": iso(cursor_at)})
                 if not more:

@@ -34,10 +34,11 @@ class Inbox:
         self.received: list[tuple[str, list[str], Message]] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         with self.lock:
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos),
-                                   email.message_from_bytes(envelope.original_content)))
+            self.received.append(
+                (envelope.mail_from, list(envelope.rcpt_tos), email.message_from_bytes(envelope.original_content))
+            )
         return "250 Message accepted for delivery"
 
 
@@ -48,7 +49,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp(settings):  # type: ignore[no-untyped-def]
+def smtp(settings):
     """A real SMTP server on 127.0.0.1; the default mailer points at it (as EMAIL_URL=smtp://… would)."""
     from productops.email_url import mailers_setting
 
@@ -66,14 +67,14 @@ def smtp(settings):  # type: ignore[no-untyped-def]
 
 
 def _body(message: Message) -> str:
-    return message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    return message.get_payload(decode=True).decode()
 
 
 def _links(body: str) -> list[str]:
     return [word for word in body.split() if word.startswith("http://testserver/")]
 
 
-def _assert_links_work(client, body: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_links_work(client, body: str) -> None:
     links = _links(body)
     assert links
     for link in links:
@@ -82,18 +83,28 @@ def _assert_links_work(client, body: str) -> None:  # type: ignore[no-untyped-de
         assert client.get(path).status_code == 200, link
 
 
-def test_alert_emails_reach_the_rule_subscribers(smtp, users, squad_a, client_for,  # type: ignore[no-untyped-def]
-                                                django_capture_on_commit_callbacks) -> None:
-    create_rule(user=users["ops"], metric="change_failure_rate", scope="squad:alpha", grain="month",
-                condition="above", threshold=20, subscribers=["pm_alpha", "ops"])
+def test_alert_emails_reach_the_rule_subscribers(
+    smtp, users, squad_a, client_for, django_capture_on_commit_callbacks
+) -> None:
+    create_rule(
+        user=users["ops"],
+        metric="change_failure_rate",
+        scope="squad:alpha",
+        grain="month",
+        condition="above",
+        threshold=20,
+        subscribers=["pm_alpha", "ops"],
+    )
     releases(squad_a, 3, ok=5)
     run_rollup("full", django_capture_on_commit_callbacks)
     assert smtp.received == []
     releases(squad_a, 3, failed=2)
     run_rollup("incremental", django_capture_on_commit_callbacks)
 
-    assert sorted(rcpt for _, rcpts, _ in smtp.received for rcpt in rcpts) == ["ops@example.com",
-                                                                                "pm_alpha@example.com"]
+    assert sorted(rcpt for _, rcpts, _ in smtp.received for rcpt in rcpts) == [
+        "ops@example.com",
+        "pm_alpha@example.com",
+    ]
     for sender, rcpts, message in smtp.received:
         assert message["Subject"] == "[productops] alert: change_failure_rate squad:alpha month 2026-03-01"
         assert message["To"] == rcpts[0]  # one message per subscriber: nobody sees the others' addresses
@@ -103,15 +114,23 @@ def test_alert_emails_reach_the_rule_subscribers(smtp, users, squad_a, client_fo
         _assert_links_work(client_for(users["viewer"]), body)
 
 
-def test_smtp_down_fails_nothing_and_the_next_rollup_sends(smtp, users, squad_a, settings,  # type: ignore[no-untyped-def]
-                                                            django_capture_on_commit_callbacks) -> None:
+def test_smtp_down_fails_nothing_and_the_next_rollup_sends(
+    smtp, users, squad_a, settings, django_capture_on_commit_callbacks
+) -> None:
     from alerts.models import Alert
     from productops.email_url import mailers_setting
 
     working = settings.MAILERS
     settings.MAILERS = mailers_setting(f"smtp://127.0.0.1:{_free_port()}?timeout=2")  # nobody listens there
-    create_rule(user=users["ops"], metric="change_failure_rate", scope="squad:alpha", grain="month",
-                condition="above", threshold=20, subscribers=["ops"])
+    create_rule(
+        user=users["ops"],
+        metric="change_failure_rate",
+        scope="squad:alpha",
+        grain="month",
+        condition="above",
+        threshold=20,
+        subscribers=["ops"],
+    )
     releases(squad_a, 3, ok=5, failed=2)
     run_rollup("full", django_capture_on_commit_callbacks)  # the send fails: logged, the rollup is fine
     [alert] = Alert.objects.all()
@@ -126,18 +145,26 @@ def test_smtp_down_fails_nothing_and_the_next_rollup_sends(smtp, users, squad_a,
     assert len(smtp.received) == 1  # never twice
 
 
-def test_weekly_digest_through_smtp(smtp, users, squad_a, client_for,  # type: ignore[no-untyped-def]
-                                    django_capture_on_commit_callbacks, settings) -> None:
+def test_weekly_digest_through_smtp(
+    smtp, users, squad_a, client_for, django_capture_on_commit_callbacks, settings
+) -> None:
     settings.DIGEST_GRAIN = "month"
     Target.objects.create(metric="change_failure_rate", value=10.0, at_risk_margin_pct=25.0)
     releases(squad_a, 1, ok=5)
     releases(squad_a, 2, ok=3, failed=2)
     run_rollup("full", django_capture_on_commit_callbacks)
-    review = create_review(user=users["ops"], title="Alpha February", scope="squad:alpha", grain="month",
-                           period_start="2026-02-01")
+    review = create_review(
+        user=users["ops"], title="Alpha February", scope="squad:alpha", grain="month", period_start="2026-02-01"
+    )
     pm = users["pm"]
-    due_soon = create_action_item(user=pm, review=review, title="Fix the rollback checklist", owner=pm,
-                                  due="2026-03-24", metrics=["change_failure_rate"])
+    due_soon = create_action_item(
+        user=pm,
+        review=review,
+        title="Fix the rollback checklist",
+        owner=pm,
+        due="2026-03-24",
+        metrics=["change_failure_rate"],
+    )
     create_action_item(user=pm, review=review, title="Later thing", owner=pm, due="2026-04-30")
 
     assert send_digests(now=NOW) == 1  # only the PM follows a scope (their squad, by default)
@@ -161,9 +188,16 @@ def test_email_url_forms() -> None:
 
     assert mailers_setting("")["default"]["BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     options = mailers_setting("smtp://bot%40acme:p%2Fw@mail.acme.test:2525?tls=1")["default"]["OPTIONS"]
-    assert options == {"host": "mail.acme.test", "port": 2525, "username": "bot@acme", "password": "p/w",
-                       "use_ssl": False, "use_tls": True, "timeout": 10}
-    assert mailers_setting("smtps://mail.acme.test")["default"]["OPTIONS"]["port"] == 465  # type: ignore[index]
+    assert options == {
+        "host": "mail.acme.test",
+        "port": 2525,
+        "username": "bot@acme",
+        "password": "p/w",
+        "use_ssl": False,
+        "use_tls": True,
+        "timeout": 10,
+    }
+    assert mailers_setting("smtps://mail.acme.test")["default"]["OPTIONS"]["port"] == 465
     for bad in ("ftp://x", "smtp://", "smtp://h:notaport", "smtps://h?tls=1"):
         with pytest.raises(ImproperlyConfigured):
             mailers_setting(bad)

@@ -10,14 +10,22 @@ from bets.models import Bet
 pytestmark = pytest.mark.django_db
 
 
-def form(squads, **extra):  # type: ignore[no-untyped-def]
+def form(squads, **extra):
     data = {
-        "title": "Release train", "hypothesis": "Fewer rollbacks.", "kind": "initiative",
-        "treatment_squads": [squads[0].pk], "start": "2026-03-02", "window": "8",
-        "targets-TOTAL_FORMS": "1", "targets-INITIAL_FORMS": "0",
-        "targets-0-metric": "change_failure_rate", "targets-0-direction": "lower",
-        "planned_headcount-TOTAL_FORMS": "1", "planned_headcount-INITIAL_FORMS": "0",
-        "planned_headcount-0-squad": squads[0].pk, "planned_headcount-0-month": "2026-03-01",
+        "title": "Release train",
+        "hypothesis": "Fewer rollbacks.",
+        "kind": "initiative",
+        "treatment_squads": [squads[0].pk],
+        "start": "2026-03-02",
+        "window": "8",
+        "targets-TOTAL_FORMS": "1",
+        "targets-INITIAL_FORMS": "0",
+        "targets-0-metric": "change_failure_rate",
+        "targets-0-direction": "lower",
+        "planned_headcount-TOTAL_FORMS": "1",
+        "planned_headcount-INITIAL_FORMS": "0",
+        "planned_headcount-0-squad": squads[0].pk,
+        "planned_headcount-0-month": "2026-03-01",
         "planned_headcount-0-headcount": "3",
     }
     return data | extra
@@ -48,8 +56,9 @@ def test_pm_cannot_add_a_bet_on_another_squad_in_the_admin(users, squad_a, squad
 
 
 def test_unknown_kpi_in_an_inline_is_refused(users, squad_a, squad_b, client_for):
-    response = client_for(users["ops"]).post("/admin/bets/bet/add/",
-                                             form([squad_a, squad_b], **{"targets-0-metric": "happiness"}))
+    response = client_for(users["ops"]).post(
+        "/admin/bets/bet/add/", form([squad_a, squad_b], **{"targets-0-metric": "happiness"})
+    )
     assert response.status_code == 200
     assert not Bet.objects.exists()
 

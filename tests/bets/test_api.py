@@ -12,22 +12,27 @@ from tests.factories import SquadFactory
 pytestmark = pytest.mark.django_db
 
 
-def payload(**overrides):  # type: ignore[no-untyped-def]
+def payload(**overrides):
     body = {
-        "title": "Trunk-based development", "hypothesis": "Smaller changes fail less often.", "kind": "experiment",
-        "treatment_squads": ["alpha"], "start": "2026-03-04",
-        "targets": [{"metric": "change_failure_rate", "direction": "lower"},
-                    {"metric": "lead_time_hours", "direction": "lower"}],
+        "title": "Trunk-based development",
+        "hypothesis": "Smaller changes fail less often.",
+        "kind": "experiment",
+        "treatment_squads": ["alpha"],
+        "start": "2026-03-04",
+        "targets": [
+            {"metric": "change_failure_rate", "direction": "lower"},
+            {"metric": "lead_time_hours", "direction": "lower"},
+        ],
     }
     return body | overrides
 
 
-def post(client: Client, body: dict):  # type: ignore[no-untyped-def]
+def post(client: Client, body: dict):
     return client.post("/api/bets/", body, content_type="application/json")
 
 
 @pytest.fixture
-def org(squad_a, squad_b, users):  # type: ignore[no-untyped-def]
+def org(squad_a, squad_b, users):
     SquadFactory(slug="charlie", name="Charlie")
     SquadFactory(slug="retired", name="Retired", active=False)
     return users
@@ -46,12 +51,13 @@ def test_ops_creates_a_bet_and_reads_it_back_with_effects(org, client_for):
     assert detail["start"] == "2026-03-04"
     assert detail["end"] is None
     assert detail["window"] == 8
-    assert detail["targets"] == [{"metric": "change_failure_rate", "direction": "lower"},
-                                 {"metric": "lead_time_hours", "direction": "lower"}]
+    assert detail["targets"] == [
+        {"metric": "change_failure_rate", "direction": "lower"},
+        {"metric": "lead_time_hours", "direction": "lower"},
+    ]
     assert [e["metric"] for e in detail["effects"]] == ["change_failure_rate", "lead_time_hours"]
     for effect in detail["effects"]:
-        assert set(effect) == {"metric", "grain", "estimate", "interval", "verdict", "periods_before",
-                               "periods_after"}
+        assert set(effect) == {"metric", "grain", "estimate", "interval", "verdict", "periods_before", "periods_after"}
         assert effect["grain"] == "week"
         assert len(effect["interval"]) == 2
         assert effect["verdict"] in {"improved", "worsened", "no clear effect", "too early"}
@@ -63,7 +69,9 @@ def test_ops_creates_a_bet_and_reads_it_back_with_effects(org, client_for):
     joined = AuditEvent.objects.get(action="create", model_label="bets.bet_treatment_squads")
     assert joined.changes["squad_id"] == [None, org["pm"].managed_squads.get().pk]  # alpha
     assert sorted(e.changes["metric"][1] for e in AuditEvent.objects.filter(model_label="bets.bettarget")) == [
-        "change_failure_rate", "lead_time_hours"]
+        "change_failure_rate",
+        "lead_time_hours",
+    ]
 
 
 def test_month_only_kpi_is_judged_by_month(org, client_for):
@@ -94,7 +102,9 @@ def test_pm_cannot_change_a_bet_on_someone_elses_squad(org, client_for):
     assert ok.status_code == 200
     assert ok.json()["title"] == "Trunk-based, round two"
     assert AuditEvent.objects.filter(action="update", model_label="bets.bet").get().changes["title"] == [
-        "Trunk-based development", "Trunk-based, round two"]
+        "Trunk-based development",
+        "Trunk-based, round two",
+    ]
 
 
 def test_viewer_reads_but_never_writes(org, client_for):
@@ -112,21 +122,24 @@ def test_anonymous_gets_401(org):
     assert post(Client(), payload()).status_code in {401, 403}
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"kind": "hunch"}, "kind"),
-    ({"treatment_squads": []}, "treatment_squads"),
-    ({"treatment_squads": ["nobody"]}, "treatment_squads"),
-    ({"comparison_squads": ["alpha"]}, "comparison_squads"),
-    ({"targets": [{"metric": "happiness", "direction": "higher"}]}, "targets"),
-    ({"targets": [{"metric": "nps", "direction": "sideways"}]}, "targets"),
-    ({"targets": []}, "targets"),
-    ({"start": "2026-13-01"}, "start"),
-    ({"start": "0001-01-01"}, "start"),
-    ({"end": "9999-12-31"}, "end"),
-    ({"end": "2026-01-01"}, "end"),
-    ({"window": 1}, "window"),
-    ({"title": ""}, "title"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "hunch"}, "kind"),
+        ({"treatment_squads": []}, "treatment_squads"),
+        ({"treatment_squads": ["nobody"]}, "treatment_squads"),
+        ({"comparison_squads": ["alpha"]}, "comparison_squads"),
+        ({"targets": [{"metric": "happiness", "direction": "higher"}]}, "targets"),
+        ({"targets": [{"metric": "nps", "direction": "sideways"}]}, "targets"),
+        ({"targets": []}, "targets"),
+        ({"start": "2026-13-01"}, "start"),
+        ({"start": "0001-01-01"}, "start"),
+        ({"end": "9999-12-31"}, "end"),
+        ({"end": "2026-01-01"}, "end"),
+        ({"window": 1}, "window"),
+        ({"title": ""}, "title"),
+    ],
+)
 def test_bad_input_is_a_400_naming_the_field(org, client_for, change, field):
     response = post(client_for(org["ops"]), payload(**change))
     assert response.status_code == 400
@@ -135,13 +148,21 @@ def test_bad_input_is_a_400_naming_the_field(org, client_for, change, field):
 
 
 def test_initiative_planned_headcount_round_trips(org, client_for):
-    body = payload(kind="initiative", planned_headcount=[{"squad": "alpha", "month": "2026-03", "headcount": "4"},
-                                                         {"squad": "alpha", "month": "2026-04", "headcount": "5.5"}])
+    body = payload(
+        kind="initiative",
+        planned_headcount=[
+            {"squad": "alpha", "month": "2026-03", "headcount": "4"},
+            {"squad": "alpha", "month": "2026-04", "headcount": "5.5"},
+        ],
+    )
     bet_id = post(client_for(org["ops"]), body).json()["id"]
     detail = client_for(org["viewer"]).get(f"/api/bets/{bet_id}/").json()
-    assert detail["planned_headcount"] == [{"squad": "alpha", "month": "2026-03", "headcount": "4.00"},
-                                           {"squad": "alpha", "month": "2026-04", "headcount": "5.50"}]
-    bad = post(client_for(org["ops"]), payload(planned_headcount=[{"squad": "alpha", "month": "2026-03",
-                                                                   "headcount": "4"}]))
+    assert detail["planned_headcount"] == [
+        {"squad": "alpha", "month": "2026-03", "headcount": "4.00"},
+        {"squad": "alpha", "month": "2026-04", "headcount": "5.50"},
+    ]
+    bad = post(
+        client_for(org["ops"]), payload(planned_headcount=[{"squad": "alpha", "month": "2026-03", "headcount": "4"}])
+    )
     assert bad.status_code == 400
     assert "planned_headcount" in bad.json()

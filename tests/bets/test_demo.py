@@ -24,8 +24,11 @@ def test_demo_bets_show_each_verdict(settings):
         generate_org(squads=24, areas=5, start=END - dt.timedelta(days=760), end=END, seed=7, now=NOW)
         assert create_demo_bets(today=END, seed=7, now=NOW) == {"bets": 4}
     full_rollup(now=NOW)
-    verdicts = {(bet.title, e.metric): e.effect.verdict
-                for bet in Bet.objects.all() for e in bet_effects(bet, today=END, use_cache=False)}
+    verdicts = {
+        (bet.title, e.metric): e.effect.verdict
+        for bet in Bet.objects.all()
+        for e in bet_effects(bet, today=END, use_cache=False)
+    }
     assert verdicts[("Trunk-based development", "releases")] == "improved"  # 90 % more releases injected
     assert verdicts[("Skip staging for small changes", "escaped_defect_rate")] == "worsened"  # escapes injected
     assert verdicts[("Shared design system", "releases")] == "no clear effect"  # nothing injected

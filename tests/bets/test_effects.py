@@ -32,14 +32,22 @@ RECORDS = sum(v or 0 for before, after in SERIES.values() for v in before + afte
 
 
 @pytest.fixture
-def hand_worked(five_squads):  # type: ignore[no-untyped-def]
+def hand_worked(five_squads):
     for slug, (before, after) in SERIES.items():
         values = dict(zip(BEFORE + AFTER, before + after, strict=True))
         values |= {day: 100.0 for day in OUTSIDE}  # must not count: outside both windows
         put_series("incidents", slug, "week", values)
-    return create_bet(user=None, title="On-call rotation", hypothesis="fewer incidents", kind="process_change",
-                      treatment_squads=["t1", "t2"], comparison_squads=["c1", "c2", "c3"], start=D(2026, 3, 4),
-                      window=4, targets=[TargetInput("incidents", "lower")])
+    return create_bet(
+        user=None,
+        title="On-call rotation",
+        hypothesis="fewer incidents",
+        kind="process_change",
+        treatment_squads=["t1", "t2"],
+        comparison_squads=["c1", "c2", "c3"],
+        start=D(2026, 3, 4),
+        window=4,
+        targets=[TargetInput("incidents", "lower")],
+    )
 
 
 def test_windows_leave_out_the_period_holding_the_start():
@@ -73,9 +81,15 @@ def test_hand_worked_effect_from_snapshots(hand_worked):
     assert e.low < e.high < 0
     assert e.verdict == "improved"  # incidents: lower is better, the whole interval is below 0
     assert effect.records == RECORDS == 152
-    assert effect.as_api() == {"metric": "incidents", "grain": "week", "estimate": -2.5,
-                               "interval": [round(e.low, 4), round(e.high, 4)], "verdict": "improved",
-                               "periods_before": 4, "periods_after": 4}
+    assert effect.as_api() == {
+        "metric": "incidents",
+        "grain": "week",
+        "estimate": -2.5,
+        "interval": [round(e.low, 4), round(e.high, 4)],
+        "verdict": "improved",
+        "periods_before": 4,
+        "periods_after": 4,
+    }
 
 
 @pytest.mark.django_db
@@ -92,25 +106,43 @@ def test_same_data_same_interval_and_a_rollup_refreshes_it(hand_worked):
     assert bet_effects(hand_worked, today=D(2026, 4, 20), use_cache=False)[0].effect == first  # seeded
     # a rollup rewrites t1's first after-week: 2 → 10 (treatment after mean 2.5 → 3.5)
     KpiSnapshot.objects.filter(scope="squad:t1", period_start=AFTER[0], metric="incidents").update(
-        value=10.0, sample_size=10, computed_at=dt.datetime(2026, 4, 21, tzinfo=dt.UTC))
+        value=10.0, sample_size=10, computed_at=dt.datetime(2026, 4, 21, tzinfo=dt.UTC)
+    )
     after = bet_effects(hand_worked, today=D(2026, 4, 20))[0].effect
     assert after.estimate == pytest.approx(-1.5)
 
 
 @pytest.mark.django_db
 def test_a_rewritten_month_snapshot_refreshes_a_bet_judged_on_two_grains(five_squads):
-    months = [D(2025, 11, 1), D(2025, 12, 1), D(2026, 1, 1), D(2026, 2, 1), D(2026, 4, 1), D(2026, 5, 1),
-              D(2026, 6, 1), D(2026, 7, 1)]  # four before March (the start's month), four after
+    months = [
+        D(2025, 11, 1),
+        D(2025, 12, 1),
+        D(2026, 1, 1),
+        D(2026, 2, 1),
+        D(2026, 4, 1),
+        D(2026, 5, 1),
+        D(2026, 6, 1),
+        D(2026, 7, 1),
+    ]  # four before March (the start's month), four after
     for slug in five_squads:
         put_series("support_time_pct", slug, "month", dict.fromkeys(months, 20.0))
-    bet = create_bet(user=None, title="Support rota", hypothesis="less support time", kind="process_change",
-                     treatment_squads=["t1"], comparison_squads=["c1", "c2"], start=D(2026, 3, 4), window=4,
-                     targets=[TargetInput("incidents", "lower"), TargetInput("support_time_pct", "lower")])
+    bet = create_bet(
+        user=None,
+        title="Support rota",
+        hypothesis="less support time",
+        kind="process_change",
+        treatment_squads=["t1"],
+        comparison_squads=["c1", "c2"],
+        start=D(2026, 3, 4),
+        window=4,
+        targets=[TargetInput("incidents", "lower"), TargetInput("support_time_pct", "lower")],
+    )
     today = D(2026, 8, 10)
     effects = {e.metric: e for e in bet_effects(bet, today=today)}
     assert effects["support_time_pct"].grain == "month"
     assert effects["support_time_pct"].effect.estimate == 0
     KpiSnapshot.objects.filter(scope="squad:t1", period_start__in=months[4:]).update(
-        value=12.0, computed_at=dt.datetime(2026, 8, 9, tzinfo=dt.UTC))
+        value=12.0, computed_at=dt.datetime(2026, 8, 9, tzinfo=dt.UTC)
+    )
     effects = {e.metric: e for e in bet_effects(bet, today=today)}
     assert effects["support_time_pct"].effect.estimate == pytest.approx(-8.0)  # (12 − 20) − (20 − 20)

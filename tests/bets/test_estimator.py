@@ -20,8 +20,12 @@ def test_hand_worked_difference_in_differences():
     # comparison before 20, 22, 18, 20 (mean 20), after 19, 21, 20, 20 (mean 20): 0
     # DiD = −4 − 0 = −4; period differences before −10, −8, −6, −8; after −12 each.
     effect = estimate_effect(
-        treatment_before=[10, 14, 12, 12], comparison_before=[20, 22, 18, 20],
-        treatment_after=[7, 9, 8, 8], comparison_after=[19, 21, 20, 20], higher_is_better=False, seed=1,
+        treatment_before=[10, 14, 12, 12],
+        comparison_before=[20, 22, 18, 20],
+        treatment_after=[7, 9, 8, 8],
+        comparison_after=[19, 21, 20, 20],
+        higher_is_better=False,
+        seed=1,
     )
     assert effect.estimate == -4.0
     assert (effect.treatment_before, effect.treatment_after) == (12.0, 8.0)
@@ -29,8 +33,9 @@ def test_hand_worked_difference_in_differences():
     assert (effect.periods_before, effect.periods_after) == (4, 4)
     # After is constant, so every bootstrap draw is −12 − (a mean of 4 draws from −10, −8, −6, −8),
     # i.e. within [−12 + 6, −12 + 10] = [−6, −2] before widening.
-    low_p, high_p = estimator.bootstrap_interval(np.array([-10.0, -8, -6, -8]), np.array([-12.0] * 4), seed=1,
-                                                 widen=False)
+    low_p, high_p = estimator.bootstrap_interval(
+        np.array([-10.0, -8, -6, -8]), np.array([-12.0] * 4), seed=1, widen=False
+    )
     assert -6 <= low_p <= high_p <= -2
     factor = 1.943 / 1.6448536269514722 * math.sqrt(4 / 3)  # t(0.95, 6) / z(0.95) × √(n/(n−1))
     assert effect.low == pytest.approx(-4 - (-4 - low_p) * factor)
@@ -41,8 +46,11 @@ def test_hand_worked_difference_in_differences():
 
 def test_periods_missing_on_one_side_are_left_out_of_both():
     effect = estimate_effect(
-        treatment_before=[10, None, 12], comparison_before=[20, 30, 22],
-        treatment_after=[16, 18, 20, 22], comparison_after=[21, 23, float("nan"), 25], higher_is_better=True,
+        treatment_before=[10, None, 12],
+        comparison_before=[20, 30, 22],
+        treatment_after=[16, 18, 20, 22],
+        comparison_after=[21, 23, float("nan"), 25],
+        higher_is_better=True,
     )
     # before: (10, 20), (12, 22) → T 11, C 21; after: (16, 21), (18, 23), (22, 25) → T 56/3, C 23
     assert effect.estimate == pytest.approx((56 / 3 - 11) - (23 - 21))
@@ -57,8 +65,13 @@ def test_verdict_follows_the_kpis_better_side():
 
 
 def test_too_early_below_four_ended_periods_whatever_the_numbers():
-    effect = estimate_effect(treatment_before=[1, 1, 1], comparison_before=[5, 5, 6],
-                             treatment_after=[9, 9, 9], comparison_after=[5, 5, 6], higher_is_better=True)
+    effect = estimate_effect(
+        treatment_before=[1, 1, 1],
+        comparison_before=[5, 5, 6],
+        treatment_after=[9, 9, 9],
+        comparison_after=[5, 5, 6],
+        higher_is_better=True,
+    )
     assert effect.estimate == pytest.approx(8.0)
     assert effect.verdict == TOO_EARLY
 
@@ -66,10 +79,22 @@ def test_too_early_below_four_ended_periods_whatever_the_numbers():
 def test_same_data_same_interval():
     rng = np.random.default_rng(3)
     tb, cb, ta, ca = panel(rng, effect=2.0)
-    one = estimate_effect(treatment_before=tb, comparison_before=cb, treatment_after=ta, comparison_after=ca,
-                          higher_is_better=True, seed=99)
-    two = estimate_effect(treatment_before=tb, comparison_before=cb, treatment_after=ta, comparison_after=ca,
-                          higher_is_better=True, seed=99)
+    one = estimate_effect(
+        treatment_before=tb,
+        comparison_before=cb,
+        treatment_after=ta,
+        comparison_after=ca,
+        higher_is_better=True,
+        seed=99,
+    )
+    two = estimate_effect(
+        treatment_before=tb,
+        comparison_before=cb,
+        treatment_after=ta,
+        comparison_after=ca,
+        higher_is_better=True,
+        seed=99,
+    )
     assert one == two
 
 
@@ -84,12 +109,26 @@ def _rates(*, widen: bool) -> tuple[float, float]:
     for run in range(RUNS):
         rng = np.random.default_rng(run)
         tb, cb, ta, ca = panel(rng, effect=TRUE_EFFECT)
-        e = estimate_effect(treatment_before=tb, comparison_before=cb, treatment_after=ta, comparison_after=ca,
-                            higher_is_better=True, seed=run, widen=widen)
+        e = estimate_effect(
+            treatment_before=tb,
+            comparison_before=cb,
+            treatment_after=ta,
+            comparison_after=ca,
+            higher_is_better=True,
+            seed=run,
+            widen=widen,
+        )
         covered += e.low <= TRUE_EFFECT <= e.high
         tb, cb, ta, ca = panel(rng, effect=0.0)
-        e = estimate_effect(treatment_before=tb, comparison_before=cb, treatment_after=ta, comparison_after=ca,
-                            higher_is_better=True, seed=run, widen=widen)
+        e = estimate_effect(
+            treatment_before=tb,
+            comparison_before=cb,
+            treatment_after=ta,
+            comparison_after=ca,
+            higher_is_better=True,
+            seed=run,
+            widen=widen,
+        )
         null_ok += e.verdict == NO_CLEAR_EFFECT
     return covered / RUNS, null_ok / RUNS
 
@@ -109,7 +148,13 @@ def test_a_real_effect_is_found():
     found = 0
     for run in range(100):
         tb, cb, ta, ca = panel(np.random.default_rng(1000 + run), effect=10.0)
-        e = estimate_effect(treatment_before=tb, comparison_before=cb, treatment_after=ta, comparison_after=ca,
-                            higher_is_better=False, seed=run)
+        e = estimate_effect(
+            treatment_before=tb,
+            comparison_before=cb,
+            treatment_after=ta,
+            comparison_after=ca,
+            higher_is_better=False,
+            seed=run,
+        )
         found += e.verdict == WORSENED
     assert found >= 90  # 10 points on noise of ±5 per squad: nearly always

@@ -21,8 +21,10 @@ D = dt.date
 
 
 def figures(html: str) -> dict[str, dict]:
-    return {m[0]: json.loads(m[1]) for m in re.findall(r'<script id="([^"]+)" type="application/json">(.*?)</script>',
-                                                        html, re.S)}
+    return {
+        m[0]: json.loads(m[1])
+        for m in re.findall(r'<script id="([^"]+)" type="application/json">(.*?)</script>', html, re.S)
+    }
 
 
 def test_list_and_detail_show_the_verdict_windows_and_start(hand_worked, users, client_for):  # noqa: F811
@@ -53,9 +55,16 @@ def test_the_verdict_in_words_and_the_numbers_behind_it(hand_worked, users, clie
 
 
 def test_ops_creates_a_bet_through_the_page_and_a_viewer_cannot(users, squad_b, client_for):
-    form = {"title": "Pairing Fridays", "hypothesis": "Pairing finds defects early.", "kind": "experiment",
-            "treatment_squads": ["alpha"], "start": "2026-02-02", "window": "8", "metric_1": "defects_found",
-            "direction_1": "lower"}
+    form = {
+        "title": "Pairing Fridays",
+        "hypothesis": "Pairing finds defects early.",
+        "kind": "experiment",
+        "treatment_squads": ["alpha"],
+        "start": "2026-02-02",
+        "window": "8",
+        "metric_1": "defects_found",
+        "direction_1": "lower",
+    }
     assert client_for(users["viewer"]).post("/bets/new/", form).status_code == 403
     response = client_for(users["ops"]).post("/bets/new/", form)
     bet = Bet.objects.get()
@@ -77,7 +86,8 @@ def test_pm_page_form_offers_only_their_squads(users, squad_b, client_for):
 def test_bet_markers_select_by_kpi_squad_and_range(hand_worked):  # noqa: F811
     markers = bet_markers("incidents", ["squad:t1"], D(2026, 1, 1), D(2026, 6, 1))
     assert [(m.bet_id, m.start, m.metric, m.url) for m in markers] == [
-        (hand_worked.pk, D(2026, 3, 4), "incidents", f"/bets/{hand_worked.pk}/")]
+        (hand_worked.pk, D(2026, 3, 4), "incidents", f"/bets/{hand_worked.pk}/")
+    ]
     assert bet_markers("incidents", ["squad:c1"], D(2026, 1, 1), D(2026, 6, 1)) == []  # comparison squads: no
     assert bet_markers("nps", ["squad:t1"], D(2026, 1, 1), D(2026, 6, 1)) == []
     assert bet_markers(["nps", "incidents"], ["area:a"], D(2026, 1, 1), D(2026, 6, 1))[0].bet_id == hand_worked.pk
@@ -101,11 +111,20 @@ def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_f
     squad_a.save()
     TimeAllocationFactory(squad=squad_a, month=D(2026, 3, 1), headcount=3)
     TimeAllocationFactory(squad=squad_a, month=D(2026, 3, 1), headcount=2)
-    create_bet(user=None, title="Release train", hypothesis="Fewer rollbacks.", kind="initiative",
-               treatment_squads=["alpha"], comparison_squads=None, start=D(2026, 3, 1),
-               targets=[TargetInput("change_failure_rate", "lower")],
-               planned_headcount=[PlannedInput("alpha", D(2026, 3, 1), Decimal("4")),
-                                  PlannedInput("alpha", D(2026, 4, 1), Decimal("4"))])
+    create_bet(
+        user=None,
+        title="Release train",
+        hypothesis="Fewer rollbacks.",
+        kind="initiative",
+        treatment_squads=["alpha"],
+        comparison_squads=None,
+        start=D(2026, 3, 1),
+        targets=[TargetInput("change_failure_rate", "lower")],
+        planned_headcount=[
+            PlannedInput("alpha", D(2026, 3, 1), Decimal("4")),
+            PlannedInput("alpha", D(2026, 4, 1), Decimal("4")),
+        ],
+    )
     rows = initiative_plans(start=D(2026, 1, 1), end=D(2026, 6, 1))
     assert [(r.month, r.planned, r.actual, r.planned_cost, r.actual_cost) for r in rows] == [
         (D(2026, 3, 1), Decimal("4.00"), 5, Decimal("32000.00"), Decimal("40000.00")),
@@ -122,4 +141,4 @@ def test_viewer_sees_why_they_cannot_create(users, client_for):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Bets are created by ops staff" in html
-    assert "<form method=\"post\" class=\"bet-form\"" not in html
+    assert '<form method="post" class="bet-form"' not in html

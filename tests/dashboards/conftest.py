@@ -24,7 +24,7 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture
-def demo_org(settings):  # type: ignore[no-untyped-def]
+def demo_org(settings):
     """A modest demo org (8 squads, ~14 months of every record kind), rolled up for real."""
     settings.KPI_ROLLUP_ON_COMMIT = False  # the test runs the rollup itself, once
     today = timezone.now().date()
@@ -34,14 +34,15 @@ def demo_org(settings):  # type: ignore[no-untyped-def]
         create_demo_users(squads[:2])
         Target.objects.create(metric="change_failure_rate", value=12.0, at_risk_margin_pct=25.0)
         Target.objects.create(metric="nps", value=30.0, at_risk_margin_pct=20.0)
-        Baseline.objects.create(name="first quarter", start=today - dt.timedelta(days=420),
-                                end=today - dt.timedelta(days=330))
+        Baseline.objects.create(
+            name="first quarter", start=today - dt.timedelta(days=420), end=today - dt.timedelta(days=330)
+        )
     full_rollup()
     return squads
 
 
 @pytest.fixture
-def browser(monkeypatch):  # type: ignore[no-untyped-def]
+def browser(monkeypatch):
     executable = require_chromium()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright next to the live server thread
     from playwright.sync_api import sync_playwright

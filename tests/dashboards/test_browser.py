@@ -21,7 +21,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 class Session:
     """One signed-in browser tab that records console errors and failed page scripts."""
 
-    def __init__(self, browser, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser, base_url: str, username: str, password: str) -> None:
         self.context = browser.new_context(viewport={"width": 1440, "height": 900})
         self.page = self.context.new_page()
         self.base = base_url
@@ -42,7 +42,8 @@ class Session:
         page = self.page
         expected = page.locator("div.chart[data-figure]").count()
         page.wait_for_function(
-            "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=expected,
+            "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n",
+            arg=expected,
             timeout=15000,
         )
         for i in range(expected):
@@ -60,7 +61,7 @@ class Session:
         return charts
 
 
-def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> None:
     squad = demo_org[0]
     area = squad.area.slug
     pages = {
@@ -82,7 +83,7 @@ def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> Non
         session.context.close()
 
 
-def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None:
     session = Session(browser, live_server.url, "viewer", dict((u.username, u.password) for u in DEMO_USERS)["viewer"])
     page = session.page
     session.open("/", "overview-controls-before")

@@ -35,12 +35,11 @@ def links_answer(session: Session, hrefs: list[str]) -> dict[str, int]:
     return statuses
 
 
-def test_verdict_band_on_top_with_working_links_and_screenshots(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_verdict_band_on_top_with_working_links_and_screenshots(live_server, demo_org, browser) -> None:
     squad = demo_org[0]
     session = Session(browser, live_server.url, "viewer", PASSWORDS["viewer"])
     page = session.page
-    pages = {"overview": "/", "squad": f"/squads/{squad.slug}/", "metric": "/metrics/uptime_pct/",
-             "review": "/review/"}
+    pages = {"overview": "/", "squad": f"/squads/{squad.slug}/", "metric": "/metrics/uptime_pct/", "review": "/review/"}
     SHOTS.mkdir(parents=True, exist_ok=True)
     for size, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
@@ -70,17 +69,19 @@ def test_verdict_band_on_top_with_working_links_and_screenshots(live_server, dem
         if size == "desktop":
             page.goto(f"{live_server.url}/")
             page.locator("#squads").screenshot(path=str(SHOTS / "first-look-heatmap-desktop.png"))
-            overflow = page.evaluate("(() => { const w = document.querySelector('.heatwrap');"
-                                     " return w.scrollWidth - w.clientWidth; })()")
+            overflow = page.evaluate(
+                "(() => { const w = document.querySelector('.heatwrap'); return w.scrollWidth - w.clientWidth; })()"
+            )
             assert overflow <= 1, f"the heatmap overflows 1440 px by {overflow}px"
     assert session.errors == []
 
 
-def test_low_confidence_value_shows_too_few_records(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_low_confidence_value_shows_too_few_records(live_server, demo_org, browser) -> None:
     # the latest complete month's org NPS rests on one promoter: +100 from n=1 (target ≥ +30)
     period = default_controls().latest_complete_period()
     updated = KpiSnapshot.objects.filter(metric="nps", scope="org", grain="month", period_start=period).update(
-        value=100.0, sample_size=1)
+        value=100.0, sample_size=1
+    )
     assert updated == 1
     cache.clear()  # page bodies are cached per rollup; this test edits a snapshot behind the rollup's back
     session = Session(browser, live_server.url, "viewer", PASSWORDS["viewer"])
@@ -95,7 +96,7 @@ def test_low_confidence_value_shows_too_few_records(live_server, demo_org, brows
     assert session.errors == []
 
 
-def test_pm_lands_on_their_squads(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_pm_lands_on_their_squads(live_server, demo_org, browser) -> None:
     session = Session(browser, live_server.url, "pm", PASSWORDS["pm"])  # PM of the first two squads
     page = session.page
     assert urlparse(page.url).path == "/my-squads/"
@@ -109,7 +110,7 @@ def test_pm_lands_on_their_squads(live_server, demo_org, browser) -> None:  # ty
     assert session.errors == []
 
 
-def test_viewer_follows_every_link_of_a_squad_page_without_a_403(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_viewer_follows_every_link_of_a_squad_page_without_a_403(live_server, demo_org, browser) -> None:
     session = Session(browser, live_server.url, "viewer", PASSWORDS["viewer"])
     page = session.page
     session.open(f"/squads/{demo_org[0].slug}/", "squad-links-viewer")
@@ -129,7 +130,7 @@ def test_viewer_follows_every_link_of_a_squad_page_without_a_403(live_server, de
     assert session.errors == []
 
 
-def test_dark_mode_follows_the_system_setting(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]
+def test_dark_mode_follows_the_system_setting(live_server, demo_org, browser) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
     page = context.new_page()
     errors: list[str] = []
@@ -141,7 +142,8 @@ def test_dark_mode_follows_the_system_setting(live_server, demo_org, browser) ->
     page.wait_for_load_state("load")
     charts = page.locator("div.chart[data-figure]").count()
     page.wait_for_function(
-        "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=charts, timeout=15000)
+        "n => document.querySelectorAll('div.chart[data-figure] .main-svg').length >= n", arg=charts, timeout=15000
+    )
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
     # the charts are recoloured too: Plotly's background rectangle takes the dark card colour
     assert page.evaluate("document.querySelector('div.chart .main-svg .bg').style.fill") == "rgb(31, 41, 55)"

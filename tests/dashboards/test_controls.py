@@ -38,8 +38,9 @@ def test_latest_complete_period_per_grain() -> None:
     month = Controls("month", dt.date(2025, 6, 1), dt.date(2026, 5, 20), "")
     assert month.latest_complete_period(today) == dt.date(2026, 4, 1)
     # a range ending on a month's last day makes that month complete
-    assert Controls("month", dt.date(2025, 1, 1), dt.date(2025, 6, 30), "").latest_complete_period(today) == \
-        dt.date(2025, 6, 1)
+    assert Controls("month", dt.date(2025, 1, 1), dt.date(2025, 6, 30), "").latest_complete_period(today) == dt.date(
+        2025, 6, 1
+    )
     # 2026-05-20 is a Wednesday: the last complete ISO week started Monday 2026-05-11
     week = Controls("week", dt.date(2026, 1, 1), dt.date(2026, 5, 20), "")
     assert week.latest_complete_period(today) == dt.date(2026, 5, 11)

@@ -21,7 +21,7 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def store(db, squad_a, squad_b):  # type: ignore[no-untyped-def]
+def store(db, squad_a, squad_b):
     """June 2025, month grain. Org: CFR 12 % (n=50, target ≤ 10 % ±30 % → at risk), NPS +100 from ONE
     response (target ≥ +30 → would be on track, but n=1 is too few), lead time 30 h (target ≤ 20 h,
     margin 10 % → off track), MTTR 2.0 h in June and 2.04 h in May (a change that shows as 0.0 h).
@@ -49,7 +49,7 @@ def store(db, squad_a, squad_b):  # type: ignore[no-untyped-def]
 
 
 def tile(html: str, label: str) -> str:
-    match = re.search(r'<article class="tile[^"]*" title="' + re.escape(label) + r':.*?</article>', html, re.S)
+    match = re.search(r'<article class="tile[^"]*" title="' + re.escape(label) + r":.*?</article>", html, re.S)
     assert match, f"no tile {label!r}"
     return match.group(0)
 
@@ -58,7 +58,7 @@ def band(html: str) -> str:
     return html.split('<section class="verdict"', 1)[1].split("</section>", 1)[0]
 
 
-def test_verdict_band_counts_moves_and_squads_needing_attention(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_verdict_band_counts_moves_and_squads_needing_attention(client_for, users, store) -> None:
     html = client_for(users["viewer"]).get(f"/?{RANGE}").content.decode()
     verdict = band(html)
     # judged at org level: CFR at risk (12 within 10 + 3), lead time off track (30 > 22); NPS not judged (n=1)
@@ -68,22 +68,22 @@ def test_verdict_band_counts_moves_and_squads_needing_attention(client_for, user
     # biggest move vs May by |relative change|: CFR −40 % (20 → 12, better) before lead time +20 % (worse);
     # NPS (+400 %) rests on one response and MTTR's change rounds to zero: neither is a "move"
     moves = verdict.split("Biggest moves vs May 2025", 1)[1].split("</ul>", 1)[0]
-    assert re.findall(r'/metrics/([a-z_]+)/', moves) == ["change_failure_rate", "lead_time_hours"]
+    assert re.findall(r"/metrics/([a-z_]+)/", moves) == ["change_failure_rate", "lead_time_hours"]
     assert "▼ 8.0 pp" in moves
     assert "better" in moves
     assert "worse" in moves
     # squads with off-track KPIs, most first: alpha (CFR 25 > 13, lead time 40 > 22), then charlie (30)
     squads = verdict.split("Squads that need attention", 1)[1]
-    assert re.findall(r'/squads/([a-z]+)/', squads) == ["alpha", "charlie"]
+    assert re.findall(r"/squads/([a-z]+)/", squads) == ["alpha", "charlie"]
     assert "2 off track" in squads
     assert "1 off track" in squads
     # an area page: its own verdict over its squads only (bravo is in growth)
     area = band(client_for(users["viewer"]).get(f"/areas/payments/?{RANGE}").content.decode())
     assert "No KPI has both a target and enough records to judge it." in area  # no area snapshots stored
-    assert re.findall(r'/squads/([a-z]+)/', area.split("Squads that need attention", 1)[1]) == ["alpha", "charlie"]
+    assert re.findall(r"/squads/([a-z]+)/", area.split("Squads that need attention", 1)[1]) == ["alpha", "charlie"]
 
 
-def test_low_confidence_value_gets_too_few_records_not_a_verdict(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_low_confidence_value_gets_too_few_records_not_a_verdict(client_for, users, store) -> None:
     html = client_for(users["viewer"]).get(f"/?{RANGE}").content.decode()
     nps = tile(html, "Net Promoter Score")
     assert "+100" in nps
@@ -94,12 +94,12 @@ def test_low_confidence_value_gets_too_few_records_not_a_verdict(client_for, use
     # the metric page's squad table and the review say the same
     review = client_for(users["viewer"]).get(f"/review/?{RANGE}").content.decode()
     table = review.split('<table class="data review-table"', 1)[1]
-    row = re.search(r'/metrics/nps/.*?</tr>', table, re.S).group(0)
+    row = re.search(r"/metrics/nps/.*?</tr>", table, re.S).group(0)
     assert "too few records" in row
     assert "on track" not in row
 
 
-def test_a_change_that_rounds_to_zero_is_neither_green_nor_red(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_that_rounds_to_zero_is_neither_green_nor_red(client_for, users, store) -> None:
     mttr = tile(client_for(users["viewer"]).get(f"/?{RANGE}").content.decode(), "Mean time to restore")
     # 2.00 h vs 2.04 h: −0.04 h shows as 0.0 h, so it is "no change", not a green ▼
     assert "prev = no change" in mttr
@@ -107,7 +107,7 @@ def test_a_change_that_rounds_to_zero_is_neither_green_nor_red(client_for, users
     assert 'class="chg " title="Change vs previous period"' in mttr
 
 
-def test_targets_periods_and_units_read_as_words(client_for, users, store, settings) -> None:  # type: ignore[no-untyped-def]
+def test_targets_periods_and_units_read_as_words(client_for, users, store, settings) -> None:
     settings.CURRENCY_SYMBOL = "£"
     html = client_for(users["viewer"]).get(f"/?{RANGE}").content.decode()
     assert "target ≤ 10.0 %" in tile(html, "Change failure rate")
@@ -125,7 +125,7 @@ def test_targets_periods_and_units_read_as_words(client_for, users, store, setti
     assert "Change failure rate" in heading
 
 
-def test_presets_and_range_explained_in_words(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_presets_and_range_explained_in_words(client_for, users, store) -> None:
     today = dt.date(2026, 5, 20)  # a Wednesday in Q2
     found = {p.label: (p.grain, p.date_from, p.date_to) for p in presets(today)}
     assert found == {
@@ -146,7 +146,7 @@ def test_presets_and_range_explained_in_words(client_for, users, store) -> None:
     assert "No complete quarter ends between 01 Apr 2025 and 15 May 2025" in empty
 
 
-def test_compare_with_a_year_before(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_compare_with_a_year_before(client_for, users, store) -> None:
     snap("change_failure_rate", "org", "2024-06-01", 24.0, 30)
     html = client_for(users["viewer"]).get(f"/?{RANGE}&compare=year").content.decode()
     cfr = tile(html, "Change failure rate")
@@ -155,11 +155,21 @@ def test_compare_with_a_year_before(client_for, users, store) -> None:  # type: 
     assert "Biggest moves vs Jun 2024" in band(html)
 
 
-def test_viewer_reads_a_record_without_admin_links(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
-    release = ReleaseFactory(squad=store["alpha"], external_id="gh:acme/web:77", version="7.1.0",
-                             status="rolled_back", released_at=dt.datetime(2025, 6, 10, 9, tzinfo=UTC))
-    IncidentFactory(squad=store["alpha"], external_id="PD-9", title="Checkout down", caused_by_release=release,
-                    started_at=dt.datetime(2025, 6, 11, tzinfo=UTC))
+def test_viewer_reads_a_record_without_admin_links(client_for, users, store) -> None:
+    release = ReleaseFactory(
+        squad=store["alpha"],
+        external_id="gh:acme/web:77",
+        version="7.1.0",
+        status="rolled_back",
+        released_at=dt.datetime(2025, 6, 10, 9, tzinfo=UTC),
+    )
+    IncidentFactory(
+        squad=store["alpha"],
+        external_id="PD-9",
+        title="Checkout down",
+        caused_by_release=release,
+        started_at=dt.datetime(2025, 6, 11, tzinfo=UTC),
+    )
     viewer = client_for(users["viewer"])
     response = viewer.get("/records/releases/gh:acme/web:77/")
     assert response.status_code == 200
@@ -168,8 +178,8 @@ def test_viewer_reads_a_record_without_admin_links(client_for, users, store) -> 
     assert "rolled back" in html
     assert "Checkout down" in html
     assert "/admin/" not in html.split("<main>", 1)[1]
-    assert '/records/incidents/PD-9/' in html
-    assert '/squads/alpha/' in html
+    assert "/records/incidents/PD-9/" in html
+    assert "/squads/alpha/" in html
     assert viewer.get("/records/incidents/PD-9/").status_code == 200
     assert viewer.get("/records/releases/nope/").status_code == 404
     assert viewer.get("/records/targets/x/").status_code == 404
@@ -177,11 +187,16 @@ def test_viewer_reads_a_record_without_admin_links(client_for, users, store) -> 
     pm_html = client_for(users["pm"]).get("/records/releases/gh:acme/web:77/").content.decode()
     assert f"/admin/metrics/release/{release.pk}/change/" in pm_html
     other = ReleaseFactory(squad=store["bravo"], external_id="bravo-1")
-    assert "/admin/metrics/release/" not in client_for(users["pm"]).get(f"/records/releases/{other.external_id}/") \
-        .content.decode().split("<main>", 1)[1]
+    assert (
+        "/admin/metrics/release/"
+        not in client_for(users["pm"])
+        .get(f"/records/releases/{other.external_id}/")
+        .content.decode()
+        .split("<main>", 1)[1]
+    )
 
 
-def test_a_pm_lands_on_their_squads(client, client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_a_pm_lands_on_their_squads(client, client_for, users, store) -> None:
     pm = users["pm"]  # manages alpha only
     pm.set_password("a-long-pm-password-1")
     pm.save()
@@ -206,12 +221,12 @@ def test_a_pm_lands_on_their_squads(client, client_for, users, store) -> None:  
     assert client_for(users["viewer"]).get("/my-squads/")["Location"] == "/"
 
 
-def test_api_docs_are_linked_from_every_page(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_api_docs_are_linked_from_every_page(client_for, users, store) -> None:
     html = client_for(users["viewer"]).get(f"/?{RANGE}").content.decode()
     assert 'href="/api/docs/"' in html
 
 
-def test_org_uptime_is_explained_beside_the_squad_range(client_for, users, store) -> None:  # type: ignore[no-untyped-def]
+def test_org_uptime_is_explained_beside_the_squad_range(client_for, users, store) -> None:
     # org 99.50 % is the union of outages; the squads were 99.90 % and 100 % on their own
     snap("uptime_pct", "org", "2025-06-01", 99.5, 2)
     snap("uptime_pct", "squad:alpha", "2025-06-01", 99.9, 1)

@@ -168,7 +168,7 @@ def running(log_dir: Path) -> Iterator[Processes]:
         processes.stop()
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.5, what: str = "condition"):  # type: ignore[no-untyped-def]
+def wait_for(predicate, *, timeout: float, interval: float = 0.5, what: str = "condition"):
     """Poll `predicate()` until it returns something truthy (returned) or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:

@@ -38,7 +38,7 @@ def _releases_this_month() -> float | None:
     return row.values_list("value", flat=True).first()
 
 
-def _wait_for(predicate, worker: subprocess.Popen, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(predicate, worker: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -49,7 +49,7 @@ def _wait_for(predicate, worker: subprocess.Popen, timeout: float = 60.0) -> Non
 
 
 @pytest.fixture
-def broker_app():  # type: ignore[no-untyped-def]
+def broker_app():
     """The Celery app sending to the test Redis instead of running tasks eagerly."""
     from productops.celery import app
 
@@ -66,7 +66,7 @@ def broker_app():  # type: ignore[no-untyped-def]
         app.conf.update(saved)
 
 
-def _reset_connections(app) -> None:  # type: ignore[no-untyped-def]
+def _reset_connections(app) -> None:
     """Drop pooled broker connections so the next send connects to the configured broker.
 
     kombu keeps one global pool per broker URL; `pools.reset()` closes and forgets them all, so
@@ -88,9 +88,23 @@ def test_a_saved_record_reaches_the_snapshot_through_a_real_worker(broker_app: s
         "DB_CONN_MAX_AGE": "0",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "productops", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "productops",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         now = dt.datetime.now(UTC)

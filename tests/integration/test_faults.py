@@ -60,8 +60,13 @@ def snapshot_table() -> dict[tuple, tuple]:
 
 
 def release_body(external_id: str, squad: str = "alpha", day: int = 2) -> dict:
-    return {"external_id": external_id, "squad": squad, "version": "1.0", "status": "succeeded",
-            "released_at": f"2026-03-{day:02d}T10:00:00Z"}
+    return {
+        "external_id": external_id,
+        "squad": squad,
+        "version": "1.0",
+        "status": "succeeded",
+        "released_at": f"2026-03-{day:02d}T10:00:00Z",
+    }
 
 
 def releases_in_march(scope: str = "squad:alpha") -> float | None:
@@ -72,7 +77,7 @@ def releases_in_march(scope: str = "squad:alpha") -> float | None:
     )
 
 
-def _fresh_broker_pools(app) -> None:  # type: ignore[no-untyped-def]
+def _fresh_broker_pools(app) -> None:
     """Forget pooled broker connections and producers (kombu keeps global pools), so the next
     send connects to the broker now configured."""
     from kombu import pools
@@ -85,7 +90,7 @@ def _fresh_broker_pools(app) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _celery_as_configured():  # type: ignore[no-untyped-def]
+def _celery_as_configured():
     """Each test starts from the settings' Celery config (embedded: eager, no broker) and fresh pools,
     whatever an earlier test did to the shared app; the config is restored afterwards."""
     from django.conf import settings
@@ -93,8 +98,7 @@ def _celery_as_configured():  # type: ignore[no-untyped-def]
     from productops.celery import app
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    app.conf.update(broker_url=settings.CELERY_BROKER_URL or None,
-                    task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER)
+    app.conf.update(broker_url=settings.CELERY_BROKER_URL or None, task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER)
     _fresh_broker_pools(app)
     yield
     app.conf.update(saved)
@@ -102,12 +106,12 @@ def _celery_as_configured():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _roles(role_groups):  # type: ignore[no-untyped-def]
+def _roles(role_groups):
     return
 
 
 @pytest.fixture
-def pipeline(db):  # type: ignore[no-untyped-def]
+def pipeline(db):
     """An admin's token client (as a pipeline posts) and squad alpha."""
     SquadFactory(slug="alpha", area__slug="payments")
     SquadFactory(slug="bravo", area__slug="growth")
@@ -124,8 +128,9 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
     _fresh_broker_pools(app)
     try:
         for n in range(3):
-            response = pipeline.post("/api/releases/", release_body(f"down-{n}", day=2 + n),
-                                     content_type="application/json")
+            response = pipeline.post(
+                "/api/releases/", release_body(f"down-{n}", day=2 + n), content_type="application/json"
+            )
             assert response.status_code == 201, response.content
     finally:
         app.conf.update(saved)
@@ -151,11 +156,16 @@ ROLLUP_SCRIPT = (
 )
 
 
-def _bulk_releases(prefix: str, count: int, squads: list) -> None:  # type: ignore[type-arg]
+def _bulk_releases(prefix: str, count: int, squads: list) -> None:
     start = dt.datetime(2024, 1, 1, tzinfo=UTC)
     Release.objects.bulk_create(
-        Release(external_id=f"{prefix}-{i}", squad=squads[i % len(squads)], version=str(i), status="succeeded",
-                released_at=start + dt.timedelta(hours=19 * i))
+        Release(
+            external_id=f"{prefix}-{i}",
+            squad=squads[i % len(squads)],
+            version=str(i),
+            status="succeeded",
+            released_at=start + dt.timedelta(hours=19 * i),
+        )
         for i in range(count)
     )
 
@@ -173,8 +183,13 @@ def test_rollup_killed_mid_run_leaves_old_or_new_snapshots_and_rerun_converges(d
         for squad in squads[:4]:
             squad.refresh_from_db()
             for when in (dt.datetime(2026, 3, 3 + attempt, tzinfo=UTC), dt.datetime(2024, 1, 5, tzinfo=UTC)):
-                Release.objects.create(external_id=f"new-{attempt}-{squad.slug}-{when:%Y}", squad=squad,
-                                       version="x", status="rolled_back", released_at=when)
+                Release.objects.create(
+                    external_id=f"new-{attempt}-{squad.slug}-{when:%Y}",
+                    squad=squad,
+                    version="x",
+                    status="rolled_back",
+                    released_at=when,
+                )
         before = snapshot_table()
         runs_before = RollupRun.objects.count()
         # Hold the grain locks so the subprocess is parked at the start of its run, then let it go
@@ -210,11 +225,16 @@ def test_rollup_killed_mid_run_leaves_old_or_new_snapshots_and_rerun_converges(d
 def test_two_rollups_at_once_and_one_record_posted_twice_at_once(pipeline):
     squads = [SquadFactory(slug=f"sq-{i}", area__slug="area-x") for i in range(6)]
     _bulk_releases("c", 300, squads)
-    Release.objects.create(external_id="mark", squad=squads[0], version="m", status="succeeded",
-                           released_at=dt.datetime(2026, 3, 4, tzinfo=UTC))
+    Release.objects.create(
+        external_id="mark",
+        squad=squads[0],
+        version="m",
+        status="succeeded",
+        released_at=dt.datetime(2026, 3, 4, tzinfo=UTC),
+    )
     errors: list[BaseException] = []
 
-    def run(func) -> None:  # type: ignore[no-untyped-def]
+    def run(func) -> None:
         try:
             func(now=NOW)
         except BaseException as exc:  # noqa: BLE001 — reported below
@@ -241,8 +261,9 @@ def test_two_rollups_at_once_and_one_record_posted_twice_at_once(pipeline):
         client = Client(HTTP_AUTHORIZATION=f"Token {token}")
         barrier.wait()
         try:
-            statuses.append(client.post("/api/releases/", release_body("twice"), content_type="application/json")
-                            .status_code)
+            statuses.append(
+                client.post("/api/releases/", release_body("twice"), content_type="application/json").status_code
+            )
         finally:
             connections.close_all()
 
@@ -294,8 +315,13 @@ def test_next_request_and_next_rollup_succeed_after_connections_are_killed(pipel
     assert connection.connection.info.backend_pid != pid  # a new connection replaced the dead one
 
     # The worker side: Celery's Django fixup calls close_old_connections before each task, as requests do.
-    Release.objects.create(external_id="after-kill", squad_id=body["results"][0]["id"], version="1",
-                           status="succeeded", released_at=dt.datetime(2026, 3, 5, tzinfo=UTC))
+    Release.objects.create(
+        external_id="after-kill",
+        squad_id=body["results"][0]["id"],
+        version="1",
+        status="succeeded",
+        released_at=dt.datetime(2026, 3, 5, tzinfo=UTC),
+    )
     _terminate(connection.connection.info.backend_pid)
     close_old_connections()
     incremental_rollup(now=NOW)
@@ -331,8 +357,9 @@ def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settin
         try:
             while not done.is_set() and time.monotonic() - started < budget:
                 path = paths[n % len(paths)]
-                headers = {"Cookie": session_cookie} if not path.startswith("/api/") else {
-                    "Authorization": f"Token {token}"}
+                headers = (
+                    {"Cookie": session_cookie} if not path.startswith("/api/") else {"Authorization": f"Token {token}"}
+                )
                 status = fetch(path, headers)
                 if status != 200:
                     errors.append(f"GET {path}: {status}")
@@ -346,8 +373,9 @@ def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settin
                 if time.monotonic() - started > budget:
                     break
                 body = json.dumps(release_body(f"load-{i}", squad=("alpha", "bravo")[i % 2], day=1 + i % 28)).encode()
-                status = fetch("/api/releases/", {"Authorization": f"Token {token}",
-                                                  "Content-Type": "application/json"}, body)
+                status = fetch(
+                    "/api/releases/", {"Authorization": f"Token {token}", "Content-Type": "application/json"}, body
+                )
                 if status != 201:
                     errors.append(f"POST load-{i}: {status}")
                 posted.append(f"load-{i}")
@@ -374,11 +402,14 @@ def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settin
     assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
     incremental_rollup(now=NOW)  # the last dirty marks
     found = Release.objects.filter(external_id__startswith="load-").count()
-    counted = KpiSnapshot.objects.get(metric="releases", scope="org", grain="month",
-                                      period_start=dt.date(2026, 3, 1)).value
+    counted = KpiSnapshot.objects.get(
+        metric="releases", scope="org", grain="month", period_start=dt.date(2026, 3, 1)
+    ).value
     with capsys.disabled():
-        print(f"\nload: {readers_n} readers made {reads[0]} reads; posted {len(posted)}, found {found}, "
-              f"counted in March org releases {counted}; {time.monotonic() - started:.1f} s; errors {len(errors)}")
+        print(
+            f"\nload: {readers_n} readers made {reads[0]} reads; posted {len(posted)}, found {found}, "
+            f"counted in March org releases {counted}; {time.monotonic() - started:.1f} s; errors {len(errors)}"
+        )
     assert not errors, errors[:20]
     assert len(posted) >= 20, "the poster barely ran"
     assert found == len(posted)
@@ -407,15 +438,25 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
     full_rollup()  # real now, as the worker uses
     for squad in squads[:3]:
         squad.refresh_from_db()
-        Release.objects.create(external_id=f"w-new-{squad.slug}", squad=squad, version="n", status="rolled_back",
-                               released_at=dt.datetime(2026, 3, 9, tzinfo=UTC))
+        Release.objects.create(
+            external_id=f"w-new-{squad.slug}",
+            squad=squad,
+            version="n",
+            status="rolled_back",
+            released_at=dt.datetime(2026, 3, 9, tzinfo=UTC),
+        )
     assert DirtyRange.objects.exists()
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
 
-    def start_worker() -> subprocess.Popen:  # type: ignore[type-arg]
-        return subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start_worker() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     app.conf.update(broker_url=broker, task_always_eager=False)
     _fresh_broker_pools(app)

@@ -27,14 +27,21 @@ def t(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def release(squad_a):  # type: ignore[no-untyped-def]
+def release(squad_a):
     return ReleaseFactory(external_id="R1", squad=squad_a, released_at=t("2026-03-10 12:00"))
 
 
-def test_rules_on_the_service_path(release):  # type: ignore[no-untyped-def]
-    change = save_record(kind="changes", data={"external_id": "C1", "release": "R1",
-                                               "first_commit_at": "2026-03-08T12:00:00Z",
-                                               "merged_at": "2026-03-09T12:00:00Z", "title": "Add PDF invoices"})
+def test_rules_on_the_service_path(release):
+    change = save_record(
+        kind="changes",
+        data={
+            "external_id": "C1",
+            "release": "R1",
+            "first_commit_at": "2026-03-08T12:00:00Z",
+            "merged_at": "2026-03-09T12:00:00Z",
+            "title": "Add PDF invoices",
+        },
+    )
     assert change.squad_id == release.squad_id  # a change belongs to its release's squad
     cases = [
         ({"first_commit_at": "2026-03-11T00:00:00Z"}, "first_commit_at", "after the release's released_at"),
@@ -45,13 +52,15 @@ def test_rules_on_the_service_path(release):  # type: ignore[no-untyped-def]
     ]
     for data, field, message in cases:
         with pytest.raises(ValidationError) as caught:
-            save_record(kind="changes", data={"external_id": "C2", "release": "R1",
-                                              "first_commit_at": "2026-03-08T12:00:00Z", **data})
+            save_record(
+                kind="changes",
+                data={"external_id": "C2", "release": "R1", "first_commit_at": "2026-03-08T12:00:00Z", **data},
+            )
         assert message in " ".join(caught.value.message_dict[field]), (data, caught.value.message_dict)
     assert list(Change.objects.values_list("external_id", flat=True)) == ["C1"]
 
 
-def test_a_release_cannot_move_before_its_changes(release):  # type: ignore[no-untyped-def]
+def test_a_release_cannot_move_before_its_changes(release):
     ChangeFactory(release=release, first_commit_at=t("2026-03-09 12:00"))
     with pytest.raises(ValidationError) as caught:
         save_record(kind="releases", data={"released_at": "2026-03-09T00:00:00Z"}, instance=release)
@@ -59,13 +68,14 @@ def test_a_release_cannot_move_before_its_changes(release):  # type: ignore[no-u
     save_record(kind="releases", data={"released_at": "2026-03-09T13:00:00Z"}, instance=release)  # still after
 
 
-def test_the_database_refuses_a_merge_before_the_first_commit(release):  # type: ignore[no-untyped-def]
+def test_the_database_refuses_a_merge_before_the_first_commit(release):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Change.objects.create(external_id="X", release=release, first_commit_at=t("2026-03-09 12:00"),
-                              merged_at=t("2026-03-08 12:00"))
+        Change.objects.create(
+            external_id="X", release=release, first_commit_at=t("2026-03-09 12:00"), merged_at=t("2026-03-08 12:00")
+        )
 
 
-def test_import_and_export_through_the_kinds_registry(release, squad_b):  # type: ignore[no-untyped-def]
+def test_import_and_export_through_the_kinds_registry(release, squad_b):
     from metrics.records.ingest.kinds import get_kind
 
     csv_text = (
@@ -86,14 +96,17 @@ def test_import_and_export_through_the_kinds_registry(release, squad_b):  # type
     assert report.created == 1
     change = Change.objects.select_related("release").get()
     assert get_kind("changes").to_row(change) == {
-        "external_id": "C1", "release": "R1", "first_commit_at": "2026-03-08T12:00:00Z", "merged_at": "",
+        "external_id": "C1",
+        "release": "R1",
+        "first_commit_at": "2026-03-08T12:00:00Z",
+        "merged_at": "",
         "title": "first",
     }
     # the import marked the release's day dirty for its squad
     assert DirtyRange.objects.filter(scope="squad:alpha", start=dt.date(2026, 3, 10)).exists()
 
 
-def test_a_pm_writes_changes_of_their_own_squads_releases_only(users, client_for, release, squad_b):  # type: ignore[no-untyped-def]
+def test_a_pm_writes_changes_of_their_own_squads_releases_only(users, client_for, release, squad_b):
     ReleaseFactory(external_id="RB", squad=squad_b, released_at=t("2026-03-10 12:00"))
     pm = client_for(users["pm"])
     body = {"external_id": "C1", "release": "R1", "first_commit_at": "2026-03-08T12:00:00Z"}
@@ -111,16 +124,18 @@ def test_a_pm_writes_changes_of_their_own_squads_releases_only(users, client_for
 
 
 def _value(scope: str, grain: str, start: str) -> tuple:
-    row = KpiSnapshot.objects.get(metric="change_lead_time_hours", scope=scope, grain=grain,
-                                  period_start=dt.date.fromisoformat(start))
+    row = KpiSnapshot.objects.get(
+        metric="change_lead_time_hours", scope=scope, grain=grain, period_start=dt.date.fromisoformat(start)
+    )
     return (None if row.value is None else round(row.value, 6)), row.sample_size
 
 
-def test_change_lead_time_by_hand_full_and_incremental(db):  # type: ignore[no-untyped-def]
+def test_change_lead_time_by_hand_full_and_incremental(db):
     alpha = SquadFactory(slug="alpha", area__slug="payments")
     bravo = SquadFactory(slug="bravo", area__slug="payments")
-    r1 = ReleaseFactory(external_id="R1", squad=alpha, released_at=t("2026-03-10 12:00"),
-                        first_commit_at=t("2026-03-08 12:00"))
+    r1 = ReleaseFactory(
+        external_id="R1", squad=alpha, released_at=t("2026-03-10 12:00"), first_commit_at=t("2026-03-08 12:00")
+    )
     r2 = ReleaseFactory(external_id="R2", squad=alpha, released_at=t("2026-03-20 12:00"))
     r3 = ReleaseFactory(external_id="R3", squad=bravo, released_at=t("2026-04-02 12:00"))
     # alpha, March: lead times 48 h, 10 h (R1) and 2 h, 100 h (R2) → median of 2, 10, 48, 100 = 29 h, 4 changes
@@ -138,8 +153,9 @@ def test_change_lead_time_by_hand_full_and_incremental(db):  # type: ignore[no-u
     assert _value("squad:alpha", "week", "2026-03-09") == (29.0, 2)  # R1's week: median of 48 and 10
     assert _value("squad:bravo", "month", "2026-03-01") == (None, 0)
     # the release-level KPI is unchanged by changes: R1's own first_commit_at → 48 h, one release
-    lead = KpiSnapshot.objects.get(metric="lead_time_hours", scope="squad:alpha", grain="month",
-                                   period_start=dt.date(2026, 3, 1))
+    lead = KpiSnapshot.objects.get(
+        metric="lead_time_hours", scope="squad:alpha", grain="month", period_start=dt.date(2026, 3, 1)
+    )
     assert (lead.value, lead.sample_size) == (48.0, 1)
 
     # An edit through the service reaches the snapshots through the incremental rollup.
@@ -153,22 +169,30 @@ def test_change_lead_time_by_hand_full_and_incremental(db):  # type: ignore[no-u
     assert _value("squad:alpha", "month", "2026-03-01") == (29.0, 2)  # 48 and 10
     # April: C and D now wait until Apr 1 12:00 — 290 h (from Mar 20 10:00) and 289 h (from Mar 20 11:00)
     assert _value("squad:alpha", "month", "2026-04-01") == (289.5, 2)
-    incremental = {(r.metric, r.scope, r.grain, r.period_start): (r.value, r.sample_size)
-                   for r in KpiSnapshot.objects.filter(metric="change_lead_time_hours")}
+    incremental = {
+        (r.metric, r.scope, r.grain, r.period_start): (r.value, r.sample_size)
+        for r in KpiSnapshot.objects.filter(metric="change_lead_time_hours")
+    }
     rollup.full_rollup(now=NOW)
-    full = {(r.metric, r.scope, r.grain, r.period_start): (r.value, r.sample_size)
-            for r in KpiSnapshot.objects.filter(metric="change_lead_time_hours")}
+    full = {
+        (r.metric, r.scope, r.grain, r.period_start): (r.value, r.sample_size)
+        for r in KpiSnapshot.objects.filter(metric="change_lead_time_hours")
+    }
     assert incremental == full
 
 
 def test_dora_levels_use_the_lead_time_thresholds():
     assert [dora_level("change_lead_time_hours", h) for h in (5, 24, 100, 700, 800)] == [
-        "elite", "elite", "high", "medium", "low"
+        "elite",
+        "elite",
+        "high",
+        "medium",
+        "low",
     ]
     assert dora_level("change_lead_time_hours", None) is None
 
 
-def test_seed_demo_ships_changes_with_their_releases(db):  # type: ignore[no-untyped-def]
+def test_seed_demo_ships_changes_with_their_releases(db):
     from io import StringIO
 
     from django.core.management import call_command

@@ -155,7 +155,9 @@ def test_env_example_is_production_and_database_url_matches_postgres(documented)
     assert values["DJANGO_ENV"] == "production"
     assert values["DEBUG"] == "false"
     url = values["DATABASE_URL"]
-    expected = f"postgres://{values['POSTGRES_USER']}:{values['POSTGRES_PASSWORD']}@postgres:5432/{values['POSTGRES_DB']}"
+    expected = (
+        f"postgres://{values['POSTGRES_USER']}:{values['POSTGRES_PASSWORD']}@postgres:5432/{values['POSTGRES_DB']}"
+    )
     assert url == expected
     assert values["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
 

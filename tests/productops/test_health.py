@@ -98,7 +98,7 @@ def test_readyz_is_503_when_the_database_is_unreachable(anon, settings, monkeypa
     settings.CELERY_BROKER_URL = ""
 
     class DownConnection:
-        def cursor(self):  # type: ignore[no-untyped-def]
+        def cursor(self):
             raise OperationalError("could not connect to server at db.internal:5432 password=secret")
 
     monkeypatch.setattr(health, "connection", DownConnection())

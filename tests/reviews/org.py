@@ -22,7 +22,7 @@ NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 _day = itertools.count(1)
 
 
-def releases(squad, month: int, *, ok: int = 0, failed: int = 0, day: int | None = None) -> None:  # type: ignore[no-untyped-def]
+def releases(squad, month: int, *, ok: int = 0, failed: int = 0, day: int | None = None) -> None:
     """`ok` succeeded and `failed` rolled-back releases of `squad` in 2026-`month` (days 1..28)."""
     for status, n in ((Release.Status.SUCCEEDED, ok), (Release.Status.ROLLED_BACK, failed)):
         for _ in range(n):
@@ -30,7 +30,7 @@ def releases(squad, month: int, *, ok: int = 0, failed: int = 0, day: int | None
             ReleaseFactory(squad=squad, status=status, released_at=dt.datetime(2026, month, d, 10, 0, tzinfo=UTC))
 
 
-def run_rollup(kind: str, capture, *, now: dt.datetime = NOW) -> None:  # type: ignore[no-untyped-def]
+def run_rollup(kind: str, capture, *, now: dt.datetime = NOW) -> None:
     """Run an incremental or full rollup and the after-commit work it triggers (alert evaluation)."""
     with capture(execute=True):
         if kind == "full":

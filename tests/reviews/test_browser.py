@@ -23,7 +23,7 @@ def _shot(session: Session, name: str) -> None:
     session.page.screenshot(path=str(SHOTS / f"reviews-{name}.png"), full_page=True)
 
 
-def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # noqa: F811
     from django.utils import timezone
 
     own, other = demo_org[0], demo_org[3]  # the demo PM manages the first two squads
@@ -81,9 +81,11 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     assert page.locator("#note-form").count() == 0
     assert page.locator("#item-form").count() == 0
     token = next(c["value"] for c in pm.context.cookies() if c["name"] == "csrftoken")
-    refused = page.request.post(f"{live_server.url}/reviews/{other_review.pk}/notes/",
-                                form={"text": "sneaky", "csrfmiddlewaretoken": token},
-                                headers={"Referer": page.url})
+    refused = page.request.post(
+        f"{live_server.url}/reviews/{other_review.pk}/notes/",
+        form={"text": "sneaky", "csrfmiddlewaretoken": token},
+        headers={"Referer": page.url},
+    )
     assert refused.ok
     assert "Not allowed" in refused.text()
     assert not Note.objects.filter(review=other_review).exists()
@@ -106,11 +108,20 @@ def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # ty
     _shot(viewer, "print-viewer")
     page.emulate_media(media="screen")
     # the in-app alert list: an alert fired on the PM's squad, acknowledged with the button
-    rule = AlertRule.objects.create(metric="change_failure_rate", scope=f"squad:{own.slug}", grain="month",
-                                    condition="above", threshold=5)
-    alert = Alert.objects.create(rule=rule, metric="change_failure_rate", scope=f"squad:{own.slug}", grain="month",
-                                 period_start=own_review.period_start, event="start", value=12.5, sample_size=8,
-                                 created_at=timezone.now())
+    rule = AlertRule.objects.create(
+        metric="change_failure_rate", scope=f"squad:{own.slug}", grain="month", condition="above", threshold=5
+    )
+    alert = Alert.objects.create(
+        rule=rule,
+        metric="change_failure_rate",
+        scope=f"squad:{own.slug}",
+        grain="month",
+        period_start=own_review.period_start,
+        event="start",
+        value=12.5,
+        sample_size=8,
+        created_at=timezone.now(),
+    )
     page.goto(f"{live_server.url}/alerts/")
     assert "Change failure rate is above 5.0 %: 12.5 % (n=8)" in page.content()
     page.click(f"#alert-{alert.pk} button[type=submit]")

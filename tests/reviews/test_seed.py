@@ -12,7 +12,7 @@ from reviews.models import ActionItem, Note, Review
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_reviews(settings) -> None:  # type: ignore[no-untyped-def]
+def test_seed_demo_reviews(settings) -> None:
     with pytest.raises(CommandError, match="run seed_demo first"):
         call_command("seed_demo_reviews")
     settings.KPI_ROLLUP_ON_COMMIT = False

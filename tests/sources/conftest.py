@@ -11,7 +11,7 @@ from tests.sources.fake_pagerduty import FakePagerDuty
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch, settings) -> list[float]:  # type: ignore[no-untyped-def]
+def waits(monkeypatch: pytest.MonkeyPatch, settings) -> list[float]:
     """Every sleep the HTTP layer asks for (backoff, rate limits), without sleeping."""
     settings.SOURCES_HTTP = {"timeout": 5.0, "retries": 2, "backoff": 0.5, "max_wait": 60.0}
     slept: list[float] = []
@@ -34,7 +34,7 @@ def fake_jira() -> Iterator[FakeJira]:
 
 
 @pytest.fixture
-def pd_source(db, fake_pd, monkeypatch, squad_a, squad_b):  # type: ignore[no-untyped-def]
+def pd_source(db, fake_pd, monkeypatch, squad_a, squad_b):
     monkeypatch.setenv("PD_TOKEN", "pd-token")
     return Source.objects.create(
         name="pd",
@@ -47,7 +47,7 @@ def pd_source(db, fake_pd, monkeypatch, squad_a, squad_b):  # type: ignore[no-un
 
 
 @pytest.fixture
-def jira_source(db, fake_jira, monkeypatch, squad_a, squad_b):  # type: ignore[no-untyped-def]
+def jira_source(db, fake_jira, monkeypatch, squad_a, squad_b):
     monkeypatch.setenv("JIRA_TOKEN", "jira-token")
     monkeypatch.setenv("JIRA_USER", "bot@example.com")
     return Source.objects.create(

@@ -29,16 +29,22 @@ def gh_commit(repo: str, sha: str, authored: str, message: str = "Fix the thing\
         "sha": sha,
         "node_id": "MDY6Q29tbWl0NmRjYjA5YjViNTc4NzVmMzM0ZjYxYWViZWQ2OTVlMmU0MTkzZGI1ZQ==",
         "html_url": f"https://github.com/{repo}/commit/{sha}",
-        "commit": {"author": person, "committer": {**person, "date": authored}, "message": message,
-                   "tree": {"sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"}, "comment_count": 0},
+        "commit": {
+            "author": person,
+            "committer": {**person, "date": authored},
+            "message": message,
+            "tree": {"sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"},
+            "comment_count": 0,
+        },
         "author": {"login": "octocat", "id": 1},
         "committer": {"login": "octocat", "id": 1},
         "parents": [],
     }
 
 
-def gh_deployment(repo: str, deployment_id: int, sha: str, created_at: str, *, ref: str = "main",
-                  environment: str = "production") -> dict[str, Any]:
+def gh_deployment(
+    repo: str, deployment_id: int, sha: str, created_at: str, *, ref: str = "main", environment: str = "production"
+) -> dict[str, Any]:
     return {
         "url": f"https://api.github.com/repos/{repo}/deployments/{deployment_id}",
         "id": deployment_id,
@@ -92,8 +98,9 @@ class FakeGitHub(FakeTool):
         self.history.setdefault(repo, []).append(gh_commit(repo, sha, authored, message))
         return sha
 
-    def deploy(self, repo: str, deployment_id: int, sha: str, created_at: str,
-               states: list[tuple[str, str]], **kwargs: Any) -> None:
+    def deploy(
+        self, repo: str, deployment_id: int, sha: str, created_at: str, states: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
         self.deployments.setdefault(repo, []).append(gh_deployment(repo, deployment_id, sha, created_at, **kwargs))
         self.statuses[deployment_id] = [
             gh_status(deployment_id * 100 + i, state, at) for i, (state, at) in enumerate(states)
@@ -138,10 +145,18 @@ class FakeGitHub(FakeTool):
             commits = self.commits_between(repo, base, head)
             if commits is None:
                 return Reply(404, {"message": "Not Found"})
-            return self._page(request, commits, wrap=lambda page: {
-                "status": "ahead" if commits else "identical", "ahead_by": len(commits), "behind_by": 0,
-                "total_commits": len(commits), "commits": page, "files": [],
-            })
+            return self._page(
+                request,
+                commits,
+                wrap=lambda page: {
+                    "status": "ahead" if commits else "identical",
+                    "ahead_by": len(commits),
+                    "behind_by": 0,
+                    "total_commits": len(commits),
+                    "commits": page,
+                    "files": [],
+                },
+            )
         if len(rest) == 2 and rest[0] == "commits":
             commit = self.commit_of(repo, rest[1])
             return Reply(404, {"message": "No commit found"}) if commit is None else Reply(200, commit)
@@ -183,8 +198,10 @@ class SyntheticGitHub(FakeGitHub):
     def statuses_of(self, deployment_id: int) -> list[dict[str, Any]] | None:
         j = deployment_id - 1
         start = BASE_TIME + dt.timedelta(hours=j, minutes=31)
-        rows = [gh_status(deployment_id * 10, "in_progress", _ts(start)),
-                gh_status(deployment_id * 10 + 1, "success", _ts(start + dt.timedelta(minutes=5)))]
+        rows = [
+            gh_status(deployment_id * 10, "in_progress", _ts(start)),
+            gh_status(deployment_id * 10 + 1, "success", _ts(start + dt.timedelta(minutes=5))),
+        ]
         if j % 20 == 19:
             rows.append(gh_status(deployment_id * 10 + 2, "failure", _ts(start + dt.timedelta(minutes=20))))
         return list(reversed(rows))

@@ -92,6 +92,6 @@ class FakePagerDuty(FakeTool):
         offset, limit = int(request.arg("offset", "0")), int(request.arg("limit", "25"))
         page = rows[offset : offset + limit]
         return Reply(
-            200, {"incidents": page, "limit": limit, "offset": offset, "total": None,
-                  "more": offset + limit < len(rows)}
+            200,
+            {"incidents": page, "limit": limit, "offset": offset, "total": None, "more": offset + limit < len(rows)},
         )

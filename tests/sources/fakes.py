@@ -83,8 +83,15 @@ class FakeTool:
         self.server.server_close()
 
     # -- misbehaviour ------------------------------------------------------------------------------
-    def fault(self, path_contains: str, status: int, *, headers: dict[str, str] | None = None,
-              body: bytes | dict | None = None, times: int = 1) -> None:
+    def fault(
+        self,
+        path_contains: str,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | dict | None = None,
+        times: int = 1,
+    ) -> None:
         raw = body if isinstance(body, bytes) else json.dumps(body or {"message": "fault"}).encode()
         self.faults.append(Fault(path_contains, status, headers or {}, raw, times))
 
@@ -107,7 +114,10 @@ class FakeTool:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         request = Request(
-            method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in handler.headers.items()},
+            method,
+            parts.path,
+            parse_qs(parts.query),
+            {k.lower(): v for k, v in handler.headers.items()},
             handler.rfile.read(length) if length else b"",
         )
         with self._lock:

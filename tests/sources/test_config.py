@@ -36,26 +36,31 @@ PAY = "payments"
 """
 
 
-def _write(tmp_path, data: bytes) -> str:  # type: ignore[no-untyped-def]
+def _write(tmp_path, data: bytes) -> str:
     path = tmp_path / "sources.toml"
     path.write_bytes(data)
     return str(path)
 
 
-def test_load_sources_creates_then_changes_nothing(db, tmp_path):  # type: ignore[no-untyped-def]
+def test_load_sources_creates_then_changes_nothing(db, tmp_path):
     path = _write(tmp_path, TOML)
     out = io.StringIO()
     call_command("load_sources", path, stdout=out)
     assert out.getvalue().strip() == "2 created, 0 updated, 0 unchanged"
     gh = Source.objects.get(name="gh-main")
     assert (gh.kind, gh.base_url, gh.token_env, gh.since) == (
-        "github", "https://api.github.com", "GITHUB_TOKEN", dt.date(2025, 1, 1)
+        "github",
+        "https://api.github.com",
+        "GITHUB_TOKEN",
+        dt.date(2025, 1, 1),
     )
     assert gh.squads == {"acme/checkout-web": "checkout"}
     assert gh.effective_environment == "production"
     jira = Source.objects.get(name="jira-cloud")
     assert (jira.effective_jql, jira.effective_customer_label, jira.user_env) == (
-        "issuetype in (Bug, Defect)", "customer", "JIRA_USER"
+        "issuetype in (Bug, Defect)",
+        "customer",
+        "JIRA_USER",
     )
     events = AuditEvent.objects.count()
 
@@ -64,8 +69,9 @@ def test_load_sources_creates_then_changes_nothing(db, tmp_path):  # type: ignor
     assert out.getvalue().strip() == "0 created, 0 updated, 2 unchanged"
     assert AuditEvent.objects.count() == events  # nothing changed, nothing audited
 
-    call_command("load_sources", _write(tmp_path, TOML.replace(b'PAY = "payments"', b'PAY = "billing"')),
-                 stdout=io.StringIO())
+    call_command(
+        "load_sources", _write(tmp_path, TOML.replace(b'PAY = "payments"', b'PAY = "billing"')), stdout=io.StringIO()
+    )
     assert Source.objects.get(name="jira-cloud").squads == {"PAY": "billing"}
     event = AuditEvent.objects.filter(action="update").latest("id")
     assert event.changes == {"squads": [{"PAY": "payments"}, {"PAY": "billing"}]}
@@ -74,20 +80,30 @@ def test_load_sources_creates_then_changes_nothing(db, tmp_path):  # type: ignor
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        (b'[[source]]\nname = "Bad Name"\nkind = "github"\nbase_url = "https://x.example"',
-         "source[1] (Bad Name): name: lower-case letters, digits and - only"),
-        (b'[[source]]\nname = "a"\nkind = "svn"\nbase_url = "https://x.example"',
-         "source[1] (a): kind: must be one of github, gitlab, jira, pagerduty"),
-        (b'[[source]]\nname = "a"\nkind = "github"\nbase_url = "https://x.example"\ntoken = "ghp_secret"',
-         "source[1] (a): token: a file never holds a secret; name a variable with token_env"),
-        (b'[[source]]\nname = "a"\nkind = "pagerduty"\nbase_url = "https://x.example"\njql = "x"',
-         "source[1] (a): jql: unknown key for a pagerduty source"),
-        (b'[[source]]\nname = "a"\nkind = "github"\nbase_url = "not a url"',
-         "source[1] (a): base_url: Enter a valid URL."),
+        (
+            b'[[source]]\nname = "Bad Name"\nkind = "github"\nbase_url = "https://x.example"',
+            "source[1] (Bad Name): name: lower-case letters, digits and - only",
+        ),
+        (
+            b'[[source]]\nname = "a"\nkind = "svn"\nbase_url = "https://x.example"',
+            "source[1] (a): kind: must be one of github, gitlab, jira, pagerduty",
+        ),
+        (
+            b'[[source]]\nname = "a"\nkind = "github"\nbase_url = "https://x.example"\ntoken = "ghp_secret"',
+            "source[1] (a): token: a file never holds a secret; name a variable with token_env",
+        ),
+        (
+            b'[[source]]\nname = "a"\nkind = "pagerduty"\nbase_url = "https://x.example"\njql = "x"',
+            "source[1] (a): jql: unknown key for a pagerduty source",
+        ),
+        (
+            b'[[source]]\nname = "a"\nkind = "github"\nbase_url = "not a url"',
+            "source[1] (a): base_url: Enter a valid URL.",
+        ),
         (b"[[source]\n", "not valid TOML"),
     ],
 )
-def test_load_sources_refuses_a_bad_file_and_writes_nothing(db, tmp_path, capsys, text, error):  # type: ignore[no-untyped-def]
+def test_load_sources_refuses_a_bad_file_and_writes_nothing(db, tmp_path, capsys, text, error):
     with pytest.raises(CommandError, match="nothing was loaded"):
         call_command("load_sources", _write(tmp_path, text))
     assert error in capsys.readouterr().err
@@ -97,12 +113,19 @@ def test_load_sources_refuses_a_bad_file_and_writes_nothing(db, tmp_path, capsys
 SECRET = "ghp_TopSecretValue123"
 
 
-def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users, client_for):  # type: ignore[no-untyped-def]
+def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users, client_for):
     client = client_for(users["admin"])
     response = client.post(
         "/admin/sources/source/add/",
-        {"name": "gh", "kind": "github", "enabled": "on", "base_url": "https://ghe.example.com/api/v3",
-         "squads": '{"acme/web": "alpha"}', "token": SECRET, "webhook_secret": "hook-secret-xyz"},
+        {
+            "name": "gh",
+            "kind": "github",
+            "enabled": "on",
+            "base_url": "https://ghe.example.com/api/v3",
+            "squads": '{"acme/web": "alpha"}',
+            "token": SECRET,
+            "webhook_secret": "hook-secret-xyz",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     source = Source.objects.get(name="gh")
@@ -122,8 +145,13 @@ def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users
     # Saving the form again without typing the token keeps it.
     client.post(
         f"/admin/sources/source/{source.pk}/change/",
-        {"name": "gh", "kind": "github", "enabled": "on", "base_url": "https://ghe.example.com/api/v3",
-         "squads": '{"acme/web": "bravo"}'},
+        {
+            "name": "gh",
+            "kind": "github",
+            "enabled": "on",
+            "base_url": "https://ghe.example.com/api/v3",
+            "squads": '{"acme/web": "bravo"}',
+        },
     )
     source.refresh_from_db()
     assert source.token() == SECRET
@@ -139,7 +167,7 @@ def test_a_token_entered_in_the_admin_is_encrypted_never_shown_nor_audited(users
     assert created.changes["webhook_secret_encrypted"][1].startswith("stored #")
 
 
-def test_only_admins_edit_sources(users, client_for):  # type: ignore[no-untyped-def]
+def test_only_admins_edit_sources(users, client_for):
     from tests.factories import UserFactory
 
     assert client_for(users["viewer"]).get("/admin/sources/source/").status_code == 302  # no admin site at all

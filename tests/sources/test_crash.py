@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killed_between_pages_then_resumed(pd_source, fake_pd, waits, monkeypatch):  # type: ignore[no-untyped-def]
+def test_killed_between_pages_then_resumed(pd_source, fake_pd, waits, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("the killed process shares the test database: PostgreSQL only")
     fake_pd.add(*[pd_incident(f"K{i}", created_at=f"2026-01-{10 + i:02d}T10:00:00Z") for i in range(8)])

@@ -20,14 +20,14 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def fake_gh():  # type: ignore[no-untyped-def]
+def fake_gh():
     fake = FakeGitHub()
     yield fake
     fake.close()
 
 
 @pytest.fixture
-def gh_source(db, fake_gh, monkeypatch, squad_a, waits):  # type: ignore[no-untyped-def]
+def gh_source(db, fake_gh, monkeypatch, squad_a, waits):
     monkeypatch.setenv("GH_TOKEN", "gh-token")
     return Source.objects.create(
         name="gh", kind="github", base_url=fake_gh.url + "/api/v3", token_env="GH_TOKEN", squads={REPO: "alpha"}
@@ -35,21 +35,54 @@ def gh_source(db, fake_gh, monkeypatch, squad_a, waits):  # type: ignore[no-unty
 
 
 @pytest.fixture
-def history(fake_gh):  # type: ignore[no-untyped-def]
+def history(fake_gh):
     for n in range(1, 7):
         fake_gh.commit(REPO, f"c{n}" + "0" * 38, f"2026-02-0{n}T09:00:00Z", f"Commit {n}\n\nbody")
-    fake_gh.deploy(REPO, 101, "c2" + "0" * 38, "2026-02-02T10:00:00Z",
-                   [("in_progress", "2026-02-02T10:00:10Z"), ("success", "2026-02-02T10:05:00Z"),
-                    ("inactive", "2026-02-05T10:06:00Z")], ref="v1.0.0")
-    fake_gh.deploy(REPO, 102, "c3" + "0" * 38, "2026-02-03T10:00:00Z",
-                   [("in_progress", "2026-02-03T10:00:10Z"), ("failure", "2026-02-03T10:03:00Z")], ref="v1.1.0")
-    fake_gh.deploy(REPO, 103, "c5" + "0" * 38, "2026-02-05T10:00:00Z",
-                   [("success", "2026-02-05T10:06:00Z"), ("success", "2026-02-05T10:07:00Z"),
-                    ("failure", "2026-02-05T11:00:00Z")], ref="v1.2.0")
-    fake_gh.deploy(REPO, 104, "c6" + "0" * 38, "2026-02-06T10:00:00Z",
-                   [("queued", "2026-02-06T10:00:00Z"), ("success", "2026-02-06T10:10:00Z")], ref="v1.3.0")
-    fake_gh.deploy(REPO, 105, "c6" + "0" * 38, "2026-02-06T11:00:00Z",
-                   [("success", "2026-02-06T11:10:00Z")], ref="v1.3.0", environment="staging")
+    fake_gh.deploy(
+        REPO,
+        101,
+        "c2" + "0" * 38,
+        "2026-02-02T10:00:00Z",
+        [
+            ("in_progress", "2026-02-02T10:00:10Z"),
+            ("success", "2026-02-02T10:05:00Z"),
+            ("inactive", "2026-02-05T10:06:00Z"),
+        ],
+        ref="v1.0.0",
+    )
+    fake_gh.deploy(
+        REPO,
+        102,
+        "c3" + "0" * 38,
+        "2026-02-03T10:00:00Z",
+        [("in_progress", "2026-02-03T10:00:10Z"), ("failure", "2026-02-03T10:03:00Z")],
+        ref="v1.1.0",
+    )
+    fake_gh.deploy(
+        REPO,
+        103,
+        "c5" + "0" * 38,
+        "2026-02-05T10:00:00Z",
+        [("success", "2026-02-05T10:06:00Z"), ("success", "2026-02-05T10:07:00Z"), ("failure", "2026-02-05T11:00:00Z")],
+        ref="v1.2.0",
+    )
+    fake_gh.deploy(
+        REPO,
+        104,
+        "c6" + "0" * 38,
+        "2026-02-06T10:00:00Z",
+        [("queued", "2026-02-06T10:00:00Z"), ("success", "2026-02-06T10:10:00Z")],
+        ref="v1.3.0",
+    )
+    fake_gh.deploy(
+        REPO,
+        105,
+        "c6" + "0" * 38,
+        "2026-02-06T11:00:00Z",
+        [("success", "2026-02-06T11:10:00Z")],
+        ref="v1.3.0",
+        environment="staging",
+    )
     return fake_gh
 
 
@@ -57,7 +90,7 @@ def _sha(n: int) -> str:
     return f"c{n}" + "0" * 38
 
 
-def test_every_mapping_rule(gh_source, history, monkeypatch):  # type: ignore[no-untyped-def]
+def test_every_mapping_rule(gh_source, history, monkeypatch):
     monkeypatch.setattr("sources.tools.github.PER_PAGE", 2)  # deployments and compares over several pages
     report = sync_source(gh_source, full=True)
     assert report.ok, report.error
@@ -100,13 +133,14 @@ def test_every_mapping_rule(gh_source, history, monkeypatch):  # type: ignore[no
     assert (Release.objects.count(), Change.objects.count()) == (3, 5)
 
 
-def test_incremental_run_sees_late_rollbacks_and_new_deployments(gh_source, history):  # type: ignore[no-untyped-def]
+def test_incremental_run_sees_late_rollbacks_and_new_deployments(gh_source, history):
     sync_source(gh_source, full=True)
     gh_source.refresh_from_db()
     assert gh_source.cursor["repos"][REPO] == {"after": "2026-02-06T10:00:00Z", "base": _sha(6)}
 
-    history.statuses[104].append({**history.statuses[104][0], "id": 99, "state": "error",
-                                  "created_at": "2026-02-06T12:00:00Z"})
+    history.statuses[104].append(
+        {**history.statuses[104][0], "id": 99, "state": "error", "created_at": "2026-02-06T12:00:00Z"}
+    )
     history.commit(REPO, _sha(7), "2026-02-07T09:00:00Z", "Commit 7")
     history.deploy(REPO, 106, _sha(7), "2026-02-07T10:00:00Z", [("success", "2026-02-07T10:05:00Z")], ref="v1.4.0")
     report = sync_source(gh_source)
@@ -118,7 +152,7 @@ def test_incremental_run_sees_late_rollbacks_and_new_deployments(gh_source, hist
     assert change.release.external_id == f"github:{REPO}:106"
 
 
-def test_a_commit_dated_after_its_release_is_refused_with_the_reason(gh_source, fake_gh):  # type: ignore[no-untyped-def]
+def test_a_commit_dated_after_its_release_is_refused_with_the_reason(gh_source, fake_gh):
     fake_gh.commit(REPO, _sha(1), "2026-02-01T09:00:00Z")
     fake_gh.deploy(REPO, 201, _sha(1), "2026-02-01T10:00:00Z", [("success", "2026-02-01T10:05:00Z")])
     fake_gh.commit(REPO, _sha(2), "2026-02-02T09:00:00Z")
@@ -135,14 +169,14 @@ def test_a_commit_dated_after_its_release_is_refused_with_the_reason(gh_source, 
     assert Change.objects.filter(release=release).count() == 1
 
 
-def test_a_repo_without_a_squad_is_never_guessed(gh_source, fake_gh):  # type: ignore[no-untyped-def]
+def test_a_repo_without_a_squad_is_never_guessed(gh_source, fake_gh):
     report = sync_source(gh_source, items=["acme/unknown", REPO])
     assert report.unmapped == 1
     gh_source.refresh_from_db()
     assert "acme/unknown" not in str(fake_gh.paths())
 
 
-def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no-untyped-def]
+def test_bad_credentials_fail_the_source(gh_source, history):
     history.token = "revoked"
     report = sync_source(gh_source, full=True)
     assert "401 Unauthorized" in report.error
@@ -150,7 +184,7 @@ def test_bad_credentials_fail_the_source(gh_source, history):  # type: ignore[no
     assert not Release.objects.exists()
 
 
-def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_source, history):  # type: ignore[no-untyped-def]
+def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_source, history):
     from audit.models import AuditEvent
     from metrics.records.services import save_record
 
@@ -169,7 +203,9 @@ def test_a_resync_keeps_a_merge_time_set_by_a_person_and_audits_each_page(gh_sou
     assert change.merged_at == at("2026-02-05T08:00:00Z")
 
 
-def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]  # noqa: E501
+def test_a_signed_deployment_status_webhook_syncs_the_repo(
+    gh_source, history, monkeypatch, django_capture_on_commit_callbacks
+):  # noqa: E501
     import hashlib
     import hmac
     import json
@@ -179,8 +215,14 @@ def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, m
     monkeypatch.setenv("GH_HOOK", "s3cret")
     gh_source.webhook_secret_env = "GH_HOOK"
     gh_source.save()
-    body = json.dumps({"action": "created", "deployment_status": {"state": "success", "id": 1},
-                       "deployment": {"id": 104}, "repository": {"full_name": REPO}}).encode()
+    body = json.dumps(
+        {
+            "action": "created",
+            "deployment_status": {"state": "success", "id": 1},
+            "deployment": {"id": 104},
+            "repository": {"full_name": REPO},
+        }
+    ).encode()
     signature = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     headers = {"X-GitHub-Event": "deployment_status", "X-Hub-Signature-256": signature}
     with django_capture_on_commit_callbacks(execute=True):
@@ -194,14 +236,14 @@ def test_a_signed_deployment_status_webhook_syncs_the_repo(gh_source, history, m
     assert bad.status_code == 401
 
 
-def test_a_crash_between_chunks_loses_and_duplicates_nothing(gh_source, history, monkeypatch):  # type: ignore[no-untyped-def]
+def test_a_crash_between_chunks_loses_and_duplicates_nothing(gh_source, history, monkeypatch):
     from sources.tools import github
 
     monkeypatch.setattr(github, "CHUNK", 2)
     real = github.GitHubSync._outcome
     calls = {"n": 0}
 
-    def dying(self, repo, deployment):  # type: ignore[no-untyped-def]
+    def dying(self, repo, deployment):
         calls["n"] += 1
         if calls["n"] == 3:  # the first deployment of the second chunk
             raise SystemExit("killed")
@@ -218,6 +260,9 @@ def test_a_crash_between_chunks_loses_and_duplicates_nothing(gh_source, history,
     report = sync_source(gh_source)  # incremental, from the cursor
     assert report.ok
     assert sorted(Release.objects.values_list("external_id", flat=True)) == [
-        f"github:{REPO}:101", f"github:{REPO}:103", f"github:{REPO}:104"]
+        f"github:{REPO}:101",
+        f"github:{REPO}:103",
+        f"github:{REPO}:104",
+    ]
     assert Change.objects.count() == 5
     assert Change.objects.get(external_id=f"github:{REPO}:{_sha(3)}").release.external_id == f"github:{REPO}:103"

@@ -19,41 +19,47 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def fake_gl():  # type: ignore[no-untyped-def]
+def fake_gl():
     fake = FakeGitLab()
     yield fake
     fake.close()
 
 
 @pytest.fixture
-def gl_source(db, fake_gl, monkeypatch, squad_b, waits):  # type: ignore[no-untyped-def]
+def gl_source(db, fake_gl, monkeypatch, squad_b, waits):
     monkeypatch.setenv("GL_TOKEN", "gl-token")
-    return Source.objects.create(name="gl", kind="gitlab", base_url=fake_gl.url, token_env="GL_TOKEN",
-                                 squads={PATH: "bravo"})
+    return Source.objects.create(
+        name="gl", kind="gitlab", base_url=fake_gl.url, token_env="GL_TOKEN", squads={PATH: "bravo"}
+    )
 
 
 @pytest.fixture
-def project(fake_gl):  # type: ignore[no-untyped-def]
+def project(fake_gl):
     fake_gl.deployments[PATH] = [
         gl_deployment(11, ref="v2.0.0", created_at="2026-02-01T10:00:00.000Z", finished_at="2026-02-01T10:05:00.000Z"),
         gl_deployment(12, ref="v2.1.0", created_at="2026-02-03T10:00:00.000Z", finished_at="2026-02-03T10:07:00.000Z"),
         gl_deployment(13, ref="v2.2.0", status="failed", finished_at="2026-02-04T10:00:00.000Z"),
         gl_deployment(14, ref="v2.2.0", environment="staging", finished_at="2026-02-04T11:00:00.000Z"),
     ]
-    fake_gl.merge_requests[(PATH, 11)] = [gl_merge_request(1, title="Invoices in PDF",
-                                                            merged_at="2026-02-01T08:00:00.000Z"),
-                                          gl_merge_request(2, merged_at="2026-02-01T09:00:00.000Z")]
+    fake_gl.merge_requests[(PATH, 11)] = [
+        gl_merge_request(1, title="Invoices in PDF", merged_at="2026-02-01T08:00:00.000Z"),
+        gl_merge_request(2, merged_at="2026-02-01T09:00:00.000Z"),
+    ]
     # !2 shows up again with the next deployment: it was first shipped by 11
-    fake_gl.merge_requests[(PATH, 12)] = [gl_merge_request(3, merged_at="2026-02-03T09:00:00.000Z"),
-                                          gl_merge_request(2, merged_at="2026-02-01T09:00:00.000Z")]
-    fake_gl.commits[(PATH, 1)] = [gl_commit("a" * 40, "2026-01-31T12:00:00.000+01:00"),
-                                  gl_commit("b" * 40, "2026-01-30T09:30:00.000Z")]
+    fake_gl.merge_requests[(PATH, 12)] = [
+        gl_merge_request(3, merged_at="2026-02-03T09:00:00.000Z"),
+        gl_merge_request(2, merged_at="2026-02-01T09:00:00.000Z"),
+    ]
+    fake_gl.commits[(PATH, 1)] = [
+        gl_commit("a" * 40, "2026-01-31T12:00:00.000+01:00"),
+        gl_commit("b" * 40, "2026-01-30T09:30:00.000Z"),
+    ]
     fake_gl.commits[(PATH, 2)] = [gl_commit("c" * 40, "2026-02-01T07:00:00.000Z")]
     fake_gl.commits[(PATH, 3)] = [gl_commit("d" * 40, "2026-02-02T07:00:00.000Z")]
     return fake_gl
 
 
-def test_every_mapping_rule_and_resync(gl_source, project, monkeypatch):  # type: ignore[no-untyped-def]
+def test_every_mapping_rule_and_resync(gl_source, project, monkeypatch):
     monkeypatch.setattr("sources.tools.gitlab.PER_PAGE", 1)  # every list over several pages
     report = sync_source(gl_source, full=True)
     assert report.ok, report.error
@@ -61,7 +67,11 @@ def test_every_mapping_rule_and_resync(gl_source, project, monkeypatch):  # type
     assert set(releases) == {f"gitlab:{PATH}:11", f"gitlab:{PATH}:12"}  # failed and staging ones are not
     r11, r12 = releases[f"gitlab:{PATH}:11"], releases[f"gitlab:{PATH}:12"]
     assert (r11.squad.slug, r11.version, r11.status, r11.released_at) == (
-        "bravo", "v2.0.0", "succeeded", at("2026-02-01T10:05:00Z"))
+        "bravo",
+        "v2.0.0",
+        "succeeded",
+        at("2026-02-01T10:05:00Z"),
+    )
     assert r11.first_commit_at == at("2026-01-30T09:30:00Z")  # the earliest commit of its merge requests
     assert r12.first_commit_at == at("2026-02-02T07:00:00Z")
 
@@ -80,7 +90,7 @@ def test_every_mapping_rule_and_resync(gl_source, project, monkeypatch):  # type
     assert (Release.objects.count(), Change.objects.count()) == (2, 3)
 
 
-def test_incremental_run_asks_only_for_newer_deployments(gl_source, project):  # type: ignore[no-untyped-def]
+def test_incremental_run_asks_only_for_newer_deployments(gl_source, project):
     sync_source(gl_source, full=True)
     project.deployments[PATH].append(gl_deployment(15, ref="v2.3.0", finished_at="2026-02-05T10:00:00.000Z"))
     project.merge_requests[(PATH, 15)] = [gl_merge_request(4, merged_at="2026-02-05T09:00:00.000Z")]
@@ -95,7 +105,7 @@ def test_incremental_run_asks_only_for_newer_deployments(gl_source, project):  #
     assert listing.arg("status") == "success"
 
 
-def test_a_deployment_without_a_finished_job_is_skipped_with_the_reason(gl_source, fake_gl):  # type: ignore[no-untyped-def]
+def test_a_deployment_without_a_finished_job_is_skipped_with_the_reason(gl_source, fake_gl):
     fake_gl.deployments[PATH] = [gl_deployment(21, finished_at=None)]
     report = sync_source(gl_source, full=True)
     assert report.malformed == 1
@@ -104,7 +114,9 @@ def test_a_deployment_without_a_finished_job_is_skipped_with_the_reason(gl_sourc
     assert gl_source.malformed_examples[0]["reason"] == "deployable.finished_at: missing"
 
 
-def test_gitlab_rate_limit_headers_and_a_deployment_webhook(gl_source, project, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]  # noqa: E501
+def test_gitlab_rate_limit_headers_and_a_deployment_webhook(
+    gl_source, project, monkeypatch, django_capture_on_commit_callbacks
+):  # noqa: E501
     import json
 
     from django.test import Client
@@ -117,15 +129,29 @@ def test_gitlab_rate_limit_headers_and_a_deployment_webhook(gl_source, project, 
     monkeypatch.setenv("GL_HOOK", "tok-123")
     gl_source.webhook_secret_env = "GL_HOOK"
     gl_source.save()
-    body = json.dumps({"object_kind": "deployment", "status": "success", "deployment_id": 12,
-                       "project": {"id": 3, "path_with_namespace": PATH}}).encode()
+    body = json.dumps(
+        {
+            "object_kind": "deployment",
+            "status": "success",
+            "deployment_id": 12,
+            "project": {"id": 3, "path_with_namespace": PATH},
+        }
+    ).encode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = Client().post("/hooks/gl/", body, content_type="application/json",
-                                 headers={"X-Gitlab-Token": "tok-123", "X-Gitlab-Event": "Deployment Hook"})
+        response = Client().post(
+            "/hooks/gl/",
+            body,
+            content_type="application/json",
+            headers={"X-Gitlab-Token": "tok-123", "X-Gitlab-Event": "Deployment Hook"},
+        )
     assert response.status_code == 202
     assert response.json() == {"accepted": [PATH]}
     assert waits == [12.0]
     assert Release.objects.count() == 2
     assert Change.objects.count() == 3
-    assert Client().post("/hooks/gl/", body, content_type="application/json",
-                         headers={"X-Gitlab-Token": "wrong"}).status_code == 401
+    assert (
+        Client()
+        .post("/hooks/gl/", body, content_type="application/json", headers={"X-Gitlab-Token": "wrong"})
+        .status_code
+        == 401
+    )

@@ -14,29 +14,38 @@ UTC = dt.UTC
 
 
 @pytest.fixture(autouse=True)
-def _quiet(waits):  # type: ignore[no-untyped-def]
+def _quiet(waits):
     return waits
 
 
 @pytest.mark.parametrize(
     ("priority", "severity"),
-    [("Highest", 1), ("Blocker", 1), ("High", 2), ("Critical", 2), ("Medium", 3), ("Low", 4), ("Lowest", 4),
-     ("Trivial", 4)],
+    [
+        ("Highest", 1),
+        ("Blocker", 1),
+        ("High", 2),
+        ("Critical", 2),
+        ("Medium", 3),
+        ("Low", 4),
+        ("Lowest", 4),
+        ("Trivial", 4),
+    ],
 )
-def test_every_priority_name(jira_source, fake_jira, priority, severity):  # type: ignore[no-untyped-def]
+def test_every_priority_name(jira_source, fake_jira, priority, severity):
     fake_jira.issues.append(jira_issue("PAY-1", priority=priority))
     assert sync_source(jira_source, full=True).created == 1
     assert Defect.objects.get(external_id="jira:PAY-1").severity == severity
 
 
-def test_labels_decide_found_by_and_found_in(jira_source, fake_jira):  # type: ignore[no-untyped-def]
+def test_labels_decide_found_by_and_found_in(jira_source, fake_jira):
     fake_jira.issues += [
         jira_issue("PAY-1"),  # no labels: internal, testing
         jira_issue("PAY-2", labels=("customer",)),  # customer-found: production
         jira_issue("PAY-3", labels=("ux", "staging", "development")),  # the first stage label wins
         jira_issue("GRO-4", labels=("Customer", "production")),
-        jira_issue("GRO-5", labels=("development",), resolutiondate="2026-01-06T10:00:00.000+0000",
-                   summary="Typo on invoice"),
+        jira_issue(
+            "GRO-5", labels=("development",), resolutiondate="2026-01-06T10:00:00.000+0000", summary="Typo on invoice"
+        ),
     ]
     report = sync_source(jira_source, full=True)
     assert (report.created, report.malformed) == (5, 0)
@@ -57,7 +66,7 @@ def test_labels_decide_found_by_and_found_in(jira_source, fake_jira):  # type: i
     assert gro5.title == "Typo on invoice"
 
 
-def test_customer_label_is_configurable(jira_source, fake_jira):  # type: ignore[no-untyped-def]
+def test_customer_label_is_configurable(jira_source, fake_jira):
     jira_source.customer_label = "from-support"
     jira_source.save()
     fake_jira.issues += [jira_issue("PAY-1", labels=("from-support",)), jira_issue("PAY-2", labels=("customer",))]
@@ -68,7 +77,7 @@ def test_customer_label_is_configurable(jira_source, fake_jira):  # type: ignore
     }
 
 
-def test_unknown_priorities_and_rule_breaks_are_skipped_with_the_reason(jira_source, fake_jira):  # type: ignore[no-untyped-def]
+def test_unknown_priorities_and_rule_breaks_are_skipped_with_the_reason(jira_source, fake_jira):
     fake_jira.issues += [
         jira_issue("PAY-1", priority="Major"),
         jira_issue("PAY-2", priority=None),
@@ -84,7 +93,7 @@ def test_unknown_priorities_and_rule_breaks_are_skipped_with_the_reason(jira_sou
     assert reasons["issue PAY-3"].startswith("found_in: a customer-found defect must have found_in=production")
 
 
-def test_pages_cursor_and_resync(jira_source, fake_jira, monkeypatch):  # type: ignore[no-untyped-def]
+def test_pages_cursor_and_resync(jira_source, fake_jira, monkeypatch):
     monkeypatch.setattr("sources.tools.jira.PAGE_SIZE", 4)
     base = dt.datetime(2026, 2, 1, tzinfo=UTC)
     for i in range(10):
@@ -95,7 +104,7 @@ def test_pages_cursor_and_resync(jira_source, fake_jira, monkeypatch):  # type: 
     assert report.created == 10
     assert report.requests == 3
     first_jql = fake_jira.jqls[0]
-    assert first_jql.startswith("(issuetype = Bug) AND project in (\"GRO\", \"PAY\")")
+    assert first_jql.startswith('(issuetype = Bug) AND project in ("GRO", "PAY")')
     assert 'updated >= "2026/01/01"' in first_jql
     assert first_jql.endswith("ORDER BY updated ASC")
     jira_source.refresh_from_db()

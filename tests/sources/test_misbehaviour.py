@@ -15,11 +15,11 @@ from sources.sync import sync_source
 from tests.sources.fake_pagerduty import pd_incident
 
 
-def _page_of(fake_pd, n: int = 7) -> None:  # type: ignore[no-untyped-def]
+def _page_of(fake_pd, n: int = 7) -> None:
     fake_pd.add(*[pd_incident(f"Q{i}", created_at=f"2026-01-0{1 + i}T10:00:00Z") for i in range(n)])
 
 
-def test_401_marks_the_source_failing_with_the_reason_and_writes_nothing(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_401_marks_the_source_failing_with_the_reason_and_writes_nothing(pd_source, fake_pd, waits):
     _page_of(fake_pd)
     fake_pd.token = "rotated"  # our token is no longer valid
     report = sync_source(pd_source, full=True)
@@ -34,7 +34,7 @@ def test_401_marks_the_source_failing_with_the_reason_and_writes_nothing(pd_sour
     assert waits == []  # no retrying a refusal
 
 
-def test_403_is_a_refusal_too_and_other_sources_still_run(pd_source, fake_pd, jira_source, fake_jira, waits):  # type: ignore[no-untyped-def]
+def test_403_is_a_refusal_too_and_other_sources_still_run(pd_source, fake_pd, jira_source, fake_jira, waits):
     from tests.sources.fake_jira import jira_issue
 
     fake_jira.issues.append(jira_issue("PAY-1"))
@@ -50,7 +50,7 @@ def test_403_is_a_refusal_too_and_other_sources_still_run(pd_source, fake_pd, ji
     assert jira_source.last_created == 1
 
 
-def test_429_waits_as_retry_after_says_then_goes_on(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_429_waits_as_retry_after_says_then_goes_on(pd_source, fake_pd, waits):
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 429, headers={"Retry-After": "7"}, body={"error": {"message": "Rate Limit"}})
     report = sync_source(pd_source, full=True)
@@ -59,11 +59,12 @@ def test_429_waits_as_retry_after_says_then_goes_on(pd_source, fake_pd, waits): 
     assert waits == [7.0]
 
 
-def test_rate_limit_header_at_zero_waits_until_the_reset(pd_source, fake_pd, waits, monkeypatch):  # type: ignore[no-untyped-def]
+def test_rate_limit_header_at_zero_waits_until_the_reset(pd_source, fake_pd, waits, monkeypatch):
     _page_of(fake_pd)
     monkeypatch.setattr("sources.http.now", lambda: 1_000_000.0)
     fake_pd.fault(
-        "/incidents", 403,
+        "/incidents",
+        403,
         headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1000030"},
         body={"message": "API rate limit exceeded"},
     )
@@ -73,7 +74,7 @@ def test_rate_limit_header_at_zero_waits_until_the_reset(pd_source, fake_pd, wai
     assert waits == [30.0]
 
 
-def test_a_rate_limit_longer_than_the_bound_fails_the_run_instead_of_sleeping(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_a_rate_limit_longer_than_the_bound_fails_the_run_instead_of_sleeping(pd_source, fake_pd, waits):
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 429, headers={"Retry-After": "3600"})
     report = sync_source(pd_source, full=True)
@@ -82,7 +83,7 @@ def test_a_rate_limit_longer_than_the_bound_fails_the_run_instead_of_sleeping(pd
     assert waits == []
 
 
-def test_502_is_retried_with_backoff_then_goes_on(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_502_is_retried_with_backoff_then_goes_on(pd_source, fake_pd, waits):
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 502, body=b"<html>Bad Gateway</html>", times=2)
     report = sync_source(pd_source, full=True)
@@ -91,7 +92,7 @@ def test_502_is_retried_with_backoff_then_goes_on(pd_source, fake_pd, waits):  #
     assert waits == [0.5, 1.0]
 
 
-def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, fake_pd, waits, monkeypatch):  # type: ignore[no-untyped-def]
+def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, fake_pd, waits, monkeypatch):
     monkeypatch.setattr("sources.tools.pagerduty.PAGE_SIZE", 3)
     _page_of(fake_pd)  # one window: pages at offsets 0, 3, 6
     fake_pd.add(pd_incident("FEB", created_at="2026-02-15T10:00:00Z"))  # in the next window
@@ -99,7 +100,7 @@ def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, f
 
     original = fake_pd.handle
 
-    def handle(request):  # type: ignore[no-untyped-def]
+    def handle(request):
         if request.arg("offset") == "3":
             from tests.sources.fakes import Reply
 
@@ -125,11 +126,11 @@ def test_persistent_502_fails_the_run_and_keeps_the_committed_pages(pd_source, f
     assert Incident.objects.count() == 8
 
 
-def test_a_timeout_is_retried_then_fails_the_run(pd_source, fake_pd, waits, settings):  # type: ignore[no-untyped-def]
+def test_a_timeout_is_retried_then_fails_the_run(pd_source, fake_pd, waits, settings):
     settings.SOURCES_HTTP = {**settings.SOURCES_HTTP, "timeout": 0.2, "retries": 1}
     original = fake_pd.handle
 
-    def slow(request):  # type: ignore[no-untyped-def]
+    def slow(request):
         time.sleep(0.5)
         return original(request)
 
@@ -140,7 +141,7 @@ def test_a_timeout_is_retried_then_fails_the_run(pd_source, fake_pd, waits, sett
     assert waits == [0.5]
 
 
-def test_a_page_that_is_not_json_fails_the_run_without_writing(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_a_page_that_is_not_json_fails_the_run_without_writing(pd_source, fake_pd, waits):
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 200, headers={"Content-Type": "text/html"}, body=b"<html>maintenance</html>")
     report = sync_source(pd_source, full=True)
@@ -150,7 +151,7 @@ def test_a_page_that_is_not_json_fails_the_run_without_writing(pd_source, fake_p
     assert not Incident.objects.exists()
 
 
-def test_status_lists_failing_sources_and_exits_non_zero(pd_source, fake_pd, waits, capsys):  # type: ignore[no-untyped-def]
+def test_status_lists_failing_sources_and_exits_non_zero(pd_source, fake_pd, waits, capsys):
     fake_pd.token = "rotated"
     sync_source(pd_source, full=True)
     with pytest.raises(CommandError, match="failing: pd"):
@@ -162,7 +163,7 @@ def test_status_lists_failing_sources_and_exits_non_zero(pd_source, fake_pd, wai
     call_command("sync_sources", "--status", "--source", "pd")  # exits 0 once it is not failing
 
 
-def test_an_answer_larger_than_the_bound_fails_the_run_instead_of_filling_memory(pd_source, fake_pd, waits, settings):  # type: ignore[no-untyped-def]  # noqa: E501
+def test_an_answer_larger_than_the_bound_fails_the_run_instead_of_filling_memory(pd_source, fake_pd, waits, settings):  # noqa: E501
     settings.SOURCES_HTTP = {**settings.SOURCES_HTTP, "max_body": 10_000}
     _page_of(fake_pd)
     fake_pd.fault("/incidents", 200, body=b'{"incidents": [' + b'{"id": "X"},' * 5000 + b"{}]}")

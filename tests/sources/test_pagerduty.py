@@ -19,14 +19,19 @@ def at(text: str) -> dt.datetime:
 
 
 @pytest.fixture(autouse=True)
-def _quiet(waits):  # type: ignore[no-untyped-def]
+def _quiet(waits):
     return waits
 
 
-def test_every_mapping_rule(pd_source, fake_pd):  # type: ignore[no-untyped-def]
+def test_every_mapping_rule(pd_source, fake_pd):
     fake_pd.add(
-        pd_incident("P1X", priority="P1", created_at="2026-01-10T10:00:00Z", resolved_at="2026-01-10T12:30:00Z",
-                    title="Checkout down"),
+        pd_incident(
+            "P1X",
+            priority="P1",
+            created_at="2026-01-10T10:00:00Z",
+            resolved_at="2026-01-10T12:30:00Z",
+            title="Checkout down",
+        ),
         pd_incident("P2X", priority="P2", service="PSVC002", created_at="2026-01-11T10:00:00Z"),
         pd_incident("P3X", priority="P3", created_at="2026-01-12T10:00:00Z"),
         pd_incident("P5X", priority="P5", created_at="2026-01-13T10:00:00Z"),
@@ -35,8 +40,13 @@ def test_every_mapping_rule(pd_source, fake_pd):  # type: ignore[no-untyped-def]
         # open: no resolved_at, still triggered
         pd_incident("OPN", status="triggered", resolved_at=None, created_at="2026-01-16T10:00:00Z"),
         # resolved, but the API left resolved_at empty: last_status_change_at is when it was resolved
-        pd_incident("RNR", status="resolved", resolved_at=None, last_status_change_at="2026-01-17T15:45:00Z",
-                    created_at="2026-01-17T10:00:00Z"),
+        pd_incident(
+            "RNR",
+            status="resolved",
+            resolved_at=None,
+            last_status_change_at="2026-01-17T15:45:00Z",
+            created_at="2026-01-17T10:00:00Z",
+        ),
     )
     report = sync_source(pd_source, full=True)
     assert report.ok, report.error
@@ -65,19 +75,26 @@ def test_every_mapping_rule(pd_source, fake_pd):  # type: ignore[no-untyped-def]
 def _many(n: int, *, start: str = "2026-02-01T00:00:00Z", service: str = "PSVC001") -> list[dict]:
     base = at(start)
     return [
-        pd_incident(f"M{i:03d}", service=service, priority="P3",
-                    created_at=(base + dt.timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        pd_incident(
+            f"M{i:03d}",
+            service=service,
+            priority="P3",
+            created_at=(base + dt.timedelta(hours=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
         for i in range(n)
     ]
 
 
-def test_pages_to_the_end_and_resync_creates_nothing(pd_source, fake_pd, monkeypatch):  # type: ignore[no-untyped-def]
+def test_pages_to_the_end_and_resync_creates_nothing(pd_source, fake_pd, monkeypatch):
     monkeypatch.setattr("sources.tools.pagerduty.PAGE_SIZE", 3)
     fake_pd.add(*_many(10))
     first = sync_source(pd_source, full=True)
     assert (first.created, first.updated, first.unchanged) == (10, 0, 0)
-    offsets = [r.arg("offset") for r in fake_pd.requests if r.path == "/incidents" and r.arg("since") < "2026-02-02"
-               and r.arg("until") > "2026-02-01"]
+    offsets = [
+        r.arg("offset")
+        for r in fake_pd.requests
+        if r.path == "/incidents" and r.arg("since") < "2026-02-02" and r.arg("until") > "2026-02-01"
+    ]
     assert offsets == ["0", "3", "6", "9"]  # four pages of one window
 
     again = sync_source(pd_source, full=True)
@@ -85,7 +102,7 @@ def test_pages_to_the_end_and_resync_creates_nothing(pd_source, fake_pd, monkeyp
     assert Incident.objects.count() == 10
 
 
-def test_incremental_run_starts_at_the_cursor(pd_source, fake_pd):  # type: ignore[no-untyped-def]
+def test_incremental_run_starts_at_the_cursor(pd_source, fake_pd):
     fake_pd.add(*_many(2))
     sync_source(pd_source, full=True)
     pd_source.refresh_from_db()
@@ -97,7 +114,7 @@ def test_incremental_run_starts_at_the_cursor(pd_source, fake_pd):  # type: igno
     assert lists[0].arg("since") == pd_source.cursor["since"]
 
 
-def test_unmapped_services_are_skipped_and_counted_with_examples(pd_source, fake_pd):  # type: ignore[no-untyped-def]
+def test_unmapped_services_are_skipped_and_counted_with_examples(pd_source, fake_pd):
     fake_pd.add(*_many(3, service="PNOSQUAD"), pd_incident("MAPPED", created_at="2026-03-01T00:00:00Z"))
     report = sync_source(pd_source, full=True)
     assert report.created == 1
@@ -109,7 +126,7 @@ def test_unmapped_services_are_skipped_and_counted_with_examples(pd_source, fake
     assert not Incident.objects.exclude(external_id="pagerduty:MAPPED").exists()
 
 
-def test_a_resync_keeps_what_a_person_set_and_updates_what_the_tool_carries(pd_source, fake_pd, squad_a):  # type: ignore[no-untyped-def]
+def test_a_resync_keeps_what_a_person_set_and_updates_what_the_tool_carries(pd_source, fake_pd, squad_a):
     fake_pd.add(pd_incident("KEEP", created_at="2026-03-01T10:00:00Z", title="first title"))
     sync_source(pd_source, full=True)
     release = ReleaseFactory(squad=squad_a, released_at=dt.datetime(2026, 3, 1, 9, tzinfo=UTC))
@@ -125,7 +142,7 @@ def test_a_resync_keeps_what_a_person_set_and_updates_what_the_tool_carries(pd_s
     assert incident.caused_by_release_id == release.pk
 
 
-def test_an_open_incident_resolved_later_is_picked_up_by_the_next_incremental_run(pd_source, fake_pd):  # type: ignore[no-untyped-def]
+def test_an_open_incident_resolved_later_is_picked_up_by_the_next_incremental_run(pd_source, fake_pd):
     fake_pd.add(pd_incident("LATE", status="acknowledged", resolved_at=None, created_at="2026-03-01T10:00:00Z"))
     sync_source(pd_source, full=True)
     assert Incident.objects.get(external_id="pagerduty:LATE").resolved_at is None
@@ -137,7 +154,7 @@ def test_an_open_incident_resolved_later_is_picked_up_by_the_next_incremental_ru
     assert "/incidents/LATE" in fake_pd.paths()
 
 
-def test_malformed_items_are_skipped_counted_and_shown_with_the_reason(pd_source, fake_pd):  # type: ignore[no-untyped-def]
+def test_malformed_items_are_skipped_counted_and_shown_with_the_reason(pd_source, fake_pd):
     no_urgency = pd_incident("NOURG", priority=None, created_at="2026-03-01T10:00:00Z")
     no_urgency["urgency"] = None
     backwards = pd_incident("BACK", created_at="2026-03-02T10:00:00Z", resolved_at="2026-03-01T10:00:00Z")

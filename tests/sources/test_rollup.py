@@ -17,7 +17,7 @@ def _snapshot(metric: str, scope: str) -> tuple:
     return row.value, row.sample_size
 
 
-def test_a_synced_change_shows_in_the_snapshots(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_a_synced_change_shows_in_the_snapshots(pd_source, fake_pd, waits):
     fake_pd.add(
         pd_incident("A1", priority="P3", created_at="2026-03-02T10:00:00Z", resolved_at="2026-03-02T14:00:00Z"),
         pd_incident("A2", priority="P3", created_at="2026-03-09T10:00:00Z", resolved_at="2026-03-09T12:00:00Z"),

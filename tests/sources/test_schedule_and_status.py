@@ -21,7 +21,7 @@ def test_beat_runs_the_dispatcher_every_15_minutes():
     assert "kpi-rollup-dirty" in django_settings.CELERY_BEAT_SCHEDULE  # the KPI entries stay
 
 
-def test_the_dispatcher_enqueues_one_task_per_enabled_source(db, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_dispatcher_enqueues_one_task_per_enabled_source(db, monkeypatch):
     a = Source.objects.create(name="a", kind="pagerduty", base_url="https://api.pagerduty.com")
     b = Source.objects.create(name="b", kind="jira", base_url="https://acme.atlassian.net")
     Source.objects.create(name="off", kind="github", base_url="https://api.github.com", enabled=False)
@@ -31,10 +31,15 @@ def test_the_dispatcher_enqueues_one_task_per_enabled_source(db, monkeypatch):  
     assert sorted(sent) == sorted([a.pk, b.pk])
 
 
-def test_one_failing_source_does_not_stop_the_task_of_another(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_one_failing_source_does_not_stop_the_task_of_another(pd_source, fake_pd, waits):
     fake_pd.add(pd_incident("T1", created_at="2026-02-01T10:00:00Z"))
-    broken = Source.objects.create(name="broken", kind="pagerduty", base_url="http://127.0.0.1:9", token_env="PD_TOKEN",
-                                   squads={"PSVC001": "alpha"})
+    broken = Source.objects.create(
+        name="broken",
+        kind="pagerduty",
+        base_url="http://127.0.0.1:9",
+        token_env="PD_TOKEN",
+        squads={"PSVC001": "alpha"},
+    )
     assert "FAILED" in tasks.sync_source_task.run(broken.pk)
     assert tasks.sync_source_task.run(pd_source.pk).startswith("1 created")
     broken.refresh_from_db()
@@ -43,7 +48,7 @@ def test_one_failing_source_does_not_stop_the_task_of_another(pd_source, fake_pd
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_in_progress_makes_another_step_aside(pd_source, fake_pd, waits):  # type: ignore[no-untyped-def]
+def test_a_run_in_progress_makes_another_step_aside(pd_source, fake_pd, waits):
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -74,9 +79,13 @@ def test_a_run_in_progress_makes_another_step_aside(pd_source, fake_pd, waits): 
     assert fake_pd.requests == []
 
 
-def test_status_page_for_ops_and_admins_shows_what_to_map_next(pd_source, fake_pd, waits, users, client_for):  # type: ignore[no-untyped-def]
-    fake_pd.add(*[pd_incident(f"U{i}", service="PUNMAPPED", created_at=f"2026-02-0{i + 1}T10:00:00Z",
-                              title=f"disk full {i}") for i in range(3)])
+def test_status_page_for_ops_and_admins_shows_what_to_map_next(pd_source, fake_pd, waits, users, client_for):
+    fake_pd.add(
+        *[
+            pd_incident(f"U{i}", service="PUNMAPPED", created_at=f"2026-02-0{i + 1}T10:00:00Z", title=f"disk full {i}")
+            for i in range(3)
+        ]
+    )
     fake_pd.add(pd_incident("OK1", created_at="2026-02-05T10:00:00Z"))
     sync_source(pd_source, full=True)
     for role in ("ops", "admin"):
@@ -90,7 +99,7 @@ def test_status_page_for_ops_and_admins_shows_what_to_map_next(pd_source, fake_p
         assert client_for(users[role]).get("/sources/").status_code == 403, role
 
 
-def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignore[no-untyped-def]
+def test_seed_demo_adds_disabled_example_sources(db, client_for):
     import io
 
     from django.contrib.auth import get_user_model
@@ -100,15 +109,19 @@ def test_seed_demo_adds_disabled_example_sources(db, client_for):  # type: ignor
 
     call_command("seed_demo", *SMALL, stdout=io.StringIO())
     demo = list(Source.objects.order_by("name").values_list("name", "kind", "enabled"))
-    assert demo == [("demo-github", "github", False), ("demo-gitlab", "gitlab", False),
-                    ("demo-jira", "jira", False), ("demo-pagerduty", "pagerduty", False)]
+    assert demo == [
+        ("demo-github", "github", False),
+        ("demo-gitlab", "gitlab", False),
+        ("demo-jira", "jira", False),
+        ("demo-pagerduty", "pagerduty", False),
+    ]
     assert all(".invalid" in s.base_url for s in Source.objects.all())
     page = client_for(get_user_model().objects.get(username="ops")).get("/sources/").content.decode()
     assert "demo-github" in page
     assert "never run" in page
 
 
-def test_navigation_links_the_status_page_only_for_those_who_may_open_it(users, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_navigation_links_the_status_page_only_for_those_who_may_open_it(users, client_for) -> None:
     for role, sees in {"viewer": False, "pm": False, "ops": True, "admin": True}.items():
         page = client_for(users[role]).get("/reviews/")
         assert page.status_code == 200

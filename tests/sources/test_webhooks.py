@@ -24,34 +24,41 @@ def _sign(body: bytes, secret: str = SECRET) -> str:
 
 def _pd_event(incident_id: str) -> bytes:
     # shaped like PagerDuty's v3 webhook payload
-    return json.dumps({
-        "event": {
-            "id": "01DEN1HNLBC1VITYEUV8WMOJDQ",
-            "event_type": "incident.resolved",
-            "resource_type": "incident",
-            "occurred_at": "2026-03-02T12:00:00.000Z",
-            "agent": None,
-            "client": None,
-            "data": {"id": incident_id, "type": "incident", "self": f"https://api.pagerduty.com/incidents/{incident_id}",
-                     "status": "resolved", "title": "Checkout down"},
+    return json.dumps(
+        {
+            "event": {
+                "id": "01DEN1HNLBC1VITYEUV8WMOJDQ",
+                "event_type": "incident.resolved",
+                "resource_type": "incident",
+                "occurred_at": "2026-03-02T12:00:00.000Z",
+                "agent": None,
+                "client": None,
+                "data": {
+                    "id": incident_id,
+                    "type": "incident",
+                    "self": f"https://api.pagerduty.com/incidents/{incident_id}",
+                    "status": "resolved",
+                    "title": "Checkout down",
+                },
+            }
         }
-    }).encode()
+    ).encode()
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def on_commit(django_capture_on_commit_callbacks):
     return django_capture_on_commit_callbacks
 
 
 @pytest.fixture
-def hooked(pd_source, monkeypatch, waits):  # type: ignore[no-untyped-def]
+def hooked(pd_source, monkeypatch, waits):
     monkeypatch.setenv("PD_HOOK_SECRET", SECRET)
     pd_source.webhook_secret_env = "PD_HOOK_SECRET"
     pd_source.save()
     return pd_source
 
 
-def _post(body: bytes, **headers: str):  # type: ignore[no-untyped-def]
+def _post(body: bytes, **headers: str):
     return Client().post("/hooks/pd/", body, content_type="application/json", headers=headers)
 
 
@@ -59,7 +66,7 @@ def _post(body: bytes, **headers: str):  # type: ignore[no-untyped-def]
     "signature",
     [None, "", "v1=" + "0" * 64, "sha256=whatever", "v1=" + _sign(b"another body")],
 )
-def test_a_missing_or_wrong_signature_gets_401_and_writes_nothing(hooked, fake_pd, signature, on_commit):  # type: ignore[no-untyped-def]
+def test_a_missing_or_wrong_signature_gets_401_and_writes_nothing(hooked, fake_pd, signature, on_commit):
     fake_pd.add(pd_incident("PHOOK", created_at="2026-03-02T10:00:00Z"))
     events, dirty = AuditEvent.objects.count(), DirtyRange.objects.count()
     headers = {} if signature is None else {"X-PagerDuty-Signature": signature}
@@ -72,7 +79,7 @@ def test_a_missing_or_wrong_signature_gets_401_and_writes_nothing(hooked, fake_p
     assert fake_pd.requests == []  # not even a read from the tool
 
 
-def test_a_valid_event_answers_202_and_syncs_the_incident_replay_changes_nothing(hooked, fake_pd, on_commit):  # type: ignore[no-untyped-def]
+def test_a_valid_event_answers_202_and_syncs_the_incident_replay_changes_nothing(hooked, fake_pd, on_commit):
     fake_pd.add(pd_incident("PHOOK", priority="P2", created_at="2026-03-02T10:00:00Z"))
     body = _pd_event("PHOOK")
     # PagerDuty sends one signature per active secret during a rotation
@@ -93,7 +100,7 @@ def test_a_valid_event_answers_202_and_syncs_the_incident_replay_changes_nothing
     assert (Incident.objects.count(), AuditEvent.objects.count(), DirtyRange.objects.count()) == before
 
 
-def test_events_that_name_no_incident_are_accepted_and_do_nothing(hooked, fake_pd):  # type: ignore[no-untyped-def]
+def test_events_that_name_no_incident_are_accepted_and_do_nothing(hooked, fake_pd):
     body = json.dumps({"event": {"event_type": "pagey.ping", "data": {"type": "ping"}}}).encode()
     response = _post(body, **{"X-PagerDuty-Signature": "v1=" + _sign(body)})
     assert response.status_code == 202
@@ -101,7 +108,7 @@ def test_events_that_name_no_incident_are_accepted_and_do_nothing(hooked, fake_p
     assert fake_pd.requests == []
 
 
-def test_unknown_or_disabled_sources_and_sources_without_a_secret(hooked, pd_source):  # type: ignore[no-untyped-def]
+def test_unknown_or_disabled_sources_and_sources_without_a_secret(hooked, pd_source):
     body = _pd_event("PHOOK")
     assert Client().post("/hooks/nope/", body, content_type="application/json").status_code == 404
     Source.objects.filter(pk=pd_source.pk).update(webhook_secret_env="")
@@ -111,7 +118,7 @@ def test_unknown_or_disabled_sources_and_sources_without_a_secret(hooked, pd_sou
     assert Client().get("/hooks/pd/").status_code in (302, 405)
 
 
-def test_github_and_gitlab_signature_schemes(db, monkeypatch):  # type: ignore[no-untyped-def]
+def test_github_and_gitlab_signature_schemes(db, monkeypatch):
     from sources import webhooks
 
     gh = Source(name="gh", kind="github", base_url="https://api.github.com", webhook_secret_env="GH_SECRET")
@@ -126,8 +133,14 @@ def test_github_and_gitlab_signature_schemes(db, monkeypatch):  # type: ignore[n
     assert webhooks.items(gh, {"X-GitHub-Event": "deployment_status"}, body) == ["acme/web"]
     assert webhooks.items(gh, {"X-GitHub-Event": "push"}, body) == []
 
-    gl_body = json.dumps({"object_kind": "deployment", "status": "success", "deployment_id": 15,
-                          "project": {"path_with_namespace": "acme/api"}}).encode()
+    gl_body = json.dumps(
+        {
+            "object_kind": "deployment",
+            "status": "success",
+            "deployment_id": 15,
+            "project": {"path_with_namespace": "acme/api"},
+        }
+    ).encode()
     webhooks.verify(gl, {"X-Gitlab-Token": SECRET}, gl_body)
     for bad in ({}, {"X-Gitlab-Token": SECRET + "x"}):
         with pytest.raises(webhooks.HookRefused):

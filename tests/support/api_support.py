@@ -23,7 +23,7 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+def fast_password_hashing(settings) -> None:
     """The role users' passwords are never checked here; Argon2 would spend seconds per test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

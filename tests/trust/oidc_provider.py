@@ -66,8 +66,12 @@ class Provider:
         if "openid" not in query.get("scope", "").split() or query.get("code_challenge_method") != "S256":
             return 400, {}, b"openid scope and PKCE S256 required"
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"claims": dict(self.user), "nonce": query.get("nonce"),
-                            "redirect_uri": query["redirect_uri"], "challenge": query.get("code_challenge")}
+        self.codes[code] = {
+            "claims": dict(self.user),
+            "nonce": query.get("nonce"),
+            "redirect_uri": query["redirect_uri"],
+            "challenge": query.get("code_challenge"),
+        }
         location = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query.get('state', '')})}"
         return 302, {"Location": location}, b""
 
@@ -83,8 +87,15 @@ class Provider:
             return 400, {}, json.dumps({"error": "invalid_grant", "error_description": "PKCE"}).encode()
         now = int(time.time())
         claims = grant["claims"]
-        id_claims = {"iss": self.issuer, "sub": claims["sub"], "aud": self.audience or self.client_id,
-                     "iat": now, "exp": now + 300, "nonce": grant["nonce"], "email": claims.get("email")}
+        id_claims = {
+            "iss": self.issuer,
+            "sub": claims["sub"],
+            "aud": self.audience or self.client_id,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": grant["nonce"],
+            "email": claims.get("email"),
+        }
         key = self.sign_with or self.key
         id_token = jwt.encode({"alg": "RS256", "kid": self.key.kid}, id_claims, key)
         access = secrets.token_urlsafe(24)
@@ -119,8 +130,9 @@ class Provider:
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
-                    return self._send(200, {"Content-Type": "application/json"},
-                                      json.dumps(provider.discovery()).encode())
+                    return self._send(
+                        200, {"Content-Type": "application/json"}, json.dumps(provider.discovery()).encode()
+                    )
                 if url.path == "/jwks":
                     keys = {"keys": [provider.key.as_dict(private=False)]}
                     return self._send(200, {"Content-Type": "application/json"}, json.dumps(keys).encode())

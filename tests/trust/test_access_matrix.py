@@ -85,14 +85,25 @@ def build_world(squad_a: Any, squad_b: Any) -> World:
         side["metrics.timeallocation"] = TimeAllocationFactory(squad=squad)
     world.own["metrics.customerresponse"] = CustomerResponseFactory(squad=squad_a)
     for squad, side in ((squad_a, world.own), (squad_b, world.other)):
-        side["bets.bet"] = create_bet(user=None, title=f"bet on {squad.slug}", hypothesis="h", kind="experiment",
-                                      treatment_squads=[squad.slug], start=dt.date(2026, 3, 4),
-                                      targets=[TargetInput("releases", "higher")])
+        side["bets.bet"] = create_bet(
+            user=None,
+            title=f"bet on {squad.slug}",
+            hypothesis="h",
+            kind="experiment",
+            treatment_squads=[squad.slug],
+            start=dt.date(2026, 3, 4),
+            targets=[TargetInput("releases", "higher")],
+        )
     SurveyFactory()
     Target.objects.create(metric="nps", squad=None, value=30)
     Baseline.objects.create(name="FY25", start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
     KpiSnapshot.objects.create(
-        metric="releases", scope="org", grain="month", period_start=dt.date(2026, 3, 1), value=1, sample_size=1,
+        metric="releases",
+        scope="org",
+        grain="month",
+        period_start=dt.date(2026, 3, 1),
+        value=1,
+        sample_size=1,
         computed_at=dt.datetime(2026, 3, 10, tzinfo=UTC),
     )
     RollupRun.objects.create(kind="full", status="succeeded", started_at=dt.datetime(2026, 3, 10, tzinfo=UTC))
@@ -174,25 +185,65 @@ def fill(endpoint: Endpoint, model_label: str | None, obj: Any) -> dict[str, Any
 
 API_PAYLOADS = {
     "metrics.release": lambda sq: {
-        "squad": sq, "version": "9.9.9", "released_at": "2026-03-09T10:00:00Z", "status": "succeeded"},
+        "squad": sq,
+        "version": "9.9.9",
+        "released_at": "2026-03-09T10:00:00Z",
+        "status": "succeeded",
+    },
     "metrics.change": lambda sq: {
-        "release": f"matrix-rel-{sq}", "first_commit_at": "2026-03-01T10:00:00Z", "title": "matrix"},
+        "release": f"matrix-rel-{sq}",
+        "first_commit_at": "2026-03-01T10:00:00Z",
+        "title": "matrix",
+    },
     "metrics.incident": lambda sq: {
-        "squad": sq, "severity": 2, "started_at": "2026-03-09T10:00:00Z", "resolved_at": "2026-03-09T11:00:00Z",
-        "customer_impact": False, "title": "matrix"},
+        "squad": sq,
+        "severity": 2,
+        "started_at": "2026-03-09T10:00:00Z",
+        "resolved_at": "2026-03-09T11:00:00Z",
+        "customer_impact": False,
+        "title": "matrix",
+    },
     "metrics.defect": lambda sq: {
-        "squad": sq, "severity": 3, "found_at": "2026-03-09T10:00:00Z", "found_in": "testing",
-        "found_by": "internal", "title": "matrix"},
+        "squad": sq,
+        "severity": 3,
+        "found_at": "2026-03-09T10:00:00Z",
+        "found_in": "testing",
+        "found_by": "internal",
+        "title": "matrix",
+    },
     "metrics.customerresponse": lambda sq: {
-        "survey": "nps-2026", "submitted_at": "2026-03-09T10:00:00Z", "account": "Acme", "squad": sq, "nps_score": 8},
+        "survey": "nps-2026",
+        "submitted_at": "2026-03-09T10:00:00Z",
+        "account": "Acme",
+        "squad": sq,
+        "nps_score": 8,
+    },
     "metrics.timeallocation": lambda sq: {
-        "survey": "time-2026", "squad": sq, "month": "2026-03", "headcount": 2, "pct_features": 50,
-        "pct_quality": 10, "pct_support": 20, "pct_onboarding": 5, "pct_ktlo": 10, "pct_other": 5},
+        "survey": "time-2026",
+        "squad": sq,
+        "month": "2026-03",
+        "headcount": 2,
+        "pct_features": 50,
+        "pct_quality": 10,
+        "pct_support": 20,
+        "pct_onboarding": 5,
+        "pct_ktlo": 10,
+        "pct_other": 5,
+    },
     "squads.squad": lambda sq: {
-        "name": "Matrix", "area": "payments", "monthly_cost_per_head": "100.00", "active": True},
+        "name": "Matrix",
+        "area": "payments",
+        "monthly_cost_per_head": "100.00",
+        "active": True,
+    },
     "bets.bet": lambda sq: {
-        "title": "Matrix", "hypothesis": "h", "kind": "experiment", "treatment_squads": [sq], "start": "2026-03-04",
-        "targets": [{"metric": "releases", "direction": "higher"}]},
+        "title": "Matrix",
+        "hypothesis": "h",
+        "kind": "experiment",
+        "treatment_squads": [sq],
+        "start": "2026-03-04",
+        "targets": [{"metric": "releases", "direction": "higher"}],
+    },
 }
 
 
@@ -396,8 +447,11 @@ def _api_body(run: Run, label: str | None, kind: str, method: str, obj: Any, url
 def _squad_moves(run: Run, world: World) -> int:
     """A PM may not move an own-squad record to squad B, nor take one over from B (API)."""
     checks = 0
-    for label, path in (("metrics.release", "releases"), ("metrics.incident", "incidents"),
-                        ("metrics.defect", "defects")):
+    for label, path in (
+        ("metrics.release", "releases"),
+        ("metrics.incident", "incidents"),
+        ("metrics.defect", "defects"),
+    ):
         own = world.own[label]
         url = f"/api/{path}/{own.external_id}/"
         response = run.clients["pm"].patch(url, {"squad": "bravo"}, content_type="application/json")
@@ -424,8 +478,14 @@ def _admin_squad_scope(run: Run, world: World) -> int:
     """In the admin a PM can neither add a record to squad B, nor move an own record there, nor delete B's."""
     pm, checks = run.clients["pm"], 0
     squad_b = world.other["metrics.release"].squad
-    form = {"external_id": "adm-b", "squad": squad_b.pk, "version": "1", "released_at_0": "2026-03-01",
-            "released_at_1": "10:00:00", "status": "succeeded"}
+    form = {
+        "external_id": "adm-b",
+        "squad": squad_b.pk,
+        "version": "1",
+        "released_at_0": "2026-03-01",
+        "released_at_1": "10:00:00",
+        "status": "succeeded",
+    }
     response = pm.post("/admin/metrics/release/add/", form)
     checks += 1
     if response.status_code != 200 or "squad" not in response.context["adminform"].form.errors:

@@ -88,6 +88,7 @@ def test_models_without_loaded_values_are_diffed_too(users, squad_a):
 
 def test_a_rolled_back_write_leaves_no_audit_row(squad_a):
     before = AuditEvent.objects.count()
+
     def write_then_fail() -> None:
         with transaction.atomic():
             ReleaseFactory(squad=squad_a)
@@ -106,7 +107,7 @@ def test_the_request_user_is_the_actor_of_changes_made_in_a_request(users, squad
         META = {"REMOTE_ADDR": "10.1.2.3"}
         user = users["ops"]
 
-    with current_request(FakeRequest()):  # type: ignore[arg-type]
+    with current_request(FakeRequest()):
         Target.objects.create(metric="csat_pct", squad=squad_a, value=80.0)
     [event] = [e for e in events("create") if e.model_label == "metrics.target"]
     assert event.user == users["ops"]
@@ -154,8 +155,13 @@ def test_api_and_admin_writes_are_attributed_to_their_user(users, squad_a):
 
     token = Token.objects.create(user=users["pm"])
     api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    body = {"external_id": "api-1", "squad": "alpha", "version": "1.0", "status": "succeeded",
-            "released_at": "2026-03-02T10:00:00Z"}
+    body = {
+        "external_id": "api-1",
+        "squad": "alpha",
+        "version": "1.0",
+        "status": "succeeded",
+        "released_at": "2026-03-02T10:00:00Z",
+    }
     assert api.post("/api/releases/", body, content_type="application/json").status_code == 201
     [created] = events("create", "metrics.release")
     assert (created.user, created.object_key, created.ip) == (users["pm"], "api-1", "127.0.0.1")
@@ -167,8 +173,10 @@ def test_api_and_admin_writes_are_attributed_to_their_user(users, squad_a):
     admin = Client()
     admin.force_login(users["ops"])
     target = Target.objects.create(metric="nps", squad=None, value=30.0)
-    response = admin.post(f"/admin/metrics/target/{target.pk}/change/",
-                          {"metric": "nps", "squad": "", "value": "35", "at_risk_margin_pct": "10"})
+    response = admin.post(
+        f"/admin/metrics/target/{target.pk}/change/",
+        {"metric": "nps", "squad": "", "value": "35", "at_risk_margin_pct": "10"},
+    )
     assert response.status_code == 302, response.content[:500]
     [changed] = events("update", "metrics.target")
     assert changed.user == users["ops"]

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_api(users) -> Client:  # type: ignore[no-untyped-def]
+def admin_api(users) -> Client:
     token = Token.objects.create(user=users["admin"])
     return Client(HTTP_AUTHORIZATION=f"Token {token.key}", raise_request_exception=False)
 
@@ -36,8 +36,10 @@ def test_a_lone_surrogate_in_a_json_title_is_a_400_naming_the_field(admin_api):
 
 
 def test_a_lone_surrogate_in_a_key_or_nested_value_is_a_400(admin_api):
-    body = ('{"external_id": "r\\udfff", "squad": "alpha", "version": "1", "status": "succeeded",'
-            ' "released_at": "2026-03-01T10:00:00Z"}')
+    body = (
+        '{"external_id": "r\\udfff", "squad": "alpha", "version": "1", "status": "succeeded",'
+        ' "released_at": "2026-03-01T10:00:00Z"}'
+    )
     response = admin_api.post("/api/releases/", body, content_type="application/json")
     assert response.status_code == 400
     assert "external_id" in response.json()

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 UTC = dt.UTC
 
 
-def api(user) -> Client:  # type: ignore[no-untyped-def]
+def api(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}", raise_request_exception=False)
 
 
@@ -43,22 +43,26 @@ def test_event_times_outside_the_window_are_refused_naming_the_field(users, when
 def test_the_window_accepts_the_recent_past_and_tomorrow(users):
     tomorrow = (dt.datetime.now(UTC) + dt.timedelta(hours=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     client = api(users["admin"])
-    assert client.post("/api/releases/", release("r-1", "2000-01-01T00:00:00Z"),
-                       content_type="application/json").status_code == 201
+    assert (
+        client.post(
+            "/api/releases/", release("r-1", "2000-01-01T00:00:00Z"), content_type="application/json"
+        ).status_code
+        == 201
+    )
     assert client.post("/api/releases/", release("r-2", tomorrow), content_type="application/json").status_code == 201
 
 
 def test_csv_rows_outside_the_window_are_line_errors(users, squad_a):
     from metrics.records.ingest.importer import import_csv
 
-    text = ("external_id,squad,version,released_at,first_commit_at,status\n"
-            "r1,alpha,1,0001-01-01T00:00:00Z,,succeeded\n")
+    text = "external_id,squad,version,released_at,first_commit_at,status\nr1,alpha,1,0001-01-01T00:00:00Z,,succeeded\n"
     report = import_csv(kind="releases", stream=io.StringIO(text))
     assert [(e.line, e.field) for e in report.errors] == [(2, "released_at")]
 
 
-@pytest.mark.parametrize("query", ["released_at_before=9999-12-31", "released_at_after=0001-01-01",
-                                   "to=9999-12-31", "from=0001-01-01"])
+@pytest.mark.parametrize(
+    "query", ["released_at_before=9999-12-31", "released_at_after=0001-01-01", "to=9999-12-31", "from=0001-01-01"]
+)
 def test_record_filters_outside_the_window_are_a_400(users, query):
     response = api(users["viewer"]).get(f"/api/releases/?{query}")
     assert response.status_code in (200, 400), response.status_code

@@ -10,8 +10,9 @@ def test_visibility_timeout_is_set_above_the_longest_task_time_limit() -> None:
     celery_app.loader.import_default_modules()
     conf = celery_app.conf
     limits = [conf.task_time_limit or 0]
-    limits += [task.time_limit for name, task in celery_app.tasks.items()
-               if not name.startswith("celery.") and task.time_limit]
+    limits += [
+        task.time_limit for name, task in celery_app.tasks.items() if not name.startswith("celery.") and task.time_limit
+    ]
     timeout = conf.broker_transport_options.get("visibility_timeout")
     assert timeout is not None, "unset: kombu's default of one hour applies"
     assert timeout > max(limits)

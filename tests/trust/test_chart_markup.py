@@ -21,8 +21,15 @@ ESCAPED = '&lt;a href="https://evil.example/"&gt;click&lt;/a&gt;'
 
 
 def rows(scope: str = "org", metric: str = "incidents") -> pd.DataFrame:
-    return pd.DataFrame({"period_start": [date(2026, 1, 1), date(2026, 2, 1)], "value": [1.0, 2.0],
-                         "sample_size": [3, 4], "scope": [scope, scope], "metric": [metric, metric]})
+    return pd.DataFrame(
+        {
+            "period_start": [date(2026, 1, 1), date(2026, 2, 1)],
+            "value": [1.0, 2.0],
+            "sample_size": [3, 4],
+            "scope": [scope, scope],
+            "metric": [metric, metric],
+        }
+    )
 
 
 def strings(value: object) -> list[str]:
@@ -44,8 +51,9 @@ def assert_no_live_markup(figure: dict) -> None:
 
 def test_scope_and_comparison_labels_are_escaped():
     kpi = KPI_BY_CODE["incidents"]
-    figure = charts.family_trends([kpi], {kpi.code: rows()}, scope_label=HOSTILE,
-                                  comparison={kpi.code: rows()}, comparison_label=HOSTILE)
+    figure = charts.family_trends(
+        [kpi], {kpi.code: rows()}, scope_label=HOSTILE, comparison={kpi.code: rows()}, comparison_label=HOSTILE
+    )
     assert_no_live_markup(figure)
     assert_no_live_markup(charts.metric_trend(kpi, rows(), HOSTILE))
 

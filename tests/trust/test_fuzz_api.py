@@ -91,7 +91,7 @@ def fuzz_operation(operation: Any, role: str, headers: dict[str, str], cases: Co
 
 
 @pytest.fixture
-def wsgi_app():  # type: ignore[no-untyped-def]
+def wsgi_app():
     """The real WSGI app, keeping the test's DB connection open across requests (as django.test.Client does)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
@@ -119,6 +119,8 @@ def test_fuzz_every_operation_for_every_role(users, squad_a, squad_b, wsgi_app, 
             fuzz_operation(operation, role, headers[role], cases, problems)
 
     with capsys.disabled():
-        print(f"\nschemathesis: {sum(cases.values())} cases over {len(list(schema.get_all_operations()))} operations"
-              f" × {len(amap.ROLES)} roles: {dict(cases)}")
+        print(
+            f"\nschemathesis: {sum(cases.values())} cases over {len(list(schema.get_all_operations()))} operations"
+            f" × {len(amap.ROLES)} roles: {dict(cases)}"
+        )
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(set(problems))[:60])

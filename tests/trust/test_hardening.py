@@ -66,7 +66,7 @@ def test_a_deactivated_users_token_is_refused(users):
     assert client.get("/api/", HTTP_ACCEPT="application/json").status_code in (401, 403)
 
 
-def _sign_in(client: Client, url: str, username: str, password: str):  # type: ignore[no-untyped-def]
+def _sign_in(client: Client, url: str, username: str, password: str):
     return client.post(url, {"username": username, "password": password, "next": "/admin/"})
 
 
@@ -150,8 +150,14 @@ def test_read_only_fields_stay_read_only_when_sent(users, squad_a):
     """No mass assignment: a client-sent `id` is ignored on create and on update."""
     token = Token.objects.create(user=users["admin"])
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-    body = {"id": 987654, "external_id": "ro-1", "squad": "alpha", "version": "1", "status": "succeeded",
-            "released_at": "2026-03-02T10:00:00Z"}
+    body = {
+        "id": 987654,
+        "external_id": "ro-1",
+        "squad": "alpha",
+        "version": "1",
+        "status": "succeeded",
+        "released_at": "2026-03-02T10:00:00Z",
+    }
     response = client.post("/api/releases/", body, content_type="application/json")
     assert response.status_code == 201
     from metrics.models import Release

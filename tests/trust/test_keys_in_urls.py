@@ -17,13 +17,18 @@ from rest_framework.authtoken.models import Token
 pytestmark = pytest.mark.django_db
 
 
-def api(user) -> Client:  # type: ignore[no-untyped-def]
+def api(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}", raise_request_exception=False)
 
 
 def release(key: str, version: str = "1") -> dict:
-    return {"external_id": key, "squad": "alpha", "version": version, "status": "succeeded",
-            "released_at": "2026-03-02T10:00:00Z"}
+    return {
+        "external_id": key,
+        "squad": "alpha",
+        "version": version,
+        "status": "succeeded",
+        "released_at": "2026-03-02T10:00:00Z",
+    }
 
 
 @pytest.mark.parametrize("key", ["a/b", "github:acme/shop:1234", "x?y#z", "100%", "a b", "ünï/cödé"])

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 pytestmark = pytest.mark.django_db
 
 
-def page_key(client, url: str) -> str:  # type: ignore[no-untyped-def]
+def page_key(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
     return response.context["page_cache_key"]
@@ -46,10 +46,21 @@ SHOW_CACHES = "from django.conf import settings; print(settings.CACHES['template
 
 def test_page_fragments_use_their_own_bounded_redis_not_the_broker() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"PAGE_CACHE_URL", "DJANGO_ENV"}}
-    env.update({"CACHE_URL": "redis://redis:6379/1", "PAGE_CACHE_URL": "redis://cache:6379/0",
-                "CELERY_BROKER_URL": "redis://redis:6379/0"})
-    shown = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_CACHES], cwd=ROOT,
-                           env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "CACHE_URL": "redis://redis:6379/1",
+            "PAGE_CACHE_URL": "redis://cache:6379/0",
+            "CELERY_BROKER_URL": "redis://redis:6379/0",
+        }
+    )
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", SHOW_CACHES],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.stdout.split()[-1] == "redis://cache:6379/0", shown.stderr
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     cache = compose["services"]["cache"]

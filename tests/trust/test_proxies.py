@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_behind_proxy")]
 
 
 @pytest.fixture
-def _behind_proxy():  # type: ignore[no-untyped-def]
+def _behind_proxy():
     with override_settings(TRUSTED_PROXIES=["127.0.0.1", "::1", f"{PROXY}/32"]):
         yield
 
@@ -39,7 +39,7 @@ def via_proxy(client_address: str) -> Client:
     return Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=client_address)
 
 
-def sign_in(client: Client, username: str, password: str):  # type: ignore[no-untyped-def]
+def sign_in(client: Client, username: str, password: str):
     return client.post("/login/", {"username": username, "password": password})
 
 
@@ -104,10 +104,23 @@ print(r.status_code, r["Location"], proxied.get("/").status_code)
 def test_a_direct_client_cannot_skip_the_https_redirect_with_x_forwarded_proto() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "LOG_FORMAT", "SECURE_SSL_REDIRECT"}}
     env.pop("DATABASE_URL", None)
-    env.update({"DJANGO_ENV": "production", "ALLOWED_HOSTS": "example.com", "SECRET_KEY": secrets.token_urlsafe(64),
-                "TRUSTED_PROXIES": "10.0.0.2", "LOG_LEVEL": "WARNING"})
-    result = subprocess.run([sys.executable, "manage.py", "shell", "--no-imports", "-c", PROBE], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "DJANGO_ENV": "production",
+            "ALLOWED_HOSTS": "example.com",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "TRUSTED_PROXIES": "10.0.0.2",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["301", "https://example.com/", "302"]
 

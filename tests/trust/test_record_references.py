@@ -23,23 +23,30 @@ UTC = dt.UTC
 HEADER = "external_id,squad,severity,started_at,resolved_at,customer_impact,caused_by_release,title"
 
 
-def api(user) -> Client:  # type: ignore[no-untyped-def]
+def api(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
 
 
 def incident(key: str, release: str | None, started: str = "2026-03-03T10:00:00Z") -> dict:
-    return {"external_id": key, "squad": "alpha", "severity": 2, "started_at": started,
-            "resolved_at": "2026-03-03T12:00:00Z", "customer_impact": False, "caused_by_release": release}
+    return {
+        "external_id": key,
+        "squad": "alpha",
+        "severity": 2,
+        "started_at": started,
+        "resolved_at": "2026-03-03T12:00:00Z",
+        "customer_impact": False,
+        "caused_by_release": release,
+    }
 
 
 @pytest.fixture
-def releases(squad_a, squad_b):  # type: ignore[no-untyped-def]
+def releases(squad_a, squad_b):
     return {
         "own": ReleaseFactory(external_id="alpha-r1", squad=squad_a, released_at=dt.datetime(2026, 3, 2, tzinfo=UTC)),
-        "other": ReleaseFactory(external_id="bravo-r1", squad=squad_b,
-                                released_at=dt.datetime(2026, 3, 2, tzinfo=UTC)),
-        "later": ReleaseFactory(external_id="alpha-r2", squad=squad_a,
-                                released_at=dt.datetime(2026, 3, 3, 11, 0, tzinfo=UTC)),
+        "other": ReleaseFactory(external_id="bravo-r1", squad=squad_b, released_at=dt.datetime(2026, 3, 2, tzinfo=UTC)),
+        "later": ReleaseFactory(
+            external_id="alpha-r2", squad=squad_a, released_at=dt.datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+        ),
     }
 
 
@@ -48,8 +55,9 @@ def test_a_pm_cannot_blame_another_squads_release_through_the_api(users, release
     response = client.post("/api/incidents/", incident("i-1", "bravo-r1"), content_type="application/json")
     assert response.status_code == 400
     assert "caused_by_release" in response.json()
-    assert client.post("/api/incidents/", incident("i-2", "alpha-r1"),
-                       content_type="application/json").status_code == 201
+    assert (
+        client.post("/api/incidents/", incident("i-2", "alpha-r1"), content_type="application/json").status_code == 201
+    )
     # Re-pointing an existing incident is the same write.
     response = client.put("/api/incidents/i-2/", incident("i-2", "bravo-r1"), content_type="application/json")
     assert response.status_code == 400
@@ -58,8 +66,9 @@ def test_a_pm_cannot_blame_another_squads_release_through_the_api(users, release
 
 def test_ops_and_admins_may_name_any_squads_release(users, releases):
     for role in ("ops", "admin"):
-        response = api(users[role]).post("/api/incidents/", incident(f"i-{role}", "bravo-r1"),
-                                         content_type="application/json")
+        response = api(users[role]).post(
+            "/api/incidents/", incident(f"i-{role}", "bravo-r1"), content_type="application/json"
+        )
         assert response.status_code in (201, 403), response.content  # ops may not write incidents at all
         if role == "admin":
             assert response.status_code == 201
@@ -86,8 +95,13 @@ def test_a_release_made_after_the_incident_started_is_refused(users, releases):
     # Moving the release after an incident it caused is refused too.
     ok = client.post("/api/incidents/", incident("i-ok", "alpha-r1"), content_type="application/json")
     assert ok.status_code == 201
-    moved = {"external_id": "alpha-r1", "squad": "alpha", "version": "9", "status": "succeeded",
-             "released_at": "2026-03-04T10:00:00Z"}
+    moved = {
+        "external_id": "alpha-r1",
+        "squad": "alpha",
+        "version": "9",
+        "status": "succeeded",
+        "released_at": "2026-03-04T10:00:00Z",
+    }
     response = client.put("/api/releases/alpha-r1/", moved, content_type="application/json")
     assert response.status_code == 400
     assert "released_at" in response.json()
@@ -96,8 +110,12 @@ def test_a_release_made_after_the_incident_started_is_refused(users, releases):
 def test_no_duration_kpi_is_negative_even_with_a_contradictory_legacy_row(users, squad_a):
     release = ReleaseFactory(external_id="late", squad=squad_a, released_at=dt.datetime(2026, 3, 3, 11, tzinfo=UTC))
     # A row stored before the rule existed (written around the validation, as old data was).
-    inc = IncidentFactory(external_id="legacy", squad=squad_a, started_at=dt.datetime(2026, 3, 3, 10, tzinfo=UTC),
-                          resolved_at=dt.datetime(2026, 3, 3, 10, 30, tzinfo=UTC))
+    inc = IncidentFactory(
+        external_id="legacy",
+        squad=squad_a,
+        started_at=dt.datetime(2026, 3, 3, 10, tzinfo=UTC),
+        resolved_at=dt.datetime(2026, 3, 3, 10, 30, tzinfo=UTC),
+    )
     type(inc).objects.filter(pk=inc.pk).update(caused_by_release=release)
     call_command("rollup_kpis", "--full", stdout=io.StringIO())
     from metrics.kpis.catalog import CATALOG

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def enqueued(monkeypatch, settings):  # type: ignore[no-untyped-def]
+def enqueued(monkeypatch, settings):
     """Count rollup_dirty messages instead of sending or running them."""
     settings.KPI_ROLLUP_ON_COMMIT = True
     sent: list[tuple] = []
@@ -24,20 +24,29 @@ def enqueued(monkeypatch, settings):  # type: ignore[no-untyped-def]
     return sent
 
 
-def test_many_writes_leave_at_most_one_pending_incremental_rollup(users, enqueued,
-                                                                 django_capture_on_commit_callbacks):
+def test_many_writes_leave_at_most_one_pending_incremental_rollup(users, enqueued, django_capture_on_commit_callbacks):
     client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['admin']).key}")
     for n in range(30):
-        body = {"external_id": f"r-{n}", "squad": "alpha", "version": str(n), "status": "succeeded",
-                "released_at": "2026-03-02T10:00:00Z"}
+        body = {
+            "external_id": f"r-{n}",
+            "squad": "alpha",
+            "version": str(n),
+            "status": "succeeded",
+            "released_at": "2026-03-02T10:00:00Z",
+        }
         with django_capture_on_commit_callbacks(execute=True):
             assert client.post("/api/releases/", body, content_type="application/json").status_code == 201
     assert len(enqueued) == 1
     # Once the pending task starts, the next write enqueues again (its marks may come too late).
     celery_app.tasks["metrics.rollup_dirty"].run()
     with django_capture_on_commit_callbacks(execute=True):
-        body = {"external_id": "r-late", "squad": "alpha", "version": "x", "status": "succeeded",
-                "released_at": "2026-03-02T10:00:00Z"}
+        body = {
+            "external_id": "r-late",
+            "squad": "alpha",
+            "version": "x",
+            "status": "succeeded",
+            "released_at": "2026-03-02T10:00:00Z",
+        }
         assert client.post("/api/releases/", body, content_type="application/json").status_code == 201
     assert len(enqueued) == 2
 
@@ -57,8 +66,12 @@ from metrics.models import DirtyRange, RollupRun  # noqa: E402
 
 def _fresh_success() -> None:
     now = timezone.now()
-    RollupRun.objects.create(kind="full", started_at=now - dt.timedelta(minutes=5),
-                             finished_at=now - dt.timedelta(minutes=4), status="succeeded")
+    RollupRun.objects.create(
+        kind="full",
+        started_at=now - dt.timedelta(minutes=5),
+        finished_at=now - dt.timedelta(minutes=4),
+        status="succeeded",
+    )
 
 
 def _check() -> str:
@@ -90,8 +103,12 @@ def test_a_live_run_holding_its_lock_is_not_abandoned(client, db):
 
     _fresh_success()
     run = RollupRun.objects.create(kind="incremental", started_at=timezone.now() - dt.timedelta(minutes=2))
-    other = psycopg2.connect(dbname=connection.settings_dict["NAME"], user=connection.settings_dict["USER"],
-                             host=connection.settings_dict["HOST"], port=connection.settings_dict["PORT"] or 5432)
+    other = psycopg2.connect(
+        dbname=connection.settings_dict["NAME"],
+        user=connection.settings_dict["USER"],
+        host=connection.settings_dict["HOST"],
+        port=connection.settings_dict["PORT"] or 5432,
+    )
     try:
         with other.cursor() as cursor:  # the worker's session, still alive
             cursor.execute("SELECT pg_advisory_lock(%s)", [liveness._key(run.pk)])

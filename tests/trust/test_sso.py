@@ -30,8 +30,11 @@ def provider() -> Iterator[Provider]:
     idp = Provider().start()
     config = requests.get(f"{idp.issuer}/.well-known/openid-configuration", timeout=5).json()  # as an operator would
     with override_settings(
-        AUTHENTICATION_BACKENDS=["audit.backends.LockoutModelBackend", "squads.pm.SquadPMBackend",
-                                 "productops.oidc.RoleMappingOIDCBackend"],
+        AUTHENTICATION_BACKENDS=[
+            "audit.backends.LockoutModelBackend",
+            "squads.pm.SquadPMBackend",
+            "productops.oidc.RoleMappingOIDCBackend",
+        ],
         OIDC_RP_CLIENT_ID=idp.client_id,
         OIDC_RP_CLIENT_SECRET=idp.client_secret,
         OIDC_OP_ISSUER=config["issuer"],
@@ -61,7 +64,7 @@ def sign_in_with_sso(client: Client, provider: Provider, claims: dict, next_url:
     return done["Location"]
 
 
-def roles_of(user) -> set[str]:  # type: ignore[no-untyped-def]
+def roles_of(user) -> set[str]:
     return set(user.groups.values_list("name", flat=True))
 
 
@@ -79,9 +82,12 @@ def test_sso_is_absent_when_not_configured():
 def test_full_code_flow_signs_in_a_pm_who_can_write_their_squad(provider):
     squad = SquadFactory(slug="delta", name="Delta", area__slug="core", pm_email="dana@example.com")
     client = Client()
-    landing = sign_in_with_sso(client, provider, {"sub": "u-123", "email": "dana@example.com",
-                                                  "given_name": "Dana", "groups": ["kpi-pms", "unrelated"]},
-                               next_url="/squads/delta/")
+    landing = sign_in_with_sso(
+        client,
+        provider,
+        {"sub": "u-123", "email": "dana@example.com", "given_name": "Dana", "groups": ["kpi-pms", "unrelated"]},
+        next_url="/squads/delta/",
+    )
     assert landing == "/squads/delta/"
     user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
     assert (user.username, user.email, user.first_name) == ("sso-u-123", "dana@example.com", "Dana")
@@ -89,8 +95,13 @@ def test_full_code_flow_signs_in_a_pm_who_can_write_their_squad(provider):
     assert user.is_staff
     assert not user.has_usable_password()
     assert Squad.objects.get(pk=squad.pk).pm == user  # pm_email names the PM
-    body = {"external_id": "sso-r1", "squad": "delta", "version": "1.0", "status": "succeeded",
-            "released_at": "2026-03-02T10:00:00Z"}
+    body = {
+        "external_id": "sso-r1",
+        "squad": "delta",
+        "version": "1.0",
+        "status": "succeeded",
+        "released_at": "2026-03-02T10:00:00Z",
+    }
     assert client.post("/api/releases/", body, content_type="application/json").status_code == 201
     assert client.get("/squads/delta/").status_code == 200
 

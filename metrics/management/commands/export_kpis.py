@@ -12,7 +12,7 @@ from metrics.kpis.catalog import CATALOG, GRAINS
 from metrics.kpis.selectors import snapshot_export_rows
 
 
-def _date(option: str):  # type: ignore[no-untyped-def]
+def _date(option: str):
     def parse(raw: str) -> date:
         try:
             return date.fromisoformat(raw)

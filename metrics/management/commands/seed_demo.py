@@ -94,7 +94,6 @@ class Command(BaseCommand):
         written = full_rollup()
         self.stdout.write(f"Full KPI rollup: {written:,} snapshots written in {time.monotonic() - began:.1f}s.")
 
-
     def _after_rollup(self) -> None:
         """Other apps' demo objects that read the snapshots (e.g. a frozen review), by dotted path
         so the engine does not import the apps built on it."""
@@ -108,4 +107,3 @@ class Command(BaseCommand):
 def _describe(counts: dict[str, int]) -> str:
     words = {kind: kind.replace("_", " ") for kind in counts}
     return ", ".join(f"{n:,} {words[kind][:-1] if n == 1 else words[kind]}" for kind, n in counts.items())
-

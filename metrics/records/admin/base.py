@@ -38,7 +38,7 @@ class ServiceRejected(Exception):
 def with_service_errors(form_class: type, request: HttpRequest) -> type:
     """`form_class` that also shows errors a previous, rolled-back service save reported."""
 
-    class ServiceErrorsForm(form_class):  # type: ignore[misc, valid-type]
+    class ServiceErrorsForm(form_class):
         def _post_clean(self) -> None:
             super()._post_clean()
             for name, reasons in getattr(request, _ERRORS_ATTR, {}).get(self.prefix or "", {}).items():
@@ -75,17 +75,17 @@ class ServiceWriteMixin:
     kind: str
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        return with_service_errors(super().get_form(request, obj, change=change, **kwargs), request)  # type: ignore[misc]
+        return with_service_errors(super().get_form(request, obj, change=change, **kwargs), request)
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+            return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceRejected as rejected:
             # The admin's atomic block has rolled everything back; render the form again with the errors.
             setattr(request, _ERRORS_ATTR, rejected.errors)
-            return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         save_via_service(self.kind, obj, request.user, change=change)
@@ -95,9 +95,9 @@ class ServiceWriteMixin:
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         try:
-            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+            return super().delete_view(request, object_id, extra_context)
         except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)  # type: ignore[attr-defined]
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return HttpResponseRedirect(request.path)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -112,7 +112,7 @@ class ServiceInlineMixin:
     kind: str
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        formset = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+        formset = super().get_formset(request, obj, **kwargs)
         formset.form = with_service_errors(formset.form, request)
         formset.service_kind = self.kind
         return formset
@@ -124,7 +124,7 @@ class ServiceFormsetsMixin:
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         kind = getattr(formset, "service_kind", None)
         if kind is None:
-            super().save_formset(request, form, formset, change)  # type: ignore[misc]
+            super().save_formset(request, form, formset, change)
             return
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:

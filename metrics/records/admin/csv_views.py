@@ -98,35 +98,35 @@ class CsvAdminMixin:
     # -- wiring -------------------------------------------------------------------------------
 
     def get_urls(self) -> list[Any]:
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         prefix = f"{opts.app_label}_{opts.model_name}"
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
+        wrap = self.admin_site.admin_view
         return [
             path("import/", wrap(self.import_view), name=f"{prefix}_import"),
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         """Importing creates and updates rows; the importer checks each row's squad on top."""
-        return self.has_add_permission(request) and self.has_change_permission(request)  # type: ignore[attr-defined]
+        return self.has_add_permission(request) and self.has_change_permission(request)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         extra = {"csv_can_import": self.has_import_permission(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context=extra)  # type: ignore[misc]
+        return super().changelist_view(request, extra_context=extra)
 
     def _changelist_url(self) -> str:
-        opts = self.model._meta  # type: ignore[attr-defined]
-        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=self.admin_site.name)  # type: ignore[attr-defined]
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist", current_app=self.admin_site.name)
 
     # -- export -------------------------------------------------------------------------------
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         """The current changelist (its filters, search and ordering) as CSV."""
-        if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+            changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             messages.error(request, "The filters in the link are not valid; nothing was exported.")
             return HttpResponseRedirect(self._changelist_url())
@@ -190,10 +190,10 @@ class CsvAdminMixin:
         filename: str = "",
         digest: str = "",
     ) -> TemplateResponse:
-        opts = self.model._meta  # type: ignore[attr-defined]
+        opts = self.model._meta
         kind = KINDS[self.kind]
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "opts": opts,
             "title": f"Import {opts.verbose_name_plural} from CSV",
             "form": form,

@@ -57,7 +57,7 @@ class ChangeAdmin(SquadRecordAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         user = request.user
 
-        class ReleaseScopedForm(form):  # type: ignore[misc, valid-type]
+        class ReleaseScopedForm(form):
             def clean(self) -> dict[str, Any]:
                 cleaned = super().clean()
                 release = cleaned.get("release")

@@ -27,23 +27,23 @@ class SquadScopedAdminMixin:
         return can_write_squad_record(request.user, model_label(self.model), obj.squad_id)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or self._may_write(request, obj))
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or self._may_write(request, obj))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "squad" and not is_unrestricted(request.user):
             kwargs["queryset"] = Squad.objects.filter(pk__in=own_squad_ids(request.user)).select_related("area")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)  # type: ignore[misc]
+        form = super().get_form(request, obj, change=change, **kwargs)
         user, label = request.user, model_label(self.model)
 
-        class SquadScopedForm(form):  # type: ignore[misc, valid-type]
+        class SquadScopedForm(form):
             def clean(self) -> dict[str, Any]:
                 cleaned = super().clean()
                 squad = cleaned.get("squad")
@@ -60,5 +60,4 @@ class SquadScopedAdminMixin:
         squad_ids = set(queryset.values_list("squad_id", flat=True))
         if any(not can_write_squad_record(request.user, label, squad_id) for squad_id in squad_ids):
             raise PermissionDenied("you may only delete records of your own squads.")
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
-
+        super().delete_queryset(request, queryset)

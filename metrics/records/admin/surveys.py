@@ -55,7 +55,7 @@ class HandEntryMixin:
     kind: str
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if field is not None and db_field.name in HELP_TEXTS:
             field.help_text = HELP_TEXTS[db_field.name]
             if db_field.name == "external_id":
@@ -161,9 +161,11 @@ class SurveyAdmin(ServiceFormsetsMixin, admin.ModelAdmin):
             field.help_text = format_html(
                 "The rows below are those of a {} survey. To enter the other kind, open the form for a {}.",
                 Survey.Kind(kind).label.lower(),
-                format_html_join(" or a ", '<a href="{}?kind={}">{} survey</a>',
-                                 ((add_url, value, label.lower()) for value, label in Survey.Kind.choices
-                                  if value != kind)),
+                format_html_join(
+                    " or a ",
+                    '<a href="{}?kind={}">{} survey</a>',
+                    ((add_url, value, label.lower()) for value, label in Survey.Kind.choices if value != kind),
+                ),
             )
         return form
 

@@ -54,7 +54,7 @@ class RecordFilterSet(filters.FilterSet):
     area = filters.CharFilter(field_name="squad__area__slug", help_text="Area slug.")
 
     @classmethod
-    def get_filters(cls):  # type: ignore[no-untyped-def]
+    def get_filters(cls):
         found = super().get_filters()
         for name, label in (("from", "on or after"), ("to", "on or before")):
             found[name] = DayFilter(

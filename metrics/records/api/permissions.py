@@ -31,7 +31,7 @@ class RecordPermission(BasePermission):
         if request.method in SAFE_METHODS or request.method not in view.allowed_methods:
             return True
         action = _WRITE_ACTIONS.get(request.method or "")
-        model = view.queryset.model  # type: ignore[attr-defined]
+        model = view.queryset.model
         return action is not None and has_model_perm(user, model, action)
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:

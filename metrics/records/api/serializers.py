@@ -104,8 +104,8 @@ class RecordSerializer(serializers.Serializer):
             and str(values[self.key]).strip() != getattr(instance, self.key)
         ):
             raise exceptions.ValidationError(
-                    {self.key: [f"does not match this record's {self.key}; it cannot be changed."]}
-                )
+                {self.key: [f"does not match this record's {self.key}; it cannot be changed."]}
+            )
         try:
             return services.save_record(
                 kind=self.kind, data=self._complete(values, instance), user=user, instance=instance

@@ -37,8 +37,13 @@ from squads.roles import can_write_squad_record
 BATCH_SIZE = 2000
 #: Reference look-ups kept across batches before the cache starts afresh (memory bound).
 MAX_KNOWN_REFERENCES = 200_000
-_LOOKUP_ATTRIBUTE = {k.REF_SQUAD: "squads", k.REF_RELEASE: "releases", k.REF_SURVEY: "surveys",
-                     k.REF_AREA: "areas", k.REF_USER_EMAIL: "users"}
+_LOOKUP_ATTRIBUTE = {
+    k.REF_SQUAD: "squads",
+    k.REF_RELEASE: "releases",
+    k.REF_SURVEY: "surveys",
+    k.REF_AREA: "areas",
+    k.REF_USER_EMAIL: "users",
+}
 #: Errors kept in a report (the rest are counted), and row outcomes kept for the admin preview.
 MAX_ERRORS = 100
 MAX_OUTCOMES = 1000
@@ -337,8 +342,9 @@ class _Import:
         """After the last batch: keys repeated across batches (any found rolls the file back),
         then the file's dirty marks, once."""
         self._repeated_keys()
-        records_import_finished.send(sender=self.kind.model, import_id=self.import_id,
-                                     written=self.report.ok and not self.report.dry_run)
+        records_import_finished.send(
+            sender=self.kind.model, import_id=self.import_id, written=self.report.ok and not self.report.dry_run
+        )
 
     def _lookups(self, refs: dict[str, set[str]]) -> k.Lookups:
         """`Lookups.load` for the references of a batch, querying only keys no earlier batch
@@ -375,8 +381,9 @@ class _Import:
                     first_line[key] = line
             parsed.append((line, values, errors))
         if first_line:
-            self._digests.append(np.fromiter((_digest(key) for key in first_line), dtype=np.uint64,
-                                             count=len(first_line)))
+            self._digests.append(
+                np.fromiter((_digest(key) for key in first_line), dtype=np.uint64, count=len(first_line))
+            )
             self._lines.append(np.fromiter(first_line.values(), dtype=np.uint32, count=len(first_line)))
         return parsed
 
@@ -417,8 +424,9 @@ class _Import:
                 errors[field_name] = f"you may not write {self.kind.name} of this squad"
                 return
 
-    def _check_release_scope(self, instance: models.Model, old: dict | None, lookups: k.Lookups,
-                             errors: dict[str, str]) -> None:
+    def _check_release_scope(
+        self, instance: models.Model, old: dict | None, lookups: k.Lookups, errors: dict[str, str]
+    ) -> None:
         """A PM names in `caused_by_release` only releases of squads they manage (when set or changed)."""
         release = k.referenced_release(instance, lookups)
         if release is None or (old is not None and old.get("caused_by_release_id") == release[0]):
@@ -454,8 +462,9 @@ class _Import:
             (old, k.field_values(new)) for old, new in updates
         ]
         known_releases = {pk: (squad_id, at) for pk, squad_id, at in lookups.releases.values()}
-        records_bulk_written.send(sender=model, changes=changes, known_releases=known_releases,
-                                  import_id=self.import_id)
+        records_bulk_written.send(
+            sender=model, changes=changes, known_releases=known_releases, import_id=self.import_id
+        )
 
 
 def _digest(key: str) -> int:

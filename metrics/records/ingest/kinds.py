@@ -467,8 +467,6 @@ def build_instance(
     return instance, errors
 
 
-
-
 def field_values(instance: models.Model) -> dict[str, Any]:
     """The instance's concrete field values by attname (what a change is compared on)."""
     return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}

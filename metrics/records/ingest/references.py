@@ -25,7 +25,7 @@ def referenced_release(instance: models.Model, lookups: Lookups) -> tuple[int, i
     index = getattr(lookups, "_releases_by_id", None)
     if index is None or len(index) != len(lookups.releases):
         index = {row[0]: row for row in lookups.releases.values()}
-        lookups._releases_by_id = index  # type: ignore[attr-defined]
+        lookups._releases_by_id = index
     return index.get(release_id)
 
 

@@ -51,7 +51,7 @@ SMALL = ["--squads", "4", "--areas", "2", "--years", "0.25"]
 
 
 @pytest.fixture(scope="class")
-def default_seed(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+def default_seed(django_db_setup, django_db_blocker):
     """Output of one default `seed_demo` run; its rows live until the class ends."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()

@@ -43,13 +43,20 @@ def build_org() -> dict:
     SquadFactory(slug="delta", area=growth, active=False)
 
     # releases
-    r1 = ReleaseFactory(external_id="R1", squad=alpha, released_at=t("2026-03-02 12:00"),
-                        first_commit_at=t("2026-02-28 12:00"))
-    r2 = ReleaseFactory(external_id="R2", squad=alpha, released_at=t("2026-03-10 09:00"),
-                        first_commit_at=t("2026-03-09 21:00"), status=Release.Status.ROLLED_BACK)
+    r1 = ReleaseFactory(
+        external_id="R1", squad=alpha, released_at=t("2026-03-02 12:00"), first_commit_at=t("2026-02-28 12:00")
+    )
+    r2 = ReleaseFactory(
+        external_id="R2",
+        squad=alpha,
+        released_at=t("2026-03-10 09:00"),
+        first_commit_at=t("2026-03-09 21:00"),
+        status=Release.Status.ROLLED_BACK,
+    )
     ReleaseFactory(external_id="R3", squad=alpha, released_at=t("2026-03-20 18:00"), first_commit_at=None)
-    ReleaseFactory(external_id="R4", squad=bravo, released_at=t("2026-03-05 10:00"),
-                   first_commit_at=t("2026-03-04 10:00"))
+    ReleaseFactory(
+        external_id="R4", squad=bravo, released_at=t("2026-03-05 10:00"), first_commit_at=t("2026-03-04 10:00")
+    )
     # R5 through the importer: an offset timestamp (-02:00 → 2026-04-01 01:30 UTC) and a naive one (= UTC)
     report = import_csv(
         kind="releases",
@@ -61,21 +68,54 @@ def build_org() -> dict:
     assert report.ok, report.errors
 
     # incidents
-    IncidentFactory(external_id="I1", squad=alpha, severity=1, started_at=t("2026-03-31 22:00"),
-                    resolved_at=t("2026-04-01 04:00"), customer_impact=True, caused_by_release=r1)
-    IncidentFactory(external_id="I2", squad=alpha, severity=3, started_at=t("2026-03-10 10:00"),
-                    resolved_at=t("2026-03-10 14:00"), customer_impact=True, caused_by_release=r2)
-    IncidentFactory(external_id="I3", squad=alpha, severity=2, started_at=t("2026-03-10 12:00"),
-                    resolved_at=t("2026-03-10 16:00"), customer_impact=True)
-    IncidentFactory(external_id="I4", squad=bravo, severity=4, started_at=t("2026-04-14 12:00"),
-                    resolved_at=None, customer_impact=True)
-    IncidentFactory(external_id="I5", squad=charlie, severity=4, started_at=t("2026-03-15 08:00"),
-                    resolved_at=t("2026-03-15 10:30"), customer_impact=False)
+    IncidentFactory(
+        external_id="I1",
+        squad=alpha,
+        severity=1,
+        started_at=t("2026-03-31 22:00"),
+        resolved_at=t("2026-04-01 04:00"),
+        customer_impact=True,
+        caused_by_release=r1,
+    )
+    IncidentFactory(
+        external_id="I2",
+        squad=alpha,
+        severity=3,
+        started_at=t("2026-03-10 10:00"),
+        resolved_at=t("2026-03-10 14:00"),
+        customer_impact=True,
+        caused_by_release=r2,
+    )
+    IncidentFactory(
+        external_id="I3",
+        squad=alpha,
+        severity=2,
+        started_at=t("2026-03-10 12:00"),
+        resolved_at=t("2026-03-10 16:00"),
+        customer_impact=True,
+    )
+    IncidentFactory(
+        external_id="I4",
+        squad=bravo,
+        severity=4,
+        started_at=t("2026-04-14 12:00"),
+        resolved_at=None,
+        customer_impact=True,
+    )
+    IncidentFactory(
+        external_id="I5",
+        squad=charlie,
+        severity=4,
+        started_at=t("2026-03-15 08:00"),
+        resolved_at=t("2026-03-15 10:30"),
+        customer_impact=False,
+    )
 
     # defects
     DefectFactory(external_id="D0", squad=alpha, found_at=t("2026-02-03 09:00"), found_in="testing")
-    DefectFactory(external_id="D1", squad=alpha, found_at=t("2026-03-04 09:00"), found_in="production",
-                  found_by="customer")
+    DefectFactory(
+        external_id="D1", squad=alpha, found_at=t("2026-03-04 09:00"), found_in="production", found_by="customer"
+    )
     DefectFactory(external_id="D2", squad=alpha, found_at=t("2026-03-05 09:00"), found_in="production")
     DefectFactory(external_id="D3", squad=alpha, found_at=t("2026-03-06 09:00"), found_in="staging")
     DefectFactory(external_id="D4", squad=bravo, found_at=t("2026-03-07 09:00"), found_in="development")
@@ -90,8 +130,15 @@ def build_org() -> dict:
         ("C5", bravo, "2026-03-14 10:00", None, 2, None),
         ("C6", alpha, "2026-04-02 10:00", 0, None, None),
     ):
-        CustomerResponseFactory(external_id=ext, survey=survey, squad=squad, submitted_at=t(day), nps_score=nps,
-                                csat_score=csat, outcome_score=outcome)
+        CustomerResponseFactory(
+            external_id=ext,
+            survey=survey,
+            squad=squad,
+            submitted_at=t(day),
+            nps_score=nps,
+            csat_score=csat,
+            outcome_score=outcome,
+        )
 
     # time allocations (features, quality, support, onboarding, ktlo, other)
     for ext, squad, month, headcount, pcts in (
@@ -101,9 +148,18 @@ def build_org() -> dict:
         ("A4", alpha, dt.date(2026, 2, 1), 4, (25, 25, 25, 0, 25, 0)),
     ):
         features, quality, support, onboarding, ktlo, other = (Decimal(p) for p in pcts)
-        TimeAllocationFactory(external_id=ext, squad=squad, month=month, headcount=headcount,
-                              pct_features=features, pct_quality=quality, pct_support=support,
-                              pct_onboarding=onboarding, pct_ktlo=ktlo, pct_other=other)
+        TimeAllocationFactory(
+            external_id=ext,
+            squad=squad,
+            month=month,
+            headcount=headcount,
+            pct_features=features,
+            pct_quality=quality,
+            pct_support=support,
+            pct_onboarding=onboarding,
+            pct_ktlo=ktlo,
+            pct_other=other,
+        )
     return {"alpha": alpha, "bravo": bravo, "charlie": charlie}
 
 

@@ -31,12 +31,12 @@ def _snap(metric: str, scope: str, grain: str, start: dt.date, value: float | No
 
 
 @pytest.fixture
-def viewer(users, client_for) -> Client:  # type: ignore[no-untyped-def]
+def viewer(users, client_for) -> Client:
     return client_for(users["viewer"])
 
 
 @pytest.fixture
-def snapshots(squad_a) -> None:  # type: ignore[no-untyped-def]
+def snapshots(squad_a) -> None:
     for week in range(6):  # Mondays from 2026-03-02
         _snap("releases", "org", "week", dt.date(2026, 3, 2) + dt.timedelta(weeks=week), float(week), week)
     _snap("releases", "squad:alpha", "week", dt.date(2026, 3, 2), 3.0, 3)
@@ -45,7 +45,7 @@ def snapshots(squad_a) -> None:  # type: ignore[no-untyped-def]
     _snap("change_failure_rate", "area:payments", "month", dt.date(2026, 3, 1), 12.5, 8)
 
 
-def test_shape_is_exactly_results_and_next(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
+def test_shape_is_exactly_results_and_next(viewer, snapshots) -> None:
     body = viewer.get("/api/kpis/", {"metric": "change_failure_rate"}).json()
     assert set(body) == {"results", "next"}
     assert body["next"] is None
@@ -57,7 +57,7 @@ def test_shape_is_exactly_results_and_next(viewer, snapshots) -> None:  # type: 
     ]  # fmt: skip
 
 
-def test_filters_combine(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
+def test_filters_combine(viewer, snapshots) -> None:
     def starts(**params: str) -> list[tuple[str, str, str]]:
         response = viewer.get("/api/kpis/", params)
         assert response.status_code == 200, response.content
@@ -80,7 +80,7 @@ def test_filters_combine(viewer, snapshots) -> None:  # type: ignore[no-untyped-
     assert len(starts(metric="", scope="", grain="", **{"from": "", "to": ""})) == 10
 
 
-def test_next_link_walks_every_row_once(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
+def test_next_link_walks_every_row_once(viewer, snapshots) -> None:
     seen: list[tuple] = []
     url: str | None = "/api/kpis/?grain=week&page_size=4"
     pages = 0
@@ -109,20 +109,20 @@ def test_next_link_walks_every_row_once(viewer, snapshots) -> None:  # type: ign
         ({"from": "2026-04-01", "to": "2026-03-01"}, "to"),
     ],
 )
-def test_bad_parameters_are_a_400_naming_the_parameter(viewer, snapshots, params, param) -> None:  # type: ignore[no-untyped-def]
+def test_bad_parameters_are_a_400_naming_the_parameter(viewer, snapshots, params, param) -> None:
     response = viewer.get("/api/kpis/", params)
     assert response.status_code == 400
     assert param in response.json()
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "WyJ4Il0=", "WyJhIiwiYiIsImMiLCJub3QgYSBkYXRlIl0=", "é"])
-def test_a_bad_cursor_is_a_400_naming_it(viewer, snapshots, cursor) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_cursor_is_a_400_naming_it(viewer, snapshots, cursor) -> None:
     response = viewer.get("/api/kpis/", {"cursor": cursor})
     assert response.status_code == 400
     assert "cursor" in response.json()
 
 
-def test_next_link_keeps_the_filters(viewer, snapshots) -> None:  # type: ignore[no-untyped-def]
+def test_next_link_keeps_the_filters(viewer, snapshots) -> None:
     body = viewer.get("/api/kpis/", {"metric": "releases", "scope": "org", "grain": "week", "page_size": 2}).json()
     assert [r["period_start"] for r in body["results"]] == ["2026-03-02", "2026-03-09"]
     second = viewer.get(body["next"]).json()
@@ -132,12 +132,12 @@ def test_next_link_keeps_the_filters(viewer, snapshots) -> None:  # type: ignore
     assert third["next"] is None
 
 
-def test_anonymous_gets_401(db) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_gets_401(db) -> None:
     assert Client().get("/api/kpis/").status_code == 401
     assert Client().get("/api/catalog/").status_code == 401
 
 
-def test_catalog_lists_all_twenty_one_kpis(viewer) -> None:  # type: ignore[no-untyped-def]
+def test_catalog_lists_all_twenty_one_kpis(viewer) -> None:
     response = viewer.get("/api/catalog/")
     assert response.status_code == 200
     entries = response.json()

@@ -13,12 +13,19 @@ from metrics.models import KpiSnapshot
 
 
 def _snap(metric: str, scope: str, grain: str, day: str, value: float | None, n: int) -> None:
-    KpiSnapshot.objects.create(metric=metric, scope=scope, grain=grain, period_start=dt.date.fromisoformat(day),
-                               value=value, sample_size=n, computed_at=timezone.now())
+    KpiSnapshot.objects.create(
+        metric=metric,
+        scope=scope,
+        grain=grain,
+        period_start=dt.date.fromisoformat(day),
+        value=value,
+        sample_size=n,
+        computed_at=timezone.now(),
+    )
 
 
 @pytest.fixture
-def snapshots(db):  # type: ignore[no-untyped-def]
+def snapshots(db):
     _snap("nps", "org", "month", "2026-04-01", -100.0, 1)
     _snap("nps", "org", "month", "2026-03-01", 25.0, 4)
     _snap("escaped_defect_rate", "squad:alpha", "month", "2026-03-01", 200 / 3, 3)
@@ -26,7 +33,7 @@ def snapshots(db):  # type: ignore[no-untyped-def]
     _snap("releases", "org", "week", "2026-03-02", 12.0, 12)
     _snap("releases", "area:payments", "quarter", "2026-01-01", 0.0, 0)
     _snap("uptime_pct", "org", "month", "2026-03-01", 99.99996, 1)
-    _snap("support_cost", "=HYPERLINK(\"x\")", "month", "2026-03-01", 12.5, 2)
+    _snap("support_cost", '=HYPERLINK("x")', "month", "2026-03-01", 12.5, 2)
 
 
 def _export(*args: str) -> list[str]:
@@ -70,7 +77,7 @@ def test_bad_options_name_the_option(snapshots: None) -> None:
         call_command("export_kpis", "--metric", "happiness")
 
 
-def test_rollup_kpis_command(db) -> None:  # type: ignore[no-untyped-def]
+def test_rollup_kpis_command(db) -> None:
     from tests.metrics.kpis.kpi_fixture import build_org
 
     build_org()

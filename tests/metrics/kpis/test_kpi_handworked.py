@@ -18,7 +18,7 @@ def approx(value: float) -> object:
 
 
 @pytest.fixture
-def rolled_up(db):  # type: ignore[no-untyped-def]
+def rolled_up(db):
     build_org()
     full_rollup(now=NOW)
 
@@ -32,10 +32,12 @@ def test_every_scope_grain_and_period_is_stored(rolled_up: None) -> None:
     assert KpiSnapshot.objects.filter(grain="week").count() == 1728
     assert KpiSnapshot.objects.filter(grain="month").count() == 504
     assert KpiSnapshot.objects.filter(grain="quarter").count() == 336
-    assert not KpiSnapshot.objects.filter(grain="week", metric__in=["support_cost", "support_time_pct",
-                                                                   "feature_time_pct"]).exists()
-    weeks = sorted({d.isoformat() for d in KpiSnapshot.objects.filter(grain="week").values_list("period_start",
-                                                                                                flat=True)})
+    assert not KpiSnapshot.objects.filter(
+        grain="week", metric__in=["support_cost", "support_time_pct", "feature_time_pct"]
+    ).exists()
+    weeks = sorted(
+        {d.isoformat() for d in KpiSnapshot.objects.filter(grain="week").values_list("period_start", flat=True)}
+    )
     assert weeks[0] == "2026-01-26"
     assert weeks[-1] == "2026-04-13"
 
@@ -182,11 +184,26 @@ def test_a_period_with_no_records(rolled_up: None) -> None:
         ("area:labs", "quarter", "2026-01-01"),
         ("squad:bravo", "week", "2026-01-26"),
     ):
-        for metric in ("defects_found", "escaped_defects", "customer_found_defects", "incidents",
-                       "major_incidents", "releases", "survey_responses"):
+        for metric in (
+            "defects_found",
+            "escaped_defects",
+            "customer_found_defects",
+            "incidents",
+            "major_incidents",
+            "releases",
+            "survey_responses",
+        ):
             assert snap(metric, scope, grain, period) == (0, 0), (metric, scope)
-        for metric in ("escaped_defect_rate", "mttr_hours", "recovery_hours", "change_failure_rate",
-                       "lead_time_hours", "nps", "csat_pct", "promise_kept_pct"):
+        for metric in (
+            "escaped_defect_rate",
+            "mttr_hours",
+            "recovery_hours",
+            "change_failure_rate",
+            "lead_time_hours",
+            "nps",
+            "csat_pct",
+            "promise_kept_pct",
+        ):
             assert snap(metric, scope, grain, period) == (None, 0), (metric, scope)
         # no outage: fully up; no release: 0 per week
         assert snap("uptime_pct", scope, grain, period) == (100.0, 0)

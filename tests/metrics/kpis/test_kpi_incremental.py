@@ -17,7 +17,7 @@ PERIODS = {"week": None, "month": "2026-03-01", "quarter": "2026-01-01"}
 
 
 @pytest.fixture
-def org(db):  # type: ignore[no-untyped-def]
+def org(db):
     squads = build_org()
     rollup.full_rollup(now=NOW)
     rollup.incremental_rollup(now=NOW)  # consume the dirty marks the fixture's saves left
@@ -47,8 +47,11 @@ def test_editing_a_defect_changes_exactly_its_snapshots(org: dict) -> None:
     rollup.incremental_rollup(now=NOW)
     after = all_snapshots()
     # D2 sits in week Mar 2, March, Q1 of alpha, area payments and org; only the escape KPIs move
-    expected = _keys(["escaped_defects", "escaped_defect_rate"], ["squad:alpha", "area:payments", "org"],
-                     {"week": "2026-03-02", "month": "2026-03-01", "quarter": "2026-01-01"})
+    expected = _keys(
+        ["escaped_defects", "escaped_defect_rate"],
+        ["squad:alpha", "area:payments", "org"],
+        {"week": "2026-03-02", "month": "2026-03-01", "quarter": "2026-01-01"},
+    )
     assert _changed(before, after) == expected
     key = ("escaped_defect_rate", "squad:alpha", "month", dt.date(2026, 3, 1))
     assert after[key] == (round(100 / 3, 9), 3)  # D1 of D1, D2, D3
@@ -62,9 +65,11 @@ def test_deleting_an_incident_changes_exactly_its_snapshots(org: dict) -> None:
     Incident.objects.get(external_id="I3").delete()  # alpha sev 2, Mar 10 12:00–16:00, customer impact
     rollup.incremental_rollup(now=NOW)
     after = all_snapshots()
-    expected = _keys(["incidents", "major_incidents", "mttr_hours", "uptime_pct"],
-                     ["squad:alpha", "area:payments", "org"],
-                     {"week": "2026-03-09", "month": "2026-03-01", "quarter": "2026-01-01"})
+    expected = _keys(
+        ["incidents", "major_incidents", "mttr_hours", "uptime_pct"],
+        ["squad:alpha", "area:payments", "org"],
+        {"week": "2026-03-09", "month": "2026-03-01", "quarter": "2026-01-01"},
+    )
     assert _changed(before, after) == expected
     # alpha March: I2 [10, 14) + I1's 2 h = 6 h of 744 h down, 2 incidents overlap
     value, n = after[("uptime_pct", "squad:alpha", "month", dt.date(2026, 3, 1))]
@@ -80,10 +85,18 @@ def test_moving_a_squad_to_another_area(org: dict) -> None:
     charlie.save()
     rollup.incremental_rollup(now=NOW)
     # charlie's R5 (April) now counts in labs, no longer in payments
-    assert KpiSnapshot.objects.get(metric="releases", scope="area:labs", grain="month",
-                                   period_start=dt.date(2026, 4, 1)).value == 1
-    assert KpiSnapshot.objects.get(metric="releases", scope="area:payments", grain="month",
-                                   period_start=dt.date(2026, 4, 1)).value == 0
+    assert (
+        KpiSnapshot.objects.get(
+            metric="releases", scope="area:labs", grain="month", period_start=dt.date(2026, 4, 1)
+        ).value
+        == 1
+    )
+    assert (
+        KpiSnapshot.objects.get(
+            metric="releases", scope="area:payments", grain="month", period_start=dt.date(2026, 4, 1)
+        ).value
+        == 0
+    )
     _assert_equals_full_rollup()
 
 
@@ -102,10 +115,18 @@ def test_a_record_before_all_others_adds_periods_for_every_scope(org: dict) -> N
     DefectFactory(external_id="OLD", squad=Squad.objects.get(slug="bravo"), found_at=t("2025-11-20 10:00"))
     rollup.incremental_rollup(now=NOW)
     # the first month is now November 2025, for every scope (charlie's count there is 0)
-    assert KpiSnapshot.objects.get(metric="defects_found", scope="squad:charlie", grain="month",
-                                   period_start=dt.date(2025, 11, 1)).value == 0
-    assert KpiSnapshot.objects.get(metric="defects_found", scope="area:growth", grain="quarter",
-                                   period_start=dt.date(2025, 10, 1)).value == 1
+    assert (
+        KpiSnapshot.objects.get(
+            metric="defects_found", scope="squad:charlie", grain="month", period_start=dt.date(2025, 11, 1)
+        ).value
+        == 0
+    )
+    assert (
+        KpiSnapshot.objects.get(
+            metric="defects_found", scope="area:growth", grain="quarter", period_start=dt.date(2025, 10, 1)
+        ).value
+        == 1
+    )
     _assert_equals_full_rollup()
     Defect.objects.get(external_id="OLD").delete()
     rollup.incremental_rollup(now=NOW)
@@ -117,8 +138,9 @@ def test_time_passing_refreshes_the_current_period(org: dict) -> None:
     later = NOW + dt.timedelta(days=20)  # May 5: a new month, the open incident I4 still open
     rollup.incremental_rollup(now=later)
     # April has ended: L = 720 h; bravo's open I4 ran from Apr 14 12:00 to May 1 00:00 = 396 h
-    value, n = KpiSnapshot.objects.filter(metric="uptime_pct", scope="squad:bravo", grain="month",
-                                          period_start=dt.date(2026, 4, 1)).values_list("value", "sample_size")[0]
+    value, n = KpiSnapshot.objects.filter(
+        metric="uptime_pct", scope="squad:bravo", grain="month", period_start=dt.date(2026, 4, 1)
+    ).values_list("value", "sample_size")[0]
     assert (value, n) == (pytest.approx(100 * (1 - 396 / 720)), 1)
     assert KpiSnapshot.objects.filter(grain="month", period_start=dt.date(2026, 5, 1)).exists()
     incremental = all_snapshots()
@@ -126,7 +148,7 @@ def test_time_passing_refreshes_the_current_period(org: dict) -> None:
     assert all_snapshots() == incremental
 
 
-def test_runs_are_recorded_and_a_failed_run_keeps_the_dirty_marks(org: dict, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_runs_are_recorded_and_a_failed_run_keeps_the_dirty_marks(org: dict, monkeypatch) -> None:
     run = RollupRun.objects.filter(kind="incremental").latest()
     assert run.status == "succeeded"
     assert run.finished_at is not None
@@ -136,7 +158,7 @@ def test_runs_are_recorded_and_a_failed_run_keeps_the_dirty_marks(org: dict, mon
     marks = DirtyRange.objects.count()
     assert marks > 0
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise RuntimeError("formula exploded")
 
     monkeypatch.setattr(rollup, "compute_grain", broken)
@@ -148,7 +170,7 @@ def test_runs_are_recorded_and_a_failed_run_keeps_the_dirty_marks(org: dict, mon
     assert DirtyRange.objects.count() == marks
 
 
-def test_ensure_snapshots_does_a_full_rollup_on_an_empty_table(db) -> None:  # type: ignore[no-untyped-def]
+def test_ensure_snapshots_does_a_full_rollup_on_an_empty_table(db) -> None:
     build_org()
     DirtyRange.objects.all().delete()  # even with no dirty marks at all
     assert rollup.ensure_snapshots(now=NOW) == 1728 + 504 + 336
@@ -169,7 +191,7 @@ def test_units_are_json_and_each_rebuilds_its_grain(org: dict) -> None:
     assert rollup.run_unit(month, now=NOW) == 0  # idempotent: nothing left to change
 
 
-def test_no_records_up_to_now_means_no_snapshots(db) -> None:  # type: ignore[no-untyped-def]
+def test_no_records_up_to_now_means_no_snapshots(db) -> None:
     from tests.factories import ReleaseFactory
 
     squad = SquadFactory(slug="solo")
@@ -180,8 +202,12 @@ def test_no_records_up_to_now_means_no_snapshots(db) -> None:  # type: ignore[no
     assert not KpiSnapshot.objects.exists()
     # once "now" reaches it, it counts
     rollup.incremental_rollup(now=NOW + dt.timedelta(days=4))
-    assert KpiSnapshot.objects.get(metric="releases", scope="squad:solo", grain="week",
-                                   period_start=dt.date(2026, 4, 13)).value == 1
+    assert (
+        KpiSnapshot.objects.get(
+            metric="releases", scope="squad:solo", grain="week", period_start=dt.date(2026, 4, 13)
+        ).value
+        == 1
+    )
 
 
 def test_deleting_the_earliest_record_still_updates_the_period_it_shared(org: dict) -> None:

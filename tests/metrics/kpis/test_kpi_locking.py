@@ -14,7 +14,7 @@ from tests.services import require_postgres
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_unit_waits_while_another_rollup_holds_its_grain(settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_unit_waits_while_another_rollup_holds_its_grain(settings) -> None:
     require_postgres()
     settings.KPI_ROLLUP_ON_COMMIT = False  # only the rollups this test runs
     ReleaseFactory()

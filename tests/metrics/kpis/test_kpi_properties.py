@@ -27,24 +27,46 @@ duration = st.integers(0, 20 * 24 * 60).map(lambda minutes: dt.timedelta(minutes
 squad = st.sampled_from(SQUADS)
 
 release = st.fixed_dictionaries(
-    {"kind": st.just("release"), "squad": squad, "at": moment, "lead": st.none() | duration,
-     "rolled_back": st.booleans()}
+    {
+        "kind": st.just("release"),
+        "squad": squad,
+        "at": moment,
+        "lead": st.none() | duration,
+        "rolled_back": st.booleans(),
+    }
 )
 incident = st.fixed_dictionaries(
-    {"kind": st.just("incident"), "squad": squad, "at": moment, "length": st.none() | duration,
-     "impact": st.booleans(), "severity": st.integers(1, 4), "names_release": st.booleans()}
+    {
+        "kind": st.just("incident"),
+        "squad": squad,
+        "at": moment,
+        "length": st.none() | duration,
+        "impact": st.booleans(),
+        "severity": st.integers(1, 4),
+        "names_release": st.booleans(),
+    }
 )
 defect = st.fixed_dictionaries(
-    {"kind": st.just("defect"), "squad": squad, "at": moment, "production": st.booleans(),
-     "customer": st.booleans()}
+    {"kind": st.just("defect"), "squad": squad, "at": moment, "production": st.booleans(), "customer": st.booleans()}
 )
 response = st.fixed_dictionaries(
-    {"kind": st.just("response"), "squad": st.none() | squad, "at": moment, "nps": st.none() | st.integers(0, 10),
-     "csat": st.none() | st.integers(1, 5), "outcome": st.integers(1, 5)}
+    {
+        "kind": st.just("response"),
+        "squad": st.none() | squad,
+        "at": moment,
+        "nps": st.none() | st.integers(0, 10),
+        "csat": st.none() | st.integers(1, 5),
+        "outcome": st.integers(1, 5),
+    }
 )
 allocation = st.fixed_dictionaries(
-    {"kind": st.just("allocation"), "squad": squad, "month": st.integers(1, 6), "headcount": st.integers(1, 9),
-     "support": st.integers(0, 100)}
+    {
+        "kind": st.just("allocation"),
+        "squad": squad,
+        "month": st.integers(1, 6),
+        "headcount": st.integers(1, 9),
+        "support": st.integers(0, 100),
+    }
 )
 records = st.lists(st.one_of(release, incident, defect, response, allocation), min_size=1, max_size=14)
 
@@ -66,28 +88,59 @@ def _save(org: dict, index: int, spec: dict) -> None:
     sq = org[spec["squad"]] if spec.get("squad") else None
     at = spec.get("at")
     if spec["kind"] == "release":
-        Release.objects.create(external_id=ext, squad=sq, version="1", released_at=at,
-                               first_commit_at=at - spec["lead"] if spec["lead"] is not None else None,
-                               status="rolled_back" if spec["rolled_back"] else "succeeded")
+        Release.objects.create(
+            external_id=ext,
+            squad=sq,
+            version="1",
+            released_at=at,
+            first_commit_at=at - spec["lead"] if spec["lead"] is not None else None,
+            status="rolled_back" if spec["rolled_back"] else "succeeded",
+        )
     elif spec["kind"] == "incident":
         named = Release.objects.filter(squad=sq).order_by("external_id").first() if spec["names_release"] else None
-        Incident.objects.create(external_id=ext, squad=sq, severity=spec["severity"], started_at=at,
-                                resolved_at=at + spec["length"] if spec["length"] is not None else None,
-                                customer_impact=spec["impact"], caused_by_release=named)
+        Incident.objects.create(
+            external_id=ext,
+            squad=sq,
+            severity=spec["severity"],
+            started_at=at,
+            resolved_at=at + spec["length"] if spec["length"] is not None else None,
+            customer_impact=spec["impact"],
+            caused_by_release=named,
+        )
     elif spec["kind"] == "defect":
-        Defect.objects.create(external_id=ext, squad=sq, severity=3, found_at=at,
-                              found_in="production" if spec["production"] or spec["customer"] else "testing",
-                              found_by="customer" if spec["customer"] else "internal")
+        Defect.objects.create(
+            external_id=ext,
+            squad=sq,
+            severity=3,
+            found_at=at,
+            found_in="production" if spec["production"] or spec["customer"] else "testing",
+            found_by="customer" if spec["customer"] else "internal",
+        )
     elif spec["kind"] == "response":
-        CustomerResponse.objects.create(external_id=ext, survey=org["survey"], squad=sq, submitted_at=at,
-                                        nps_score=spec["nps"], csat_score=spec["csat"],
-                                        outcome_score=spec["outcome"])
+        CustomerResponse.objects.create(
+            external_id=ext,
+            survey=org["survey"],
+            squad=sq,
+            submitted_at=at,
+            nps_score=spec["nps"],
+            csat_score=spec["csat"],
+            outcome_score=spec["outcome"],
+        )
     else:
         rest = Decimal(100 - spec["support"])
-        TimeAllocation.objects.create(external_id=ext, survey=org["time"], squad=sq,
-                                      month=dt.date(2026, spec["month"], 1), headcount=spec["headcount"],
-                                      pct_features=rest, pct_quality=0, pct_support=Decimal(spec["support"]),
-                                      pct_onboarding=0, pct_ktlo=0, pct_other=0)
+        TimeAllocation.objects.create(
+            external_id=ext,
+            survey=org["time"],
+            squad=sq,
+            month=dt.date(2026, spec["month"], 1),
+            headcount=spec["headcount"],
+            pct_features=rest,
+            pct_quality=0,
+            pct_support=Decimal(spec["support"]),
+            pct_onboarding=0,
+            pct_ktlo=0,
+            pct_other=0,
+        )
 
 
 def _full_after_saving(specs: list[tuple[int, dict]]) -> dict:
@@ -105,7 +158,7 @@ def _full_after_saving(specs: list[tuple[int, dict]]) -> dict:
 @pytest.mark.django_db
 @HYPOTHESIS
 @given(specs=records, seed=st.randoms(use_true_random=False))
-def test_result_does_not_depend_on_record_order(specs: list[dict], seed) -> None:  # type: ignore[no-untyped-def]
+def test_result_does_not_depend_on_record_order(specs: list[dict], seed) -> None:
     # releases first, so incidents can name one; the order among each kind is shuffled
     numbered = sorted(enumerate(specs), key=lambda pair: pair[1]["kind"] != "release")
     shuffled = list(numbered)
@@ -116,9 +169,13 @@ def test_result_does_not_depend_on_record_order(specs: list[dict], seed) -> None
 
 @pytest.mark.django_db
 @HYPOTHESIS
-@given(specs=records, cut=st.integers(0, 14), edits=st.lists(st.tuples(st.integers(0, 13), moment), max_size=3),
-       deletes=st.lists(st.integers(0, 13), max_size=2))
-def test_batches_and_edits_rolled_up_incrementally_equal_a_full_rollup(  # type: ignore[no-untyped-def]
+@given(
+    specs=records,
+    cut=st.integers(0, 14),
+    edits=st.lists(st.tuples(st.integers(0, 13), moment), max_size=3),
+    deletes=st.lists(st.integers(0, 13), max_size=2),
+)
+def test_batches_and_edits_rolled_up_incrementally_equal_a_full_rollup(
     specs: list[dict], cut: int, edits, deletes
 ) -> None:
     numbered = sorted(enumerate(specs), key=lambda pair: pair[1]["kind"] != "release")
@@ -130,8 +187,12 @@ def test_batches_and_edits_rolled_up_incrementally_equal_a_full_rollup(  # type:
                 _save(org, index, spec)
             rollup.incremental_rollup(now=NOW)
         for which, when in edits:  # move records in time (every kind has its own timestamp field)
-            for model, field in ((Release, None), (Incident, "started_at"), (Defect, "found_at"),
-                                 (CustomerResponse, "submitted_at")):
+            for model, field in (
+                (Release, None),
+                (Incident, "started_at"),
+                (Defect, "found_at"),
+                (CustomerResponse, "submitted_at"),
+            ):
                 obj = model.objects.filter(external_id=f"x{which}").first()
                 if obj is None or field is None:
                     continue

@@ -37,7 +37,7 @@ def test_autodiscovery_registers_every_scheduled_task() -> None:
     assert {"metrics.rollup_unit", "metrics.rollup_full_distributed"} <= set(app.tasks)
 
 
-def test_without_a_broker_a_committed_save_rolls_up_in_process(django_capture_on_commit_callbacks, db) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_broker_a_committed_save_rolls_up_in_process(django_capture_on_commit_callbacks, db) -> None:
     assert settings.CELERY_TASK_ALWAYS_EAGER  # CELERY_BROKER_URL unset in tests
     with django_capture_on_commit_callbacks(execute=True):
         release = ReleaseFactory()
@@ -47,7 +47,7 @@ def test_without_a_broker_a_committed_save_rolls_up_in_process(django_capture_on
     assert RollupRun.objects.filter(kind="incremental", status="succeeded").exists()
 
 
-def test_full_and_unit_tasks(db) -> None:  # type: ignore[no-untyped-def]
+def test_full_and_unit_tasks(db) -> None:
     ReleaseFactory()
     assert tasks.rollup_full.delay().get() > 0
     assert tasks.rollup_unit.delay({"grain": "quarter", "since": None}).get() == 0  # nothing changed

@@ -129,8 +129,13 @@ def worker_session_holding(run_row: RollupRun) -> Iterator[None]:
         yield
         return
     info = connection.settings_dict
-    other = psycopg2.connect(dbname=info["NAME"], user=info["USER"], password=info["PASSWORD"] or None,
-                             host=info["HOST"], port=info["PORT"] or 5432)
+    other = psycopg2.connect(
+        dbname=info["NAME"],
+        user=info["USER"],
+        password=info["PASSWORD"] or None,
+        host=info["HOST"],
+        port=info["PORT"] or 5432,
+    )
     try:
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [_key(run_row.pk)])

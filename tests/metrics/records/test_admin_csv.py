@@ -31,16 +31,16 @@ RESPONSES_HEADER = (
 )
 
 
-def upload(client, changelist: str, text: str, name: str = "data.csv"):  # type: ignore[no-untyped-def]
+def upload(client, changelist: str, text: str, name: str = "data.csv"):
     url = reverse(f"admin:{changelist}_import")
     return client.post(url, {"file": SimpleUploadedFile(name, text.encode("utf-8"), "text/csv")})
 
 
-def confirm(client, changelist: str, preview):  # type: ignore[no-untyped-def]
+def confirm(client, changelist: str, preview):
     return client.post(reverse(f"admin:{changelist}_import"), {"confirm": "1", "digest": preview.context["digest"]})
 
 
-def outcomes(preview) -> list[tuple[int, str | None, str]]:  # type: ignore[no-untyped-def]
+def outcomes(preview) -> list[tuple[int, str | None, str]]:
     return [(row.line, row.key, row.action) for row in preview.context["report"].rows]
 
 
@@ -180,7 +180,7 @@ def test_non_utf8_upload_is_rejected_in_the_preview(users, client_for):
     assert not CustomerResponse.objects.exists()
 
 
-def _records_of_every_kind(squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def _records_of_every_kind(squad_a, squad_b) -> None:
     release = ReleaseFactory(squad=squad_a, external_id="rel-a", first_commit_at=dt.datetime(2026, 3, 1, tzinfo=UTC))
     ReleaseFactory(squad=squad_b, external_id="rel-b", status="rolled_back")
     IncidentFactory(squad=squad_a, caused_by_release=release, title='=HYPERLINK("x")', customer_impact=True)

@@ -22,7 +22,7 @@ from tests.factories import (
 _serial = itertools.count()
 
 
-def _add_rows(changelist: str, n: int, squads: list) -> None:  # type: ignore[type-arg]
+def _add_rows(changelist: str, n: int, squads: list) -> None:
     for i in range(n):
         squad = squads[i % len(squads)]
         if changelist == "metrics_release":

@@ -45,7 +45,7 @@ def incident_post(incident: Incident, **changes: object) -> dict[str, str]:
     data: dict[str, str] = {}
     for name, value in values.items():
         if name in ("started_at", "resolved_at"):
-            data.update(split_dt(name, value))  # type: ignore[arg-type]
+            data.update(split_dt(name, value))
         elif name == "customer_impact":
             if value:
                 data[name] = "on"
@@ -193,11 +193,11 @@ def test_admin_writes_go_through_the_service_layer(users, client_for, squad_a, m
     calls: list[tuple[str, str]] = []
     real_save, real_delete = services.save_record, services.delete_record
 
-    def save_record(**kwargs):  # type: ignore[no-untyped-def]
+    def save_record(**kwargs):
         calls.append(("save", kwargs["kind"], kwargs["user"].username, kwargs["data"]["squad"]))
         return real_save(**kwargs)
 
-    def delete_record(**kwargs):  # type: ignore[no-untyped-def]
+    def delete_record(**kwargs):
         calls.append(("delete", type(kwargs["instance"]).__name__, kwargs["user"].username, ""))
         return real_delete(**kwargs)
 
@@ -217,7 +217,7 @@ def test_a_refusal_only_the_service_knows_is_shown_on_the_form_and_rolls_back(us
 
     from metrics.records import services
 
-    def refuse(**kwargs):  # type: ignore[no-untyped-def]
+    def refuse(**kwargs):
         raise ValidationError({"version": ["taken by a concurrent write"]})
 
     monkeypatch.setattr(services, "save_record", refuse)

@@ -220,10 +220,21 @@ def test_blank_external_ids_are_generated_and_score_ranges_explained(users, clie
     assert ids[0] != ids[1]
     assert all(re.fullmatch(r"response-[0-9a-f]{12}", external_id) for external_id in ids)
     # the single-record form generates one too
-    single = client.post(reverse("admin:metrics_customerresponse_add"), {
-        "external_id": "", "survey": Survey.objects.get(slug="hand-ids").pk, "submitted_at_0": "2026-03-05",
-        "submitted_at_1": "10:00:00", "account": "", "squad": "", "nps_score": "7", "csat_score": "",
-        "outcome_score": "", "top_problem": "", "comment": "",
-    })
+    single = client.post(
+        reverse("admin:metrics_customerresponse_add"),
+        {
+            "external_id": "",
+            "survey": Survey.objects.get(slug="hand-ids").pk,
+            "submitted_at_0": "2026-03-05",
+            "submitted_at_1": "10:00:00",
+            "account": "",
+            "squad": "",
+            "nps_score": "7",
+            "csat_score": "",
+            "outcome_score": "",
+            "top_problem": "",
+            "comment": "",
+        },
+    )
     assert single.status_code == 302
     assert CustomerResponse.objects.filter(nps_score=7, external_id__startswith="response-").count() == 1

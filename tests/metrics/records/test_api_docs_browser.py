@@ -15,7 +15,7 @@ __all__ = ["fast_password_hashing"]  # autouse fixture
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):  # type: ignore[no-untyped-def]
+def page(live_server, monkeypatch):
     executable = require_chromium()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright next to the live server thread
     from playwright.sync_api import sync_playwright
@@ -23,14 +23,14 @@ def page(live_server, monkeypatch):  # type: ignore[no-untyped-def]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox", "--disable-gpu"])
         tab = browser.new_page()
-        tab.errors = []  # type: ignore[attr-defined]
-        tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))  # type: ignore[attr-defined]
-        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))  # type: ignore[attr-defined]
+        tab.errors = []
+        tab.on("console", lambda msg: msg.type == "error" and tab.errors.append(msg.text))
+        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
         yield tab
         browser.close()
 
 
-def test_swagger_ui_renders_and_tries_a_call(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_swagger_ui_renders_and_tries_a_call(page, live_server) -> None:
     UserFactory(username="reader", role="viewer")
     page.goto(f"{live_server.url}/login/?next=/api/docs/")
     page.fill("input[name=username]", "reader")
@@ -51,4 +51,4 @@ def test_swagger_ui_renders_and_tries_a_call(page, live_server) -> None:  # type
     status.wait_for(timeout=30_000)
     assert status.inner_text().strip() == "200"
     assert "uptime_pct" in catalog.locator(".live-responses-table .microlight").first.inner_text()
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []

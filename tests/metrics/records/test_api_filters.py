@@ -26,7 +26,7 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def viewer(users, client_for) -> Client:  # type: ignore[no-untyped-def]
+def viewer(users, client_for) -> Client:
     return client_for(users["viewer"])
 
 
@@ -40,7 +40,7 @@ def at(day: int, hour: int = 12) -> dt.datetime:
     return dt.datetime(2026, 3, day, hour, tzinfo=UTC)
 
 
-def test_releases_by_squad_area_status_and_day_range(viewer, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_releases_by_squad_area_status_and_day_range(viewer, squad_a, squad_b) -> None:
     ReleaseFactory(external_id="a1", squad=squad_a, released_at=at(1, 0))
     ReleaseFactory(external_id="a2", squad=squad_a, released_at=at(2, 23), status="rolled_back")
     ReleaseFactory(external_id="b1", squad=squad_b, released_at=at(3))
@@ -56,7 +56,7 @@ def test_releases_by_squad_area_status_and_day_range(viewer, squad_a, squad_b) -
     assert _keys(viewer, url, squad="nobody") == []
 
 
-def test_bad_filter_values_are_a_400(viewer, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_bad_filter_values_are_a_400(viewer, squad_a) -> None:
     for params in ({"from": "March"}, {"status": "exploded"}, {"severity": "x"}):
         url = "/api/incidents/" if "severity" in params else "/api/releases/"
         response = viewer.get(url, params)
@@ -64,7 +64,7 @@ def test_bad_filter_values_are_a_400(viewer, squad_a) -> None:  # type: ignore[n
         assert next(iter(params)) in response.json()
 
 
-def test_incident_filters(viewer, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_incident_filters(viewer, squad_a) -> None:
     release = ReleaseFactory(external_id="r1", squad=squad_a)
     IncidentFactory(external_id="open-1", squad=squad_a, severity=1, resolved_at=None, started_at=at(5))
     IncidentFactory(
@@ -82,7 +82,7 @@ def test_incident_filters(viewer, squad_a) -> None:  # type: ignore[no-untyped-d
     assert _keys(viewer, url, **{"to": "2026-03-04"}) == ["done-1", "rel-1"]
 
 
-def test_defect_response_and_allocation_filters(viewer, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_defect_response_and_allocation_filters(viewer, squad_a, squad_b) -> None:
     DefectFactory(external_id="d-prod", squad=squad_a, found_in="production", found_by="customer")
     DefectFactory(external_id="d-test", squad=squad_b)
     assert _keys(viewer, "/api/defects/", found_by="customer") == ["d-prod"]
@@ -101,14 +101,14 @@ def test_defect_response_and_allocation_filters(viewer, squad_a, squad_b) -> Non
     assert _keys(viewer, url, **{"to": "2026-02-28"}) == ["ta-feb"]
 
 
-def test_squad_filters(viewer, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_squad_filters(viewer, squad_a, squad_b) -> None:
     SquadFactory(slug="charlie", area=squad_a.area, active=False)
     assert _keys(viewer, "/api/squads/") == ["alpha", "bravo", "charlie"]
     assert _keys(viewer, "/api/squads/", area="payments") == ["alpha", "charlie"]
     assert _keys(viewer, "/api/squads/", active="false") == ["charlie"]
 
 
-def test_pagination_is_stable_and_bounded(viewer, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_pagination_is_stable_and_bounded(viewer, squad_a) -> None:
     # Twelve releases at the same moment: the id breaks the tie, so pages never overlap.
     for n in range(12):
         ReleaseFactory(external_id=f"same-{n:02d}", squad=squad_a, released_at=at(9))
@@ -124,7 +124,7 @@ def test_pagination_is_stable_and_bounded(viewer, squad_a) -> None:  # type: ign
     assert viewer.get("/api/releases/", {"page": 9}).status_code == 404
 
 
-def test_page_size_defaults_to_100_and_caps_at_1000(viewer, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_page_size_defaults_to_100_and_caps_at_1000(viewer, squad_a) -> None:
     for n in range(3):
         ReleaseFactory(external_id=f"r-{n}", squad=squad_a)
     paginator = RecordPagination()
@@ -138,7 +138,7 @@ def test_page_size_defaults_to_100_and_caps_at_1000(viewer, squad_a) -> None:  #
 @pytest.mark.parametrize(
     "path", ["squads", "releases", "incidents", "defects", "customer-responses", "time-allocations"]
 )
-def test_list_queries_do_not_grow_with_the_page(viewer, squad_a, squad_b, path) -> None:  # type: ignore[no-untyped-def]
+def test_list_queries_do_not_grow_with_the_page(viewer, squad_a, squad_b, path) -> None:
     """Related slugs come from joins, not one query per row (no N+1)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -39,7 +39,7 @@ def _columns(path: str) -> list[str]:
 @pytest.mark.parametrize("path", sorted(ENDPOINTS))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_post_or_patch_is_answered_without_a_server_error(path, data, users, squad_a, squad_b, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_any_post_or_patch_is_answered_without_a_server_error(path, data, users, squad_a, squad_b, client_for) -> None:
     if not Release.objects.filter(external_id="rel-known").exists():  # examples share the test's database
         ReleaseFactory(squad=squad_a, external_id="rel-known")
     client = client_for(users["admin"])

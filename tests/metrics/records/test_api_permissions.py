@@ -25,13 +25,13 @@ __all__ = ["fast_password_hashing"]  # autouse fixture
 METHODS = ("GET list", "GET detail", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _client(role: str, users: dict, client_for) -> Client:  # type: ignore[no-untyped-def]
+def _client(role: str, users: dict, client_for) -> Client:
     return Client() if role == "anonymous" else client_for(users[role])
 
 
 @pytest.mark.parametrize("path", sorted(ENDPOINTS))
 @pytest.mark.parametrize("role", ROLES)
-def test_role_matrix(path: str, role: str, users, squad_a, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_role_matrix(path: str, role: str, users, squad_a, client_for) -> None:
     endpoint = ENDPOINTS[path]
     client = _client(role, users, client_for)
     key = existing_record(path, squad_a)
@@ -60,7 +60,7 @@ def test_role_matrix(path: str, role: str, users, squad_a, client_for) -> None: 
             assert response.headers.get("WWW-Authenticate") == "Token"
 
 
-def test_delete_is_not_offered_even_to_admin(users, squad_a, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_delete_is_not_offered_even_to_admin(users, squad_a, client_for) -> None:
     release = ReleaseFactory(squad=squad_a)
     response = client_for(users["admin"]).delete(f"/api/releases/{release.external_id}/")
     assert response.status_code == 405
@@ -71,14 +71,14 @@ class TestPmSquadRule:
     """A PM writes releases, incidents and defects of their own squads only."""
 
     @pytest.mark.parametrize("path", ["releases", "incidents", "defects"])
-    def test_create_in_another_squad_is_403(self, path, users, squad_a, squad_b, client_for):  # type: ignore[no-untyped-def]
+    def test_create_in_another_squad_is_403(self, path, users, squad_a, squad_b, client_for):
         model = {"releases": Release, "incidents": Incident, "defects": Defect}[path]
         response = send(client_for(users["pm"]), "POST", f"/api/{path}/", payload(path, "x-1", squad="bravo"))
         assert response.status_code == 403
         assert not model.objects.filter(external_id="x-1").exists()
 
     @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-    def test_change_another_squads_record_is_403(self, method, users, squad_a, squad_b, client_for):  # type: ignore[no-untyped-def]
+    def test_change_another_squads_record_is_403(self, method, users, squad_a, squad_b, client_for):
         release = ReleaseFactory(squad=squad_b, version="1.0.0")
         data = payload("releases", release.external_id, squad="bravo") if method == "PUT" else {"version": "9"}
         response = send(client_for(users["pm"]), method, f"/api/releases/{release.external_id}/", data)
@@ -86,14 +86,14 @@ class TestPmSquadRule:
         release.refresh_from_db()
         assert release.version == "1.0.0"
 
-    def test_moving_own_record_into_another_squad_is_403(self, users, squad_a, squad_b, client_for):  # type: ignore[no-untyped-def]
+    def test_moving_own_record_into_another_squad_is_403(self, users, squad_a, squad_b, client_for):
         incident = IncidentFactory(squad=squad_a)
         response = send(client_for(users["pm"]), "PATCH", f"/api/incidents/{incident.external_id}/", {"squad": "bravo"})
         assert response.status_code == 403
         incident.refresh_from_db()
         assert incident.squad_id == squad_a.id
 
-    def test_upsert_cannot_take_over_another_squads_record(self, users, squad_a, squad_b, client_for):  # type: ignore[no-untyped-def]
+    def test_upsert_cannot_take_over_another_squads_record(self, users, squad_a, squad_b, client_for):
         release = ReleaseFactory(squad=squad_b, external_id="deploy-77", version="1.0.0")
         response = send(
             client_for(users["pm"]), "POST", "/api/releases/", payload("releases", "deploy-77", squad="alpha")
@@ -102,14 +102,14 @@ class TestPmSquadRule:
         release.refresh_from_db()
         assert (release.squad_id, release.version) == (squad_b.id, "1.0.0")
 
-    def test_pm_token_cannot_write_another_squad(self, users, squad_a, squad_b):  # type: ignore[no-untyped-def]
+    def test_pm_token_cannot_write_another_squad(self, users, squad_a, squad_b):
         token = Token.objects.create(user=users["pm"])
         client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
         assert send(client, "POST", "/api/releases/", payload("releases", "t-1", squad="bravo")).status_code == 403
         assert send(client, "POST", "/api/releases/", payload("releases", "t-2", squad="alpha")).status_code == 201
 
 
-def test_viewer_token_reads_but_cannot_write(users, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_viewer_token_reads_but_cannot_write(users, squad_a) -> None:
     token = Token.objects.create(user=users["viewer"])
     client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert send(client, "GET", "/api/releases/").status_code == 200
@@ -117,7 +117,7 @@ def test_viewer_token_reads_but_cannot_write(users, squad_a) -> None:  # type: i
     assert not Release.objects.filter(external_id="v-1").exists()
 
 
-def test_user_without_a_role_reads_everything(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_user_without_a_role_reads_everything(squad_a) -> None:
     from tests.factories import UserFactory
 
     client = Client()
@@ -128,6 +128,6 @@ def test_user_without_a_role_reads_everything(squad_a) -> None:  # type: ignore[
     assert send(client, "POST", "/api/squads/", payload("squads", "zulu")).status_code == 403
 
 
-def test_bad_token_is_401(db) -> None:  # type: ignore[no-untyped-def]
+def test_bad_token_is_401(db) -> None:
     client = Client(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get("/api/releases/").status_code == 401

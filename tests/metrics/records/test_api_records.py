@@ -31,7 +31,7 @@ UTC = dt.UTC
 
 
 @pytest.fixture
-def admin(users, client_for) -> Client:  # type: ignore[no-untyped-def]
+def admin(users, client_for) -> Client:
     return client_for(users["admin"])
 
 
@@ -52,7 +52,7 @@ def _snapshot() -> dict[str, list]:
         (TimeAllocationSerializer, "time_allocations"),
     ],
 )
-def test_fields_are_the_spec_columns_in_order(serializer, kind) -> None:  # type: ignore[no-untyped-def]
+def test_fields_are_the_spec_columns_in_order(serializer, kind) -> None:
     """The JSON fields are exactly the CSV columns of docs/records.md (plus read-only id),
     and the schema marks as required exactly what the service requires."""
     columns = KINDS[kind].columns
@@ -66,7 +66,7 @@ def test_fields_are_the_spec_columns_in_order(serializer, kind) -> None:  # type
 class TestPipeline:
     """A deploy pipeline posts a release; the pager posts an incident; both with a token."""
 
-    def test_release_on_deploy_and_incident_when_paged(self, users, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_release_on_deploy_and_incident_when_paged(self, users, squad_a) -> None:
         token = Token.objects.create(user=users["pm"])
         client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
         release = {
@@ -120,7 +120,7 @@ class TestPipeline:
 
 
 class TestUpsert:
-    def test_posting_the_same_external_id_twice_keeps_one_row(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_posting_the_same_external_id_twice_keeps_one_row(self, admin, squad_a) -> None:
         first = send(admin, "POST", "/api/defects/", payload("defects", "BUG-1"))
         assert first.status_code == 201
         second = send(admin, "POST", "/api/defects/", {**payload("defects", "BUG-1"), "severity": 1})
@@ -130,7 +130,7 @@ class TestUpsert:
         assert Defect.objects.filter(external_id="BUG-1").count() == 1
         assert Defect.objects.get(external_id="BUG-1").severity == 1
 
-    def test_a_concurrent_create_of_the_same_key_becomes_an_update(self, admin, squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def test_a_concurrent_create_of_the_same_key_becomes_an_update(self, admin, squad_a, monkeypatch) -> None:
         """Another request inserted the key after our look-up: we update it (200), never a 500 or duplicate."""
         from metrics.records.api.views import RecordViewSet
 
@@ -138,7 +138,7 @@ class TestUpsert:
         real = RecordViewSet._existing
         calls: list[int] = []
 
-        def not_yet_visible(self, data):  # type: ignore[no-untyped-def]
+        def not_yet_visible(self, data):
             calls.append(1)
             return None if len(calls) == 1 else real(self, data)
 
@@ -148,7 +148,7 @@ class TestUpsert:
         assert len(calls) == 2
         assert list(Release.objects.filter(external_id="race-1").values_list("version", flat=True)) == ["2.0"]
 
-    def test_upsert_replaces_the_record(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_upsert_replaces_the_record(self, admin, squad_a) -> None:
         """A POST is the whole record whether it creates or updates: left-out fields become empty."""
         send(admin, "POST", "/api/defects/", {**payload("defects", "BUG-2"), "resolved_at": "2026-03-20T00:00:00Z"})
         data = payload("defects", "BUG-2")
@@ -157,7 +157,7 @@ class TestUpsert:
         defect = Defect.objects.get(external_id="BUG-2")
         assert (defect.resolved_at, defect.title) == (None, "")
 
-    def test_squads_upsert_by_slug(self, users, squad_a, client_for) -> None:  # type: ignore[no-untyped-def]
+    def test_squads_upsert_by_slug(self, users, squad_a, client_for) -> None:
         ops = client_for(users["ops"])
         assert send(ops, "POST", "/api/squads/", payload("squads", "charlie")).status_code == 201
         response = send(ops, "POST", "/api/squads/", {**payload("squads", "charlie"), "area": "new-area"})
@@ -167,7 +167,7 @@ class TestUpsert:
 
 
 class TestUpdate:
-    def test_put_replaces_and_patch_changes_only_what_it_names(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_put_replaces_and_patch_changes_only_what_it_names(self, admin, squad_a) -> None:
         incident = IncidentFactory(squad=squad_a, title="Old", severity=3)
         url = f"/api/incidents/{incident.external_id}/"
         assert send(admin, "PATCH", url, {"severity": 2}).status_code == 200
@@ -181,7 +181,7 @@ class TestUpdate:
         incident.refresh_from_db()
         assert (incident.title, incident.resolved_at, incident.severity) == ("", None, 2)
 
-    def test_admin_moves_a_record_and_sees_the_new_references(self, admin, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+    def test_admin_moves_a_record_and_sees_the_new_references(self, admin, squad_a, squad_b) -> None:
         ReleaseFactory(squad=squad_b, external_id="rel-b")
         incident = IncidentFactory(squad=squad_a)
         url = f"/api/incidents/{incident.external_id}/"
@@ -194,14 +194,14 @@ class TestUpdate:
         incident.refresh_from_db()
         assert (incident.squad_id, incident.caused_by_release_id) == (squad_b.id, None)
 
-    def test_the_key_cannot_be_changed(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_the_key_cannot_be_changed(self, admin, squad_a) -> None:
         release = ReleaseFactory(squad=squad_a, external_id="r-1")
         response = send(admin, "PATCH", "/api/releases/r-1/", {"external_id": "r-2"})
         assert response.status_code == 400
         assert "external_id" in response.json()
         assert Release.objects.get(pk=release.pk).external_id == "r-1"
 
-    def test_id_is_read_only(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_id_is_read_only(self, admin, squad_a) -> None:
         one, other = ReleaseFactory(squad=squad_a, version="1"), ReleaseFactory(squad=squad_a, version="2")
         response = send(admin, "PATCH", f"/api/releases/{one.external_id}/", {"id": other.id, "version": "1b"})
         assert response.status_code == 200
@@ -213,12 +213,12 @@ class TestUpdate:
         assert created.json()["id"] != other.id
         assert Release.objects.get(pk=other.pk).external_id == other.external_id
 
-    def test_external_id_with_dots_is_addressable(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_external_id_with_dots_is_addressable(self, admin, squad_a) -> None:
         ReleaseFactory(squad=squad_a, external_id="web-v1.2.3")
         assert admin.get("/api/releases/web-v1.2.3/").json()["external_id"] == "web-v1.2.3"
         assert admin.get("/api/releases/nope/").status_code == 404
 
-    def test_time_allocation_shows_month_and_decimals(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_time_allocation_shows_month_and_decimals(self, admin, squad_a) -> None:
         data = {**payload("time-allocations", "ta-1"), "pct_other": 5.0}
         response = send(admin, "POST", "/api/time-allocations/", data)
         assert response.status_code == 201, response.content
@@ -280,9 +280,7 @@ RULE_VIOLATIONS = [
 
 
 @pytest.mark.parametrize(("path", "change", "field"), RULE_VIOLATIONS)
-def test_every_rule_broken_through_the_api_is_a_400_naming_the_field(  # type: ignore[no-untyped-def]
-    path, change, field, admin, squad_a
-) -> None:
+def test_every_rule_broken_through_the_api_is_a_400_naming_the_field(path, change, field, admin, squad_a) -> None:
     ReleaseFactory(squad=squad_a, external_id="rel-known")
     before = _snapshot()
     response = send(admin, "POST", f"/api/{path}/", {**payload(path, "bad-1"), **change})
@@ -297,9 +295,7 @@ def test_every_rule_broken_through_the_api_is_a_400_naming_the_field(  # type: i
 @pytest.mark.parametrize(
     ("path", "change", "field"), [case for case in RULE_VIOLATIONS if case[2] not in ("slug", "external_id")]
 )
-def test_every_rule_broken_by_an_update_is_a_400_and_keeps_the_record(  # type: ignore[no-untyped-def]
-    path, change, field, admin, squad_a
-) -> None:
+def test_every_rule_broken_by_an_update_is_a_400_and_keeps_the_record(path, change, field, admin, squad_a) -> None:
     key = "alpha" if path == "squads" else "good-1"
     if path != "squads":
         assert send(admin, "POST", f"/api/{path}/", payload(path, key)).status_code == 201
@@ -338,7 +334,7 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize(("body", "field"), MALFORMED)
-def test_malformed_input_is_a_400_never_a_500(body, field, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_input_is_a_400_never_a_500(body, field, admin, squad_a) -> None:
     data = body if isinstance(body, str | bytes) else {**payload("incidents", "inc-bad"), **body}
     before = _snapshot()
     response = send(admin, "POST", "/api/incidents/", data)
@@ -348,13 +344,13 @@ def test_malformed_input_is_a_400_never_a_500(body, field, admin, squad_a) -> No
     assert _snapshot() == before
 
 
-def test_an_unsupported_content_type_is_a_415(admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_an_unsupported_content_type_is_a_415(admin, squad_a) -> None:
     response = admin.post("/api/releases/", "external_id=x", content_type="text/plain")
     assert response.status_code == 415
     assert not Release.objects.exists()
 
 
-def test_form_encoded_body_works_too(admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_form_encoded_body_works_too(admin, squad_a) -> None:
     response = admin.post("/api/releases/", payload("releases", "form-1"))
     assert response.status_code == 201, response.content
     assert Release.objects.get(external_id="form-1").first_commit_at == dt.datetime(2026, 3, 9, 10, tzinfo=UTC)
@@ -363,7 +359,7 @@ def test_form_encoded_body_works_too(admin, squad_a) -> None:  # type: ignore[no
 class TestSpecValues:
     """The docs/records.md value rules that accept input, through the API."""
 
-    def test_naive_timestamp_is_utc_and_booleans_take_any_case(self, admin, squad_a) -> None:  # type: ignore[no-untyped-def]
+    def test_naive_timestamp_is_utc_and_booleans_take_any_case(self, admin, squad_a) -> None:
         data = {**payload("incidents", "i-naive"), "started_at": "2026-03-11T08:00:00", "customer_impact": "YES"}
         data["resolved_at"] = "2026-03-11T09:00:00+01:00"  # = 08:00Z, equal to the start: allowed
         response = send(admin, "POST", "/api/incidents/", data)
@@ -374,14 +370,14 @@ class TestSpecValues:
         assert stored.customer_impact is True
 
     @pytest.mark.parametrize(("other", "accepted"), [("5.5", True), ("4.5", True), ("5.6", False), ("4.4", False)])
-    def test_percentages_add_up_to_100_within_half_a_point(self, admin, squad_a, other, accepted) -> None:  # type: ignore[no-untyped-def]
+    def test_percentages_add_up_to_100_within_half_a_point(self, admin, squad_a, other, accepted) -> None:
         # 40 + 20 + 20 + 5 + 10 = 95, so pct_other 5.5 → 100.5 (ok), 5.6 → 100.6 (rejected).
         data = {**payload("time-allocations", "ta-sum"), "pct_other": other}
         response = send(admin, "POST", "/api/time-allocations/", data)
         assert response.status_code == (201 if accepted else 400), response.content
         assert TimeAllocation.objects.filter(external_id="ta-sum").exists() is accepted
 
-    def test_response_without_squad_and_with_a_new_survey(self, users, client_for) -> None:  # type: ignore[no-untyped-def]
+    def test_response_without_squad_and_with_a_new_survey(self, users, client_for) -> None:
         ops = client_for(users["ops"])
         data = {**payload("customer-responses", "cr-1"), "squad": None, "survey": "pulse-q2", "csat_score": None}
         response = send(ops, "POST", "/api/customer-responses/", data)
@@ -392,7 +388,7 @@ class TestSpecValues:
         assert stored.survey.kind == Survey.Kind.CUSTOMER
         assert (stored.nps_score, stored.csat_score) == (9, None)
 
-    def test_squad_pm_email_links_the_user_who_may_then_write_its_records(self, users, client_for) -> None:  # type: ignore[no-untyped-def]
+    def test_squad_pm_email_links_the_user_who_may_then_write_its_records(self, users, client_for) -> None:
         new_pm = UserFactory(username="pm_delta", role="squad_pm")
         ops = client_for(users["ops"])
         data = {**payload("squads", "delta"), "pm_email": new_pm.email.upper()}

@@ -21,7 +21,7 @@ __all__ = ["fast_password_hashing"]  # autouse fixture
 RECORD_PATHS = ["squads", "releases", "incidents", "defects", "customer-responses", "time-allocations"]
 
 
-def test_schema_generates_without_warnings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_schema_generates_without_warnings(tmp_path) -> None:
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     schema = yaml.safe_load(target.read_text())
@@ -43,14 +43,14 @@ def test_schema_generates_without_warnings(tmp_path) -> None:  # type: ignore[no
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 
-def test_schema_endpoint_needs_sign_in(users, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_schema_endpoint_needs_sign_in(users, client_for) -> None:
     assert Client().get("/api/schema/").status_code == 401
     response = client_for(users["viewer"]).get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/releases/" in response.content
 
 
-def test_docs_page_serves_swagger_from_our_origin(users, client_for) -> None:  # type: ignore[no-untyped-def]
+def test_docs_page_serves_swagger_from_our_origin(users, client_for) -> None:
     anonymous = Client().get("/api/docs/")
     assert anonymous.status_code == 401  # docs/api.md: anonymous API requests get 401/403
     client = client_for(users["viewer"])
@@ -76,7 +76,7 @@ def test_docs_page_serves_swagger_from_our_origin(users, client_for) -> None:  #
     assert any("swagger-ui-bundle.js" in url for url in assets)
 
 
-def test_drf_create_token_command(users) -> None:  # type: ignore[no-untyped-def]
+def test_drf_create_token_command(users) -> None:
     out = io.StringIO()
     call_command("drf_create_token", "pm_alpha", stdout=out)
     token = Token.objects.get(user=users["pm"])

@@ -33,7 +33,7 @@ def incidents_csv(
 
 
 @pytest.fixture
-def org(squad_a, squad_b):  # type: ignore[no-untyped-def]
+def org(squad_a, squad_b):
     squads = [squad_a, squad_b] + [SquadFactory(slug=f"s{n}") for n in range(5)]
     # released before the incidents naming them begin (a release cannot cause what began before it)
     released = dt.datetime(2026, 1, 15, tzinfo=dt.UTC)
@@ -44,13 +44,13 @@ def org(squad_a, squad_b):  # type: ignore[no-untyped-def]
     return [s.slug for s in squads], releases
 
 
-def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:
     """With one batch covering the file, 2k and 4k rows cost the same queries to
     create, update and re-import, with or without a user's scope check."""
     monkeypatch.setattr(importer, "BATCH_SIZE", 10_000)
     squads, releases = org
 
-    def cost(rows: int, prefix: str, title: str, action: str, user=None, only=squads, rels=releases) -> int:  # type: ignore[no-untyped-def]
+    def cost(rows: int, prefix: str, title: str, action: str, user=None, only=squads, rels=releases) -> int:
         stream = incidents_csv(rows, squads=only, releases=rels, prefix=prefix, title=title)
         with CaptureQueriesContext(connection) as captured:
             report = import_csv(kind="incidents", stream=stream, user=user)
@@ -63,7 +63,7 @@ def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:  
         assert small == big, action
         assert big <= 12, action
 
-    def pm():  # type: ignore[no-untyped-def]
+    def pm():
         """alpha's PM, loaded afresh so Django's per-user permission cache starts empty each time"""
         return type(users["pm"]).objects.get(pk=users["pm"].pk)
 
@@ -74,7 +74,7 @@ def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:  
     assert Incident.objects.count() == 12000
 
 
-def test_a_large_import_runs_in_bulk_batches(org, django_assert_max_num_queries, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_large_import_runs_in_bulk_batches(org, django_assert_max_num_queries, monkeypatch) -> None:
     """50 batches, as 100k rows make with the real BATCH_SIZE of 2,000, from 10k rows in batches
     of 200: the same queries per batch, a tenth of the rows (the import's speed at full size is
     measured in bench/import_records_bench.py)."""

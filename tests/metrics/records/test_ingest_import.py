@@ -26,7 +26,7 @@ def _bytes(*lines: str) -> io.BytesIO:
     return io.BytesIO(("\n".join(lines) + "\n").encode())
 
 
-def _errors(report) -> list[str]:  # type: ignore[no-untyped-def]
+def _errors(report) -> list[str]:
     return [str(e) for e in report.errors]
 
 
@@ -39,7 +39,7 @@ def test_empty_file_is_reported_on_line_1(db, content: bytes) -> None:
     assert _errors(report) == [f"line 1: file: empty file; expected the header {REL_HEADER}"]
 
 
-def test_missing_and_extra_columns_are_reported_on_line_1(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_missing_and_extra_columns_are_reported_on_line_1(squad_a) -> None:
     report = import_csv(
         kind="releases",
         stream=_bytes(
@@ -53,7 +53,7 @@ def test_missing_and_extra_columns_are_reported_on_line_1(squad_a) -> None:  # t
     assert Release.objects.count() == 0
 
 
-def test_header_with_a_blank_or_repeated_column(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_header_with_a_blank_or_repeated_column(squad_a) -> None:
     report = import_csv(kind="releases", stream=_bytes(REL_HEADER + ",status,"))
     assert _errors(report) == [
         "line 1: status: column appears twice",
@@ -61,7 +61,7 @@ def test_header_with_a_blank_or_repeated_column(squad_a) -> None:  # type: ignor
     ]
 
 
-def test_columns_in_another_order_are_read_by_name(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_columns_in_another_order_are_read_by_name(squad_a) -> None:
     report = import_csv(
         kind="releases",
         stream=_bytes(
@@ -72,14 +72,14 @@ def test_columns_in_another_order_are_read_by_name(squad_a) -> None:  # type: ig
     assert Release.objects.get(external_id="r1").version == "2.0"
 
 
-def test_non_utf8_file_names_the_line_and_field(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_non_utf8_file_names_the_line_and_field(squad_a) -> None:
     data = REL_HEADER + "\nr1,alpha,1.0,2026-03-01T00:00:00Z,,succeeded\nr2,alpha,caf\xe9,2026-03-01,,succeeded\n"
     report = import_csv(kind="releases", stream=io.BytesIO(data.encode("latin-1")))
     assert _errors(report) == ["line 3: version: not valid UTF-8 (byte 0xe9); save the file as UTF-8"]
     assert Release.objects.count() == 0
 
 
-def test_utf16_file_is_refused_not_misread(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_utf16_file_is_refused_not_misread(squad_a) -> None:
     data = (REL_HEADER + "\nr1,alpha,1.0,2026-03-01T00:00:00Z,,succeeded\n").encode("utf-16")
     report = import_csv(kind="releases", stream=io.BytesIO(data))
     assert report.errors
@@ -87,7 +87,7 @@ def test_utf16_file_is_refused_not_misread(squad_a) -> None:  # type: ignore[no-
     assert Release.objects.count() == 0
 
 
-def test_bom_crlf_blank_lines_and_multiline_cells(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_bom_crlf_blank_lines_and_multiline_cells(squad_a) -> None:
     text = (
         "\ufeff" + INC_HEADER + "\r\n"
         'i1,alpha,2,2026-03-01T10:00:00Z,,no,,"two\r\nlines"\r\n'
@@ -100,12 +100,12 @@ def test_bom_crlf_blank_lines_and_multiline_cells(squad_a) -> None:  # type: ign
     assert [(o.line, o.key, o.action) for o in report.rows] == [(2, "i1", "create"), (5, "i2", "reject")]
 
 
-def test_wrong_number_of_cells(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_number_of_cells(squad_a) -> None:
     report = import_csv(kind="releases", stream=_bytes(REL_HEADER, "r1,alpha,1.0,2026-03-01,,succeeded,extra", "r2"))
     assert _errors(report) == ["line 2: row: expected 6 cells, found 7", "line 3: row: expected 6 cells, found 1"]
 
 
-def test_text_stream_is_accepted(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_text_stream_is_accepted(squad_a) -> None:
     report = import_csv(kind="releases", stream=io.StringIO(REL_HEADER + "\nr1,alpha,1.0,2026-03-01,,succeeded\n"))
     assert report.errors == []
     assert report.created == 1
@@ -114,7 +114,7 @@ def test_text_stream_is_accepted(squad_a) -> None:  # type: ignore[no-untyped-de
 # -- every bad row reported, nothing written ---------------------------------------------------------
 
 
-def test_every_bad_row_is_reported_and_nothing_is_written(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_every_bad_row_is_reported_and_nothing_is_written(squad_a) -> None:
     ReleaseFactory(external_id="rel-ok", squad=squad_a, released_at=dt.datetime(2026, 2, 28, tzinfo=UTC))
     marks = DirtyRange.objects.count()
     report = import_csv(
@@ -146,7 +146,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(squad_a) -> None:  # t
     assert DirtyRange.objects.count() == marks
 
 
-def test_survey_a_failing_file_would_create_is_not_left_behind(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_survey_a_failing_file_would_create_is_not_left_behind(squad_a) -> None:
     header = ",".join(KINDS["customer_responses"].column_names)
     report = import_csv(
         kind="customer_responses",
@@ -160,7 +160,7 @@ def test_survey_a_failing_file_would_create_is_not_left_behind(squad_a) -> None:
 # -- upsert -------------------------------------------------------------------------------------------
 
 
-def test_upsert_counts_and_reimport_changes_nothing(squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_upsert_counts_and_reimport_changes_nothing(squad_a, squad_b) -> None:
     first = _bytes(
         REL_HEADER, "r1,alpha,1.0,2026-03-01T09:30:00Z,,succeeded", "r2,alpha,1.1,2026-03-02T09:30:00Z,,succeeded"
     )
@@ -187,7 +187,7 @@ def test_upsert_counts_and_reimport_changes_nothing(squad_a, squad_b) -> None:  
     assert Release.objects.count() == 3
 
 
-def test_export_then_reimport_changes_nothing(squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_export_then_reimport_changes_nothing(squad_a, squad_b) -> None:
     rel = ReleaseFactory(
         external_id="r-1", squad=squad_a, first_commit_at=dt.datetime(2026, 3, 1, 8, 0, 0, 123456, tzinfo=UTC)
     )
@@ -215,7 +215,7 @@ def test_export_then_reimport_changes_nothing(squad_a, squad_b) -> None:  # type
     ]
 
 
-def test_guarded_cells_are_restored_on_import(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_guarded_cells_are_restored_on_import(squad_a) -> None:
     import_csv(
         kind="incidents",
         stream=_bytes(INC_HEADER, "i1,alpha,2,2026-03-01,,no,,'=1+1", "i2,alpha,2,2026-03-01,,no,,'plain"),
@@ -224,7 +224,7 @@ def test_guarded_cells_are_restored_on_import(squad_a) -> None:  # type: ignore[
     assert Incident.objects.get(external_id="i2").title == "'plain"
 
 
-def test_dry_run_writes_nothing_but_reports_what_it_would_do(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_writes_nothing_but_reports_what_it_would_do(squad_a) -> None:
     ReleaseFactory(external_id="r1", squad=squad_a, version="0.9")
     marks = DirtyRange.objects.count()
     report = import_csv(
@@ -238,7 +238,7 @@ def test_dry_run_writes_nothing_but_reports_what_it_would_do(squad_a) -> None:  
     assert DirtyRange.objects.count() == marks
 
 
-def test_squads_import_links_pm_and_creates_area(db, users) -> None:  # type: ignore[no-untyped-def]
+def test_squads_import_links_pm_and_creates_area(db, users) -> None:
     header = ",".join(KINDS["squads"].column_names)
     report = import_csv(
         kind="squads",
@@ -258,7 +258,7 @@ def test_squads_import_links_pm_and_creates_area(db, users) -> None:  # type: ig
 # -- roles -------------------------------------------------------------------------------------------
 
 
-def test_pm_may_import_only_their_own_squads_records(users, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_pm_may_import_only_their_own_squads_records(users, squad_a, squad_b) -> None:
     ReleaseFactory(external_id="theirs", squad=squad_b)
     ReleaseFactory(external_id="mine", squad=squad_a)
     report = import_csv(
@@ -280,7 +280,7 @@ def test_pm_may_import_only_their_own_squads_records(users, squad_a, squad_b) ->
     assert report.user == users["pm"]
 
 
-def test_viewer_and_pm_may_not_import_survey_results_but_ops_may(users) -> None:  # type: ignore[no-untyped-def]
+def test_viewer_and_pm_may_not_import_survey_results_but_ops_may(users) -> None:
     header = ",".join(KINDS["customer_responses"].column_names)
     data = _bytes(header, "c1,nps,2026-03-01,Acme,,9,,,,")
     for role in ("viewer", "pm"):
@@ -292,7 +292,7 @@ def test_viewer_and_pm_may_not_import_survey_results_but_ops_may(users) -> None:
 # -- dirty marking -------------------------------------------------------------------------------------
 
 
-def test_bulk_import_marks_old_and_new_periods_dirty(squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_import_marks_old_and_new_periods_dirty(squad_a, squad_b) -> None:
     rel = ReleaseFactory(external_id="r1", squad=squad_a, released_at=dt.datetime(2026, 1, 10, tzinfo=UTC))
     # The incident began after the release's new date too (a release cannot cause what began before it).
     IncidentFactory(squad=squad_b, caused_by_release=rel, started_at=dt.datetime(2026, 2, 20, tzinfo=UTC),
@@ -310,7 +310,7 @@ def test_bulk_import_marks_old_and_new_periods_dirty(squad_a, squad_b) -> None: 
     }
 
 
-def test_unchanged_reimport_marks_nothing(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_reimport_marks_nothing(squad_a) -> None:
     data = _bytes(REL_HEADER, "r1,alpha,1.0,2026-02-15T00:00:00Z,,succeeded")
     import_csv(kind="releases", stream=data)
     DirtyRange.objects.all().delete()
@@ -321,7 +321,7 @@ def test_unchanged_reimport_marks_nothing(squad_a) -> None:  # type: ignore[no-u
 # -- the command ---------------------------------------------------------------------------------------
 
 
-def test_command_prints_counts(squad_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_command_prints_counts(squad_a, tmp_path) -> None:
     path = tmp_path / "rel.csv"
     path.write_text(REL_HEADER + "\nr1,alpha,1.0,2026-03-01,,succeeded\n")
     out = io.StringIO()
@@ -338,7 +338,7 @@ def test_command_prints_counts(squad_a, tmp_path) -> None:  # type: ignore[no-un
     )  # fmt: skip
 
 
-def test_command_reports_errors_on_stderr_and_fails(squad_a, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_command_reports_errors_on_stderr_and_fails(squad_a, tmp_path) -> None:
     path = tmp_path / "rel.csv"
     path.write_text(REL_HEADER + "\nr1,alpha,1.0,2026-03-01,,succeeded\nr2,nowhere,1.0,2026-03-01,,shipped\n")
     err = io.StringIO()
@@ -352,14 +352,14 @@ def test_command_reports_errors_on_stderr_and_fails(squad_a, tmp_path) -> None: 
     assert not AuditEvent.objects.filter(action="import").exists()
 
 
-def test_command_refuses_unknown_kind_and_missing_file(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_command_refuses_unknown_kind_and_missing_file(db, tmp_path) -> None:
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("import_records", "widgets", str(tmp_path / "x.csv"))
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_records", "releases", str(tmp_path / "missing.csv"))
 
 
-def test_a_key_taken_by_a_concurrent_write_fails_the_whole_file_cleanly(squad_a, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_key_taken_by_a_concurrent_write_fails_the_whole_file_cleanly(squad_a, monkeypatch) -> None:
     """Simulate another writer inserting r1 between the importer's read and its write."""
     from metrics.records.ingest import importer
 

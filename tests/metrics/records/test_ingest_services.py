@@ -16,7 +16,7 @@ from tests.factories import IncidentFactory, ReleaseFactory
 UTC = dt.UTC
 
 
-def test_json_typed_values_are_accepted(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_json_typed_values_are_accepted(squad_a) -> None:
     # released before the incident it causes started (a release cannot cause what began before it)
     rel = ReleaseFactory(external_id="r1", squad=squad_a, released_at=dt.datetime(2026, 2, 28, tzinfo=UTC))
     incident = save_record(
@@ -42,7 +42,7 @@ def test_json_typed_values_are_accepted(squad_a) -> None:  # type: ignore[no-unt
     assert incident.resolved_at is None
 
 
-def test_update_keeps_values_not_given(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_update_keeps_values_not_given(squad_a) -> None:
     incident = IncidentFactory(external_id="i1", squad=squad_a, title="Old", severity=3)
     save_record(kind="incidents", data={"resolved_at": "2026-03-03T13:00:00Z", "title": "New"}, instance=incident)
     incident.refresh_from_db()
@@ -51,14 +51,14 @@ def test_update_keeps_values_not_given(squad_a) -> None:  # type: ignore[no-unty
     )  # fmt: skip
 
 
-def test_patch_is_checked_against_the_stored_values(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_patch_is_checked_against_the_stored_values(squad_a) -> None:
     incident = IncidentFactory(squad=squad_a, started_at=dt.datetime(2026, 3, 3, 10, 0, tzinfo=UTC))
     with pytest.raises(ValidationError) as caught:
         save_record(kind="incidents", data={"resolved_at": "2026-03-03T09:00:00Z"}, instance=incident)
     assert caught.value.message_dict == {"resolved_at": ["must not be before started_at."]}
 
 
-def test_unknown_fields_and_duplicate_keys_are_field_errors(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_fields_and_duplicate_keys_are_field_errors(squad_a) -> None:
     ReleaseFactory(external_id="taken", squad=squad_a)
     data = {
         "external_id": "taken",
@@ -76,7 +76,7 @@ def test_unknown_fields_and_duplicate_keys_are_field_errors(squad_a) -> None:  #
     assert Release.objects.count() == 1
 
 
-def test_pm_writes_only_their_own_squads(users, squad_a, squad_b) -> None:  # type: ignore[no-untyped-def]
+def test_pm_writes_only_their_own_squads(users, squad_a, squad_b) -> None:
     pm = users["pm"]
     data = {"external_id": "r1", "squad": "alpha", "version": "1", "released_at": "2026-03-01", "status": "succeeded"}
     own = save_record(kind="releases", data=data, user=pm)
@@ -98,7 +98,7 @@ def test_pm_writes_only_their_own_squads(users, squad_a, squad_b) -> None:  # ty
     assert list(Release.objects.values_list("external_id", "squad__slug")) == [("r3", "alpha")]
 
 
-def test_ops_write_survey_results_but_not_releases(users, squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_ops_write_survey_results_but_not_releases(users, squad_a) -> None:
     ops = users["ops"]
     save_record(
         kind="time_allocations",
@@ -118,7 +118,7 @@ def test_ops_write_survey_results_but_not_releases(users, squad_a) -> None:  # t
         )  # fmt: skip
 
 
-def test_delete_refuses_a_release_named_by_incidents(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_delete_refuses_a_release_named_by_incidents(squad_a) -> None:
     rel = ReleaseFactory(squad=squad_a)
     IncidentFactory(squad=squad_a, caused_by_release=rel)
     with pytest.raises(ValidationError, match="still referenced by incidents"):
@@ -126,7 +126,7 @@ def test_delete_refuses_a_release_named_by_incidents(squad_a) -> None:  # type: 
     assert Release.objects.filter(pk=rel.pk).exists()
 
 
-def test_single_writes_mark_dirty_through_signals(squad_a) -> None:  # type: ignore[no-untyped-def]
+def test_single_writes_mark_dirty_through_signals(squad_a) -> None:
     DirtyRange.objects.all().delete()
     save_record(
         kind="defects",

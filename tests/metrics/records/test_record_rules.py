@@ -145,7 +145,7 @@ RULES = [
 
 
 @pytest.fixture
-def world(db, squad_a):  # type: ignore[no-untyped-def]
+def world(db, squad_a):
     """alpha exists with a release `base-rel`; nothing else."""
     ReleaseFactory(external_id="base-rel", squad=squad_a, released_at=dt.datetime(2026, 3, 1, tzinfo=UTC))
     return squad_a
@@ -163,7 +163,7 @@ def _counts() -> dict[str, int]:
 
 
 @pytest.mark.parametrize("kind", list(VALID))
-def test_the_valid_rows_are_accepted_on_every_path(world, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_the_valid_rows_are_accepted_on_every_path(world, kind: str) -> None:
     report = import_csv(kind=kind, stream=_csv(kind, VALID[kind]), dry_run=True)
     assert report.errors == []
     assert report.created == 1
@@ -175,7 +175,7 @@ def test_the_valid_rows_are_accepted_on_every_path(world, kind: str) -> None:  #
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
-def test_rule_holds_on_import(world, rule: Rule) -> None:  # type: ignore[no-untyped-def]
+def test_rule_holds_on_import(world, rule: Rule) -> None:
     before = _counts()
     report = import_csv(kind=rule.kind, stream=_csv(rule.kind, {**VALID[rule.kind], **rule.change}))
     assert [(e.line, e.field) for e in report.errors] == [(2, name) for name in rule.fields]
@@ -185,7 +185,7 @@ def test_rule_holds_on_import(world, rule: Rule) -> None:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
-def test_rule_holds_on_save_record(world, rule: Rule) -> None:  # type: ignore[no-untyped-def]
+def test_rule_holds_on_save_record(world, rule: Rule) -> None:
     before = _counts()
     with pytest.raises(ValidationError) as caught:
         save_record(kind=rule.kind, data={**VALID[rule.kind], **rule.change})
@@ -195,7 +195,7 @@ def test_rule_holds_on_save_record(world, rule: Rule) -> None:  # type: ignore[n
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
-def test_rule_holds_on_patch_of_an_existing_record(world, rule: Rule) -> None:  # type: ignore[no-untyped-def]
+def test_rule_holds_on_patch_of_an_existing_record(world, rule: Rule) -> None:
     record = save_record(kind=rule.kind, data=VALID[rule.kind])
     with pytest.raises(ValidationError) as caught:
         save_record(kind=rule.kind, data=rule.change, instance=record)
@@ -263,7 +263,7 @@ def _refused(action: Any) -> None:
 
 
 @pytest.mark.parametrize("rule", DB_RULES, ids=lambda r: r.name)
-def test_database_refuses_create_bulk_create_and_update(world, rule: DbRule) -> None:  # type: ignore[no-untyped-def]
+def test_database_refuses_create_bulk_create_and_update(world, rule: DbRule) -> None:
     model = rule.factory._meta.model
     before = model.objects.count()
     _refused(lambda: rule.factory(**{**rule.base, **rule.bad}))
@@ -286,7 +286,7 @@ def _saved_fks(rule: DbRule) -> dict[str, Any]:
     return fks
 
 
-def test_database_refuses_duplicate_keys(world) -> None:  # type: ignore[no-untyped-def]
+def test_database_refuses_duplicate_keys(world) -> None:
     for factory, key in ((ReleaseFactory, "external_id"), (IncidentFactory, "external_id"),
                          (DefectFactory, "external_id"), (CustomerResponseFactory, "external_id"),
                          (TimeAllocationFactory, "external_id")):  # fmt: skip
@@ -295,7 +295,7 @@ def test_database_refuses_duplicate_keys(world) -> None:  # type: ignore[no-unty
     _refused(lambda: Squad.objects.create(slug="alpha", name="Again", area=world.area, monthly_cost_per_head=1))
 
 
-def test_database_refuses_unknown_squad_and_release(world) -> None:  # type: ignore[no-untyped-def]
+def test_database_refuses_unknown_squad_and_release(world) -> None:
     _refused(lambda: ReleaseFactory.build(squad=world, external_id="x1").__class__.objects.bulk_create(
         [Release(external_id="x1", squad_id=999_999, version="1", released_at=T0, status="succeeded")]
     ))  # fmt: skip
@@ -324,7 +324,7 @@ def test_database_refuses_unknown_squad_and_release(world) -> None:  # type: ign
         ("releases", {"first_commit_at": "2026-03-02T12:00:00Z", "status": "rolled_back"}),  # commit == release
     ],
 )  # fmt: skip
-def test_values_at_the_bounds_are_accepted_everywhere(world, kind: str, change: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_values_at_the_bounds_are_accepted_everywhere(world, kind: str, change: dict[str, str]) -> None:
     row = {**VALID[kind], **change}
     report = import_csv(kind=kind, stream=_csv(kind, row))
     assert report.errors == []
@@ -336,7 +336,7 @@ def test_values_at_the_bounds_are_accepted_everywhere(world, kind: str, change: 
     assert save_record(kind=kind, data=row).pk is not None
 
 
-def test_survey_and_area_are_created_when_new(world) -> None:  # type: ignore[no-untyped-def]
+def test_survey_and_area_are_created_when_new(world) -> None:
     import_csv(kind="time_allocations", stream=_csv("time_allocations", VALID["time_allocations"]))
     assert Survey.objects.get(slug="time-2026").kind == Survey.Kind.TIME_ALLOCATION
     save_record(kind="customer_responses", data=VALID["customer_responses"])
