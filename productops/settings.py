@@ -186,6 +186,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
+# Writes coalesce their incremental-rollup enqueues (at most one waiting) only where every
+# process shares the cache: the worker clears the flag as the rollup starts, and a flag in one
+# web process's private memory could not be cleared, leaving later writes waiting for the beat.
+KPI_ROLLUP_COALESCE = bool(_CACHE_URL)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

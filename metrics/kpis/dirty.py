@@ -198,12 +198,14 @@ def _enqueue_incremental_rollup() -> None:
 
     from metrics.kpis.tasks import rollup_dirty
 
-    if not cache.add(PENDING_KEY, 1, timeout=PENDING_SECONDS):
+    coalesce = getattr(settings, "KPI_ROLLUP_COALESCE", False)
+    if coalesce and not cache.add(PENDING_KEY, 1, timeout=PENDING_SECONDS):
         return  # one is already waiting: 676 posts queue one rollup, not 700
     try:
         rollup_dirty.delay()
     except OperationalError:
-        cache.delete(PENDING_KEY)
+        if coalesce:
+            cache.delete(PENDING_KEY)
         # The dirty marks are committed; the periodic run picks them up later.
         logger.warning("broker unreachable; dirty KPI periods wait for the next scheduled rollup")
 

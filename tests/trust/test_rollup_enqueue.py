@@ -24,7 +24,33 @@ def enqueued(monkeypatch, settings):
     return sent
 
 
-def test_many_writes_leave_at_most_one_pending_incremental_rollup(users, enqueued, django_capture_on_commit_callbacks):
+def _post_release(client: Client, external_id: str) -> None:
+    body = {
+        "external_id": external_id,
+        "squad": "alpha",
+        "version": external_id,
+        "status": "succeeded",
+        "released_at": "2026-03-02T10:00:00Z",
+    }
+    assert client.post("/api/releases/", body, content_type="application/json").status_code == 201
+
+
+def test_without_a_shared_cache_every_write_enqueues_its_rollup(
+    users, enqueued, settings, django_capture_on_commit_callbacks
+):
+    """A flag in one process's memory could not be cleared by the worker: no coalescing then."""
+    settings.KPI_ROLLUP_COALESCE = False
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['admin']).key}")
+    for n in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            _post_release(client, f"r-{n}")
+    assert len(enqueued) == 3
+
+
+def test_many_writes_leave_at_most_one_pending_incremental_rollup(
+    users, enqueued, settings, django_capture_on_commit_callbacks
+):
+    settings.KPI_ROLLUP_COALESCE = True  # as with CACHE_URL: web processes and workers share the flag
     client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['admin']).key}")
     for n in range(30):
         body = {
