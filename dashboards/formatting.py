@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.conf import settings
-
 from core.numbers import is_missing
-from metrics.kpis.catalog import Kpi
+from metrics.kpis.catalog import Kpi, currency_symbol, format_value
 
 # Heatmap column headers: short enough for 20 KPI columns at 1440 px; the full label is the tooltip.
 SHORT_LABELS = {
@@ -59,10 +57,6 @@ def short_label(kpi: Kpi) -> str:
     return SHORT_LABELS.get(kpi.code, kpi.label)
 
 
-def currency_symbol() -> str:
-    return getattr(settings, "CURRENCY_SYMBOL", "€")
-
-
 def period_label(start: date | None, grain: str) -> str:
     """A period by its first day: "W40 2026" (ISO week), "Oct 2026", "Q4 2026"."""
     if start is None:
@@ -82,19 +76,6 @@ def unit_text(kpi: Kpi) -> str:
     if kpi.unit.startswith("score"):
         return "NPS (−100..100)"
     return kpi.unit
-
-
-def format_value(kpi: Kpi, value: float | None) -> str:
-    """A KPI value as shown on a page, in the KPI's unit (the catalog's unit format), money with
-    the org's currency symbol."""
-    if is_missing(value):
-        return "–"
-    if kpi.unit == "currency":
-        return f"{currency_symbol()}{value:,.0f}"
-    if kpi.code == "uptime_pct" and value < 100:
-        return f"{value:.2f} %"  # uptime lives in the last decimals: 99.95 % must not read as 100.0 %
-    unit = kpi.unit_format
-    return f"{value:{unit.value_spec}}{unit.value_suffix}"
 
 
 def format_compact(kpi: Kpi, value: float | None) -> str:

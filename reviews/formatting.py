@@ -1,23 +1,13 @@
-"""KPI values as reviews, alerts and e-mails print them, in the KPI's unit."""
+"""KPI values as reviews, alerts and e-mails print them: the catalog's format, by KPI code."""
 
 from __future__ import annotations
 
-import math
-
-from reviews import kpi_reads
+from metrics.kpis.catalog import CATALOG
+from metrics.kpis.catalog import format_value as format_kpi_value
 
 
 def format_value(metric: str, value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    kpi = kpi_reads.CATALOG.get(metric)
-    unit = kpi.unit if kpi else ""
-    if unit in {"count", "currency"}:
-        return f"{value:,.0f}"
-    if unit == "%":
-        return f"{value:.1f} %"
-    if unit == "hours":
-        return f"{value:.1f} h"
-    if unit.startswith("score"):
-        return f"{value:+.0f}"
-    return f"{value:.2f}"
+    kpi = CATALOG.get(metric)
+    if kpi is None:  # a rule or review naming a KPI the catalog no longer has
+        return "–" if value is None else f"{value:.2f}"
+    return format_kpi_value(kpi, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.numbers import is_missing
 from metrics.kpis.periods import GRAINS, MONTHLY_GRAINS
 
 
@@ -349,3 +350,23 @@ def dora_level(code: str, value: float | None) -> str | None:
         if (value >= bound) if higher_is_better else (value <= bound):
             return level
     return "low"
+
+
+def currency_symbol() -> str:
+    """The org's currency symbol (setting `CURRENCY_SYMBOL`)."""
+    from django.conf import settings
+
+    return getattr(settings, "CURRENCY_SYMBOL", "€")
+
+
+def format_value(kpi: Kpi, value: float | None) -> str:
+    """A KPI value as every page, review and e-mail shows it: in the KPI's unit format, money
+    with the org's currency symbol."""
+    if is_missing(value):
+        return "–"
+    if kpi.unit == "currency":
+        return f"{currency_symbol()}{value:,.0f}"
+    if kpi.code == "uptime_pct" and value < 100:
+        return f"{value:.2f} %"  # uptime lives in the last decimals: 99.95 % must not read as 100.0 %
+    unit = kpi.unit_format
+    return f"{value:{unit.value_spec}}{unit.value_suffix}"
