@@ -11,6 +11,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "productops.settings")
 app = Celery("productops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# The KPI engine's tasks live in metrics/kpis/tasks.py, not <app>/tasks.py: name the package.
-app.autodiscover_tasks(["metrics.kpis"])
+# The KPI engine's and the records' tasks live in metrics/kpis/ and metrics/records/, not <app>/tasks.py.
+app.autodiscover_tasks(["metrics.kpis", "metrics.records"])
 connect_task_logging()  # one JSON line per task run, with its duration

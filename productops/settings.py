@@ -8,6 +8,7 @@ tasks run in-process. `DJANGO_ENV=production` turns on hardening and requires
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -366,6 +367,13 @@ SOURCES_HTTP = {
 SEED_DEMO_EXTRAS = ["sources.demo.create_demo_sources", "bets.demo.seed_demo_bets"]
 # ...and those that read the snapshots, run after seed_demo's rollup (a frozen review).
 SEED_DEMO_AFTER_ROLLUP = ["reviews.demo.create_demo_reviews"]
+
+# CSV uploads in the admin (docs/records.md): files above IMPORT_ASYNC_THRESHOLD_BYTES are stored
+# in IMPORT_UPLOAD_DIR (a directory the web processes and the workers share) and imported by a
+# Celery task with a progress page; smaller ones are previewed and imported in the request.
+IMPORT_ASYNC_THRESHOLD_BYTES = int(os.environ.get("IMPORT_ASYNC_THRESHOLD_BYTES", str(5 * 1024 * 1024)))
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR") or str(Path(tempfile.gettempdir()) / "productops-imports")
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

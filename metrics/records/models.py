@@ -13,6 +13,7 @@ import operator
 from decimal import Decimal
 from functools import reduce
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -350,3 +351,47 @@ PERIOD_FIELD: dict[type[models.Model], str] = {
     CustomerResponse: "submitted_at",
     TimeAllocation: "month",
 }
+
+
+class ImportJob(models.Model):
+    """A CSV import run in the background (a file above IMPORT_ASYNC_THRESHOLD_BYTES uploaded in
+    the admin; `metrics.records.jobs`). The row outlives restarts: the uploader's progress page
+    and the worker both read it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=32)
+    filename = models.CharField(max_length=255, blank=True)
+    path = models.CharField(max_length=500, help_text="The stored upload; deleted once the job has finished.")
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=16, default="admin")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED, db_index=True)
+    phase = models.CharField(max_length=16, blank=True, help_text="checking (reading the file) or writing.")
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True, help_text="Known once the file is checked.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors: {line, field, reason}.")
+    message = models.TextField(blank=True, help_text="Why the job failed, when not because of rows.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.kind} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

@@ -9,14 +9,14 @@ survey slug, `month` "YYYY-MM"); values may be CSV strings or JSON-typed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
-from metrics.records.ingest.importer import ImportReport, import_csv
+from metrics.records.ingest.importer import ImportReport, Progress, import_csv
 from metrics.records.ingest.kinds import (
     CAUSE_AFTER_INCIDENT,
     KINDS,
@@ -151,12 +151,13 @@ def import_records(
     source: str,
     filename: str = "",
     dry_run: bool = False,
+    progress: Callable[[Progress], None] | None = None,
 ) -> ImportReport:
     """Import a CSV file of `kind`, all rows or none (see `import_csv`), and announce a successful
     write with `records_imported` so the audit log records one event for the file (bulk writes
     send no per-record `record_changed`). The one import path of the command and the admin;
-    `source` says which ("command", "admin")."""
-    report = import_csv(kind=kind, stream=stream, user=user, dry_run=dry_run)
+    `source` says which ("command", "admin"); `progress` as for `import_csv`."""
+    report = import_csv(kind=kind, stream=stream, user=user, dry_run=dry_run, progress=progress)
     if report.written:
         records_imported.send(
             sender=get_kind(kind).model,

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -31,11 +32,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from core import csvsafe
+from metrics.records import jobs
+from metrics.records.admin.import_jobs import ImportJobViewsMixin
 from metrics.records.ingest.importer import ImportReport, import_csv
 from metrics.records.ingest.kinds import KINDS, RecordKind
 from metrics.records.services import import_records
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: Rows (and errors) listed in the preview; the counts above them always cover the whole file.
 PREVIEW_ROWS = 500
 _SESSION_KEY = "csv_import_pending"
@@ -46,9 +48,13 @@ class UploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(f"the file is larger than {_megabytes(settings.IMPORT_MAX_UPLOAD_BYTES)} MB.")
         return upload
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.3g}"
 
 
 class _Echo:
@@ -85,8 +91,9 @@ def _digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-class CsvAdminMixin:
-    """Adds `import/` (preview, then confirm) and `export/` views and an export action.
+class CsvAdminMixin(ImportJobViewsMixin):
+    """Adds `import/` (preview, then confirm; a big file: a background job with a progress page)
+    and `export/` views and an export action.
 
     The subclass names its record kind (`kind = "releases"`).
     """
@@ -103,6 +110,7 @@ class CsvAdminMixin:
         wrap = self.admin_site.admin_view
         return [
             path("import/", wrap(self.import_view), name=f"{prefix}_import"),
+            *self.import_job_urls(prefix, wrap),
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
             *super().get_urls(),
         ]
@@ -135,7 +143,11 @@ class CsvAdminMixin:
     # -- import -------------------------------------------------------------------------------
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Step 1: upload → dry-run preview. Step 2: confirm → the same import, for real."""
+        """Step 1: upload → dry-run preview. Step 2: confirm → the same import, for real.
+
+        A file above IMPORT_ASYNC_THRESHOLD_BYTES skips the preview (it would take as long as the
+        import): it is imported by a background job, all rows or none, and the uploader follows
+        its progress page, which lists the errors if any."""
         if not self.has_import_permission(request):
             raise PermissionDenied
         if request.method == "POST" and "confirm" in request.POST:
@@ -143,6 +155,9 @@ class CsvAdminMixin:
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            if upload.size > jobs.async_threshold():
+                request.session.pop(_SESSION_KEY, None)
+                return self.start_import_job(request, upload)
             content = upload.read()
             report = self._run(request, content, dry_run=True)
             if not report.ok:
@@ -206,6 +221,8 @@ class CsvAdminMixin:
             "rows_more": max(0, report.rows_total - PREVIEW_ROWS) if report else 0,
             "errors_shown": report.errors[:PREVIEW_ROWS] if report else [],
             "errors_more": max(0, report.error_count - min(len(report.errors), PREVIEW_ROWS)) if report else 0,
-            "max_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_mb": _megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+            "async_mb": _megabytes(jobs.async_threshold()),
+            "recent_jobs": self.recent_import_jobs(request) if form is not None else [],
         }
         return TemplateResponse(request, "admin/csv_import.html", context)

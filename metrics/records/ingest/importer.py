@@ -18,7 +18,7 @@ import hashlib
 import io
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -119,22 +119,44 @@ class ImportReport:
         return f"{text} (dry run, nothing written)" if self.dry_run else text
 
 
-def import_csv(*, kind: str, stream: IO[bytes] | IO[str], user: Any = None, dry_run: bool = False) -> ImportReport:
+@dataclass(frozen=True)
+class Progress:
+    """How far an import has got, handed to `import_csv`'s `progress` callback once a batch."""
+
+    phase: str  # "checking" (the first pass: reading, no database) or "writing"
+    rows: int  # data rows done in this phase
+    position: int  # bytes of the stream read so far (0 when the stream cannot tell)
+    rows_total: int | None = None  # every data row of the file, once the first pass has counted them
+
+
+def import_csv(
+    *,
+    kind: str,
+    stream: IO[bytes] | IO[str],
+    user: Any = None,
+    dry_run: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+) -> ImportReport:
     """Validate and upsert every row of a CSV file of `kind`, all or nothing.
 
     `stream` is binary (decoded as UTF-8, a BOM allowed) or text. With `user`,
     rows of squads the user may not write are rejected (see docs/roles.md). With
     `dry_run` or any error, nothing is written (surveys/areas a file would
-    create included). Raises KeyError for an unknown kind.
+    create included). `progress`, if given, is called after each batch of rows.
+    Raises KeyError for an unknown kind.
     """
     record_kind = k.get_kind(kind)
     report = ImportReport(kind=kind, dry_run=dry_run, user=user)
+    rows_total = None
     if _seekable(stream):
         # A first, cheap pass (no database) over a file on disk or in memory: with unreadable
         # bytes or broken rows only those are reported, as the file is not what was meant.
         start = stream.tell()
+        rows_total = 0
         for _ in _read_rows(stream, record_kind, report):
-            pass
+            rows_total += 1
+            if progress is not None and rows_total % BATCH_SIZE == 0:
+                progress(Progress("checking", rows_total, _position(stream)))
         if not report.ok:
             return report
         stream.seek(start)
@@ -142,6 +164,8 @@ def import_csv(*, kind: str, stream: IO[bytes] | IO[str], user: Any = None, dry_
         importer = _Import(record_kind, user, report)
         for batch in _batches(_read_rows(stream, record_kind, report), BATCH_SIZE):
             importer.run(batch)
+            if progress is not None:
+                progress(Progress("writing", report.rows_total, _position(stream), rows_total))
         importer.finish()
         if not report.ok or dry_run:
             transaction.set_rollback(True)
@@ -153,6 +177,13 @@ def _seekable(stream: IO[bytes] | IO[str]) -> bool:
         return bool(stream.seekable())
     except (AttributeError, ValueError, OSError):
         return False
+
+
+def _position(stream: IO[bytes] | IO[str]) -> int:
+    try:
+        return int(stream.tell())
+    except (AttributeError, ValueError, OSError):
+        return 0
 
 
 def _batches(rows: Iterable[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
