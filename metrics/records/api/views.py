@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -60,6 +61,19 @@ class RecordViewSet(
         return self.get_queryset().filter(**{key: text}).first()
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # One transaction up to the response body: a database lost after the write but before the
+        # body was read back (a restart, a killed connection) rolls the write back, so a 5xx means
+        # "not written" rather than "written, but you were told otherwise".
+        with transaction.atomic():
+            instance, serializer = self._upsert(request)
+            data = serializer.data
+        location = reverse(
+            f"{self.basename}-detail", kwargs={self.lookup_field: getattr(serializer.instance, self.lookup_field)}
+        )
+        code = status.HTTP_200_OK if instance is not None else status.HTTP_201_CREATED
+        return Response(data, status=code, headers={"Location": location})
+
+    def _upsert(self, request: Request) -> tuple[Any, Any]:
         instance = self._existing(request.data)
         if instance is not None:
             self.check_object_permissions(request, instance)
@@ -78,11 +92,7 @@ class RecordViewSet(
             serializer = self.get_serializer(instance, data=request.data)
             serializer.is_valid(raise_exception=True)
             serializer.save()
-        location = reverse(
-            f"{self.basename}-detail", kwargs={self.lookup_field: getattr(serializer.instance, self.lookup_field)}
-        )
-        code = status.HTTP_200_OK if instance is not None else status.HTTP_201_CREATED
-        return Response(serializer.data, status=code, headers={"Location": location})
+        return instance, serializer
 
     def check_object_permissions(self, request: Request, obj: Any) -> None:
         if request.method == "POST" and not has_model_perm(request.user, type(obj), "change"):
