@@ -30,7 +30,7 @@ from django.db import (
     connections,
     transaction,
 )
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from metrics.records.ingest.importer import ImportReport, Progress
@@ -110,19 +110,12 @@ def run_job(job_id: int) -> str:
         return "missing"
     if job.finished:
         return job.state  # a redelivery of a finished job: nothing to do
-    ImportJob.objects.filter(pk=job_id, state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]).update(
-        state=ImportJob.State.RUNNING,
-        started_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        phase="",
-        rows_processed=0,
-        bytes_read=0,
-    )
     writer = _ProgressWriter(job_id)
     try:
         with transaction.atomic():
             if not _claim(job_id):
                 return ImportJob.State.RUNNING  # another delivery is running it right now
+            writer.start()
             job = ImportJob.objects.select_related("user").get(pk=job_id)
             if job.finished:
                 return job.state
@@ -209,6 +202,33 @@ class _ProgressWriter:
         self.job_id = job_id
         self._conn = connections.create_connection(DEFAULT_DB_ALIAS) if connection.vendor == "postgresql" else None
         self._last = 0.0
+
+    def start(self) -> None:
+        """Mark the job running (visible at once, on this writer's connection); an attempt more."""
+        table = ImportJob._meta.db_table
+        sql = (
+            f"UPDATE {table} SET state = %s, started_at = %s, attempts = attempts + 1, phase = '', "  # noqa: S608
+            "rows_processed = 0, bytes_read = 0 WHERE id = %s AND state IN (%s, %s)"
+        )
+        params = [
+            ImportJob.State.RUNNING,
+            timezone.now(),
+            self.job_id,
+            ImportJob.State.QUEUED,
+            ImportJob.State.RUNNING,
+        ]
+        if self._conn is not None:
+            try:
+                with self._conn.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    if cursor.rowcount:
+                        return
+            except DatabaseError:
+                logger.warning("could not mark import job %s running on its own connection", self.job_id)
+        # No second connection (SQLite), or the row is not visible to one (created in this
+        # transaction, as in tests): mark it in the import's transaction instead.
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -17,6 +18,7 @@ from metrics.models import CustomerResponse, ImportJob, Release, Survey
 from metrics.records import jobs
 from metrics.records.tasks import run_import_job
 from tests.factories import UserFactory
+from tests.services import require_postgres
 
 UTC = dt.UTC
 RELEASES_HEADER = "external_id,squad,version,released_at,first_commit_at,status"
@@ -227,3 +229,27 @@ def test_the_status_estimates_rows_from_bytes_until_the_file_is_counted() -> Non
     job.phase, job.rows_total, job.rows_processed = "writing", 150, 75
     status = jobs.status(job)
     assert (status["rows_total"], status["rows_total_exact"], status["percent"]) == (150, True, 75)
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_while_the_first_runs_imports_nothing(users, squad_a, big_files) -> None:
+    """Two deliveries at once (a redelivery while the first worker is still busy): the one that
+    cannot take the job's lock leaves the job to the other."""
+    require_postgres()
+    big_files.mkdir()
+    path = big_files / "twice.csv"
+    path.write_text(releases_csv(5))
+    job = ImportJob.objects.create(
+        kind="releases", filename="twice.csv", path=str(path), size=path.stat().st_size, user=users["admin"]
+    )
+    first = connections.create_connection(DEFAULT_DB_ALIAS)  # the worker running it
+    try:
+        with first.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [jobs._LOCK_CLASS, job.pk])
+        assert jobs.run_job(job.pk) == "running"
+        assert not Release.objects.exists()
+        assert path.exists()  # still the other delivery's to import
+    finally:
+        first.close()  # its session ends: the lock is released
+    assert jobs.run_job(job.pk) == "done"
+    assert Release.objects.count() == 5
