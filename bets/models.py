@@ -28,7 +28,7 @@ DEFAULT_WINDOW = 8
 class Bet(models.Model):
     class Kind(models.TextChoices):
         EXPERIMENT = "experiment"
-        PROCESS_CHANGE = "process_change", "process change"
+        PROCESS_CHANGE = "process_change", "Process change"
         INITIATIVE = "initiative"
 
     title = models.CharField(max_length=200)
