@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule, Subscription
+from metrics.records.signals import announce_created
 from reviews import kpi_reads
 from reviews.permissions import can_write_rules
 from reviews.scopes import check_scope
@@ -81,8 +82,9 @@ def create_rule(
         threshold=_threshold(condition, threshold),
         created_by=user,
     )
-    people = _subscribers(subscribers)
-    rule.subscribers.set(people)
+    through = AlertRule.subscribers.through
+    for person in _subscribers(subscribers):
+        announce_created(through.objects.create(alertrule=rule, user=person))  # hence audited
     return rule
 
 

@@ -71,6 +71,14 @@ def _announce_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -
     record_changed.send(sender=sender, instance=instance, action="delete", old=current_values(instance), new=None)
 
 
+def announce_created(instance: models.Model) -> None:
+    """Announce a row written without save signals: Django sends none for the rows of an
+    auto-created many-to-many table (e.g. who an alert rule e-mails)."""
+    record_changed.send(
+        sender=type(instance), instance=instance, action="create", old=None, new=current_values(instance)
+    )
+
+
 def announce_changes_of(model: type[models.Model]) -> None:
     """Send `record_changed` for every single-row save and delete of `model`."""
     uid = f"record_changed:{model._meta.label_lower}"
