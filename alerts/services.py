@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule, Subscription
-from metrics.records.signals import announce_created
+from core.loaded_values import current_values
+from metrics.records.signals import announce_row
 from reviews import kpi_reads
 from reviews.permissions import can_write_rules
 from reviews.scopes import check_scope
@@ -84,7 +85,8 @@ def create_rule(
     )
     through = AlertRule.subscribers.through
     for person in _subscribers(subscribers):
-        announce_created(through.objects.create(alertrule=rule, user=person))  # hence audited
+        row = through.objects.create(alertrule=rule, user=person)
+        announce_row(row, "create", current_values(row))  # hence audited
     return rule
 
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from bets.kpis import kpi_or_none
 from bets.models import DEFAULT_WINDOW, WINDOW_MAX, WINDOW_MIN, Bet, BetTarget, PlannedHeadcount
 from core.loaded_values import current_values
-from metrics.records.signals import record_changed
+from metrics.records.signals import announce_row
 from squads.models import Squad
 from squads.roles import ADMIN, OPS_STAFF, own_squad_ids
 
@@ -201,16 +201,11 @@ def sync_squads(bet: Bet, *, treatment: Sequence[Squad], comparison: Sequence[Sq
             if squad_id not in keep:
                 values = current_values(row)
                 row.delete()
-                _announce(through, row, "delete", old=values, new=None)
+                announce_row(row, "delete", values)
         for squad in wanted:
             if squad.pk not in rows:
                 row = through.objects.create(bet=bet, squad=squad)
-                _announce(through, row, "create", old=None, new=current_values(row))
-
-
-def _announce(model: type, row: Any, action: str, *, old: dict | None, new: dict | None) -> None:
-    # Django sends no save/delete signals for an auto-created many-to-many row: announce it here.
-    record_changed.send(sender=model, instance=row, action=action, old=old, new=new)
+                announce_row(row, "create", current_values(row))
 
 
 def _store(bet: Bet, checked: _Checked) -> None:

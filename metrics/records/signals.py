@@ -71,12 +71,12 @@ def _announce_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -
     record_changed.send(sender=sender, instance=instance, action="delete", old=current_values(instance), new=None)
 
 
-def announce_created(instance: models.Model) -> None:
-    """Announce a row written without save signals: Django sends none for the rows of an
-    auto-created many-to-many table (e.g. who an alert rule e-mails)."""
-    record_changed.send(
-        sender=type(instance), instance=instance, action="create", old=None, new=current_values(instance)
-    )
+def announce_row(row: models.Model, action: str, values: dict[str, Any]) -> None:
+    """Announce a row written without save/delete signals: Django sends none for the rows of an
+    auto-created many-to-many table (a bet's squads, who an alert rule e-mails). `values` are the
+    row's values after a "create", before a "delete"."""
+    old, new = (None, values) if action == "create" else (values, None)
+    record_changed.send(sender=type(row), instance=row, action=action, old=old, new=new)
 
 
 def announce_changes_of(model: type[models.Model]) -> None:
