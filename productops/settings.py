@@ -223,6 +223,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions: well under Django's two-week default, and expiring when idle.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
+# ...but the session row is written only when the session changed or its expiry was last pushed
+# forward more than SESSION_RENEW_SECONDS ago (productops/sessions.py): not an UPDATE and a
+# COMMIT on every request.
+SESSION_ENGINE = "productops.sessions"
+SESSION_RENEW_SECONDS = int(os.environ.get("SESSION_RENEW_SECONDS", "60"))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 
