@@ -187,6 +187,10 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 500},
     },
 }
+# The layout data of every dashboard page (areas, squads, targets, baseline, last rollup) is kept
+# in the page cache only where every process shares it (dashboards/shell.py): its invalidation
+# must reach them all.
+DASHBOARD_SHELL_CACHE = bool(_PAGE_CACHE_URL)
 # Writes coalesce their incremental-rollup enqueues (at most one waiting) only where every
 # process shares the cache: the worker clears the flag as the rollup starts, and a flag in one
 # web process's private memory could not be cleared, leaving later writes waiting for the beat.

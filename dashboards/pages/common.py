@@ -16,7 +16,7 @@ from datetime import date
 
 from django.http import Http404, HttpRequest
 
-from dashboards import selectors
+from dashboards import shell
 from dashboards.controls import Controls, ControlsForm, parse_controls, preset_links
 from dashboards.formatting import period_label
 from metrics.kpis import selectors as kpi_selectors
@@ -83,17 +83,19 @@ def my_squads(request: HttpRequest, squads: list[Squad]) -> list[Squad]:
 
 
 def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
-    """Parse the controls and gather what the layout shows (nav, rollup time) — fixed query count."""
-    areas = selectors.area_choices()
+    """Parse the controls and gather what the layout shows (nav, rollup time): a fixed number of
+    queries, none when the shell is cached (dashboards/shell.py)."""
+    layout = shell.load()
+    areas = layout.areas
     data = request.GET.copy()
     if area is not None:
         if area not in {slug for slug, _ in areas}:
             raise Http404(f"no area {area!r}")
         data["area"] = area
     controls, form = parse_controls(data, areas)
-    nav_squads = selectors.squads_for()
-    targets = kpi_selectors.targets()
-    baseline = kpi_selectors.active_baseline()
+    nav_squads = layout.squads
+    targets = layout.targets
+    baseline = layout.baseline
     context = {
         "controls": controls,
         "form": form,
@@ -105,7 +107,7 @@ def start_page(request: HttpRequest, *, area: str | None = None) -> Page:
         "my_squads": my_squads(request, nav_squads),
         "nav_kpis": KPIS,
         "families": [f.value for f in Family],
-        "rollup": kpi_selectors.last_rollup(),
+        "rollup": kpi_selectors.RollupInfo(at=layout.rollup_at, stale=kpi_selectors.is_stale(layout.rollup_at)),
         "query": controls.query(),
         "query_without_area": controls.query(area=""),
         "baseline": baseline,
