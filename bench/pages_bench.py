@@ -88,6 +88,8 @@ def setup_data(squads: int, years: int, scale: float, force: bool) -> str:
     from django.utils import timezone
 
     call_command("migrate", verbosity=0)
+    if not (ROOT / "staticfiles/staticfiles.json").exists():  # pages link hashed static names
+        call_command("collectstatic", "--noinput", verbosity=0)
     from metrics.demo.generator import generate_org
     from metrics.kpis.rollup import full_rollup
     from squads.models import Squad
