@@ -181,16 +181,16 @@ class User:
         )
         assert status == 302, f"sign-in failed: {status}"
 
-    def timed_get(self, path: str) -> tuple[str, float, bool]:
-        """(request id, milliseconds, whether a new TCP connection was opened for it)."""
+    def timed_get(self, path: str) -> tuple[str, float, bool, int]:
+        """(request id, milliseconds, whether a new TCP connection was opened for it, body bytes)."""
         request_id = str(next(self.ids))
         fresh = self.conn.sock is None
         before = self.reconnects
         began = time.perf_counter()
-        status, _ = self.request("GET", path, extra={"X-Bench-Id": request_id})
+        status, body = self.request("GET", path, extra={"X-Bench-Id": request_id})
         elapsed = (time.perf_counter() - began) * 1000
         assert status == 200, (path, status)
-        return request_id, elapsed, fresh or self.reconnects > before
+        return request_id, elapsed, fresh or self.reconnects > before, len(body)
 
 
 def wait_for(port: int, seconds: float = 60) -> None:
@@ -338,8 +338,8 @@ def main() -> None:
                 if time.monotonic() >= stop_at:
                     break
                 name = names[step % len(names)]
-                request_id, ms, new_tcp = user.timed_get(pages[name])
-                local[name].append({"id": request_id, "ms": ms, "new_tcp": new_tcp})
+                request_id, ms, new_tcp, size = user.timed_get(pages[name])
+                local[name].append({"id": request_id, "ms": ms, "new_tcp": new_tcp, "bytes": size})
                 if args.think:
                     time.sleep(pause.uniform(0.5, 1.5) * args.think)
             if keep:
@@ -376,6 +376,7 @@ def main() -> None:
             "p95_over_ping": round(p95 / ping_p95, 2),
             "cold_ms": round(cold[path], 1),
             "new_tcp_share": round(sum(s["new_tcp"] for s in samples[name]) / len(values), 3),
+            "body_kb": round(statistics.mean(s["bytes"] for s in samples[name]) / 1024, 1),
             **({"probe": probe_summary(samples[name], probe)} if probe else {}),
         }
     config = gunicorn_config(args)
@@ -400,12 +401,12 @@ def main() -> None:
     )
     print(
         f"{'page':<10} {'path':<32} {'requests':>8} {'median ms':>10} {'p95 ms':>8} {'p95/ping':>9} "
-        f"{'cold ms':>8} {'new TCP':>8}"
+        f"{'cold ms':>8} {'new TCP':>8} {'body KB':>8}"
     )
     for name, row in results.items():
         print(
             f"{name:<10} {row['path']:<32} {row['requests']:>8} {row['median_ms']:>10.1f} {row['p95_ms']:>8.1f} "
-            f"{row['p95_over_ping']:>9.2f} {row['cold_ms']:>8.0f} {row['new_tcp_share']:>8.1%}"
+            f"{row['p95_over_ping']:>9.2f} {row['cold_ms']:>8.0f} {row['new_tcp_share']:>8.1%} {row['body_kb']:>8.0f}"
         )
     print("\ncold ms = one in-process request with empty caches (the cost of building the page)")
     if probe:

@@ -4,10 +4,12 @@ without think time, then a plot of p95 against squads (not a test: numbers for h
 Run:  .venv/bin/python bench/pages_sweep.py [--squads 10 25 50 100] [--think 0 0.5] [--seconds 20]
       .venv/bin/python bench/pages_sweep.py --plot-only   # redraw from bench/results/pages_sweep.json
 
-Each org lives in its own database, productops_bench_pages_<squads> (BENCH_DATABASE_PREFIX to
-change the prefix), built on first use. Every run is one pages_bench.py process (gunicorn as
-configured in docker/gunicorn.conf.py, Redis caches); its JSON, with the load average before and
-after, goes to bench/results/pages_sweep.json and the plot to bench/pages_p95_by_squads.png.
+Runs use --probe, so the plot can also show the server's CPU time per request, which depends
+on the work a page does rather than on the machine's load. Each org lives in its own database,
+productops_bench_pages_<squads> (BENCH_DATABASE_PREFIX to change the prefix), built on first use.
+Every run is one pages_bench.py process (gunicorn as configured in docker/gunicorn.conf.py, Redis
+caches); its JSON, with the load average before and after, goes to bench/results/pages_sweep.json
+and the plot to bench/pages_p95_by_squads.png.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def run(squads: int, think: float, seconds: float, users: int) -> dict:
                 str(users),
                 "--json",
                 out.name,
+                "--probe",
             ],
             check=True,
             env={**os.environ, "DATABASE_URL": f"{prefix}_{squads}"},
@@ -57,32 +60,47 @@ def plot(results: list[dict]) -> None:
     import matplotlib.pyplot as plt
 
     thinks = sorted({r["think_s"] for r in results})
-    fig, axes = plt.subplots(1, len(thinks), figsize=(6 * len(thinks), 4.6), sharey=True, squeeze=False)
-    for ax, think in zip(axes[0], thinks, strict=True):
-        rows = sorted((r for r in results if r["think_s"] == think), key=lambda r: r["squads"])
-        squads = [r["squads"] for r in rows]
+    rows_of = ["p95", "ratio", "cpu"]
+    fig, axes = plt.subplots(3, len(thinks), figsize=(6.2 * len(thinks), 11), sharex=True, squeeze=False)
+    for column, think in enumerate(thinks):
+        runs = sorted((r for r in results if r["think_s"] == think), key=lambda r: r["squads"])
+        squads = [r["squads"] for r in runs]
+        p95, ratio, cpu = (axes[rows_of.index(k)][column] for k in rows_of)
         for name, label in PAGES:
-            ax.plot(squads, [r["pages"][name]["p95_ms"] for r in rows], marker="o", label=label)
-        ping = [r["pages"]["ping"]["p95_ms"] for r in rows]
-        ax.plot(squads, ping, marker="s", color="black", linestyle="--", label="/ping/ (minimal page)")
-        ax.plot(squads, [4 * p for p in ping], color="grey", linestyle=":", label="target: 4 × /ping/")
-        loads = ", ".join(f"{r['loadavg_after'][0]:.1f}" for r in rows)
-        pause = f"{think:g} s think time" if think else "no think time"
-        ax.set_title(f"{rows[0]['users']} users, {pause}\n(load average after each run: {loads})", fontsize=10)
-        ax.set_xlabel("squads in the org")
-        ax.set_xticks(squads)
-        ax.grid(True, alpha=0.3)
-    axes[0][0].set_ylabel("p95 latency (ms)")
-    axes[0][-1].legend(fontsize=8, loc="upper left")
+            p95.plot(squads, [r["pages"][name]["p95_ms"] for r in runs], marker="o", label=label)
+            ratio.plot(squads, [r["pages"][name]["p95_over_ping"] for r in runs], marker="o", label=label)
+            cpu.plot(squads, [_cpu(r, name) for r in runs], marker="o", label=label)
+        p95.plot(squads, [r["pages"]["ping"]["p95_ms"] for r in runs], "s--", color="black", label="/ping/ (minimal)")
+        cpu.plot(squads, [_cpu(r, "ping") for r in runs], "s--", color="black", label="/ping/ (minimal)")
+        ratio.axhline(4, color="red", linestyle=":")
+        ratio.annotate("target: ≤ 4 × /ping/", (squads[0], 4), xytext=(0, 4), textcoords="offset points", color="red")
+        loads = ", ".join(f"{r['loadavg_before'][0]:.1f}→{r['loadavg_after'][0]:.1f}" for r in runs)
+        pause = f"{think:g} s think time (±50 %)" if think else "no think time (back to back)"
+        p95.set_title(f"{runs[0]['users']} users, {pause}\nload average per run: {loads}", fontsize=9.5)
+        p95.set_ylabel("p95 latency (ms)")
+        ratio.set_ylabel("p95 ÷ p95 of /ping/")
+        ratio.set_ylim(0, max(5, *(r["pages"][n]["p95_over_ping"] for r in runs for n, _ in PAGES)) * 1.1)
+        cpu.set_ylabel("server CPU per request, mean (ms)")
+        cpu.set_xlabel("squads in the org")
+        cpu.set_xticks(squads)
+        for ax in (p95, ratio, cpu):
+            ax.set_ylim(bottom=0)
+            ax.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="upper left")
     config = results[0]["gunicorn"]
     fig.suptitle(
-        f"Page p95 against org size — gunicorn {config['workers']} × {config['threads']} threads, "
-        f"Redis caches, {results[0]['cpus']} shared CPUs",
+        f"Warm pages against org size — gunicorn {config['workers']} workers × {config['threads']} threads, "
+        f"Redis caches, {results[0]['cpus']} CPUs shared with other jobs",
         fontsize=11,
     )
     fig.tight_layout()
-    fig.savefig(PLOT, dpi=110)
+    fig.savefig(PLOT, dpi=100)
     print(f"plot: {PLOT.relative_to(ROOT)}")
+
+
+def _cpu(result: dict, name: str) -> float:
+    """Mean server CPU time of a request (pages_bench --probe): the work, whatever the load."""
+    return result["pages"][name].get("probe", {}).get("all", {}).get("cpu_ms", float("nan"))
 
 
 def main() -> None:

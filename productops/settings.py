@@ -113,7 +113,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        # Long-lived: each gunicorn thread keeps its connection. A new one costs the request that opens
+        # it a fresh PostgreSQL backend whose catalog caches are cold (hundreds of ms for a page);
+        # at 60 s every thread paid that each minute, a large share of requests on a quiet site.
+        # Health checks replace a connection the server dropped before it is used.
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600")),
         conn_health_checks=True,
     )
 }
