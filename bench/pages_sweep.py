@@ -73,7 +73,9 @@ def plot(results: list[dict]) -> None:
         p95.plot(squads, [r["pages"]["ping"]["p95_ms"] for r in runs], "s--", color="black", label="/ping/ (minimal)")
         cpu.plot(squads, [_cpu(r, "ping") for r in runs], "s--", color="black", label="/ping/ (minimal)")
         ratio.axhline(4, color="red", linestyle=":")
-        ratio.annotate("target ≤ 4", (squads[-1], 4), xytext=(0, 4), textcoords="offset points", ha="right", color="red")
+        ratio.annotate(
+            "target ≤ 4", (squads[-1], 4), xytext=(0, 4), textcoords="offset points", ha="right", color="red"
+        )
         loads = ", ".join(f"{r['loadavg_before'][0]:.1f}→{r['loadavg_after'][0]:.1f}" for r in runs)
         pause = f"{think:g} s think time (±50 %)" if think else "no think time (back to back)"
         p95.set_title(f"{runs[0]['users']} users, {pause}\nload average per run: {loads}", fontsize=9.5)
