@@ -74,6 +74,7 @@ class Probe:
             "connects": _local.connects,
             "gc_ms": round(_gc["ms"] - gc_before, 2),
             "threads_busy": threading.active_count(),
+            "gc_frozen": gc.get_freeze_count(),
         }
         with _write_lock:
             self.out.write(json.dumps(line) + "\n")
