@@ -3,7 +3,8 @@
 `DJANGO_SETTINGS_MODULE=bench.pages_probe` is the product's settings plus one outermost
 middleware that appends, per request, a JSON line to $PAGES_PROBE_DIR/<pid>.jsonl: the
 server-side wall time, the thread's CPU time, the SQL statements and their time, new database
-connections, time spent in Python's garbage collector, and the client's `X-Bench-Id`, so the
+connections, time spent in Python's garbage collector, the objects gc.freeze() put out of its
+sight, and the client's `X-Bench-Id`, so the
 bench can split a slow answer into time in the server and time waiting before it.
 """
 
