@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "dashboards.context_processors.nav",
                 "sources.context_processors.nav",
                 "productops.oidc.sso_context",
             ],
