@@ -15,7 +15,8 @@ def test_menus_list_areas_squads_and_metrics(path, users, client_for, squad_a, s
     for summary in ("Areas", "Squads", "Metrics"):
         assert f"<summary>{summary}</summary>" in html
     assert f'href="/areas/{squad_b.area.slug}/?' in html
-    assert f'href="/squads/{squad_a.slug}/?' in html and f'href="/squads/{squad_b.slug}/?' in html
+    assert f'href="/squads/{squad_a.slug}/?' in html
+    assert f'href="/squads/{squad_b.slug}/?' in html
     assert 'href="/metrics/change_failure_rate/?' in html
 
 
