@@ -47,7 +47,9 @@ from metrics.kpis.periods import (
     start_of_ordinal,
     to_us,
 )
-from metrics.kpis.store import delete_snapshots, sync_grain, upsert_snapshots
+from metrics.kpis.store import delete_snapshots, upsert_snapshots, write_rows
+from metrics.kpis.sync import diff_grain, load_stored
+from metrics.kpis.windows import Window, distributed_parts, plan, window_of_unit
 
 logger = logging.getLogger(__name__)
 
@@ -55,23 +57,27 @@ _LOCK_BASE = 0x4B50_0000  # "KP": advisory lock keys of this app, one per grain
 
 
 @contextmanager
-def grain_locks(grains: tuple[str, ...] | list[str]) -> Iterator[None]:
-    """Hold the advisory locks of `grains` (waiting for them, in grain order); no-op off PostgreSQL."""
+def grain_locks(grains: tuple[str, ...] | list[str], *, shared: bool = False) -> Iterator[None]:
+    """Hold the advisory locks of `grains` (waiting for them, in grain order); no-op off PostgreSQL.
+
+    `shared`: full-rollup windows, which write disjoint rows, share them with each other;
+    the incremental rollup (and anything else exclusive) waits for them all, and they for it."""
     keys = [_LOCK_BASE + GRAINS.index(g) for g in sorted(set(grains), key=GRAINS.index)]
     if connection.vendor != "postgresql":
         yield
         return
+    kind = "_shared" if shared else ""
     taken: list[int] = []
     try:
         with connection.cursor() as cursor:
             for key in keys:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+                cursor.execute(f"SELECT pg_advisory_lock{kind}(%s)", [key])
                 taken.append(key)
         yield
     finally:
         with connection.cursor() as cursor:
             for key in reversed(taken):
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+                cursor.execute(f"SELECT pg_advisory_unlock{kind}(%s)", [key])
 
 
 @contextmanager
@@ -160,62 +166,81 @@ def _window(grain_ranges: dict[str, tuple[int, int]]) -> tuple[datetime, datetim
 # --- full rollup ----------------------------------------------------------------------------
 
 
-def rollup_units(*, since: date | None = None) -> list[dict]:
-    """The independent units of a full rollup (JSON-serialisable), one per grain."""
-    return [{"grain": grain, "since": since.isoformat() if since else None} for grain in GRAINS]
+def compute_dense(
+    frames: Frames, scopes: Scopes, grain: str, first: int, last: int, now: datetime
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every KPI of `grain` as dense grids: (codes, values, sample sizes), each grid
+    KPI × (scope × period), scope-major over periods [first, last]."""
+    from metrics.kpis.formulas import GrainContext
+
+    ctx = GrainContext(frames=frames, scopes=scopes, grain=grain, first=first, last=last, now_us=to_us(now))
+    kpis = kpis_for_grain(grain)
+    cells = len(scopes.names) * ctx.width
+    values, sizes = np.empty((len(kpis), cells)), np.empty((len(kpis), cells), dtype=np.int64)
+    for i, kpi in enumerate(kpis):
+        value, size = kpi.compute(ctx)
+        values[i], sizes[i] = value.to_numpy(dtype=float), size.to_numpy(dtype=np.int64)
+    return [kpi.code for kpi in kpis], values, sizes
 
 
-def _unit_range(unit: dict, first_day: date, now: datetime) -> tuple[int, int]:
-    grain = unit["grain"]
-    first, last = _period_range(grain, first_day, now)
-    if unit.get("since"):
-        first = max(first, ordinal_of(grain, date.fromisoformat(unit["since"])))
-    return first, last
+def rollup_units(*, since: date | None = None, now: datetime | None = None, parts: int | None = None) -> list[dict]:
+    """The independent units of a full rollup (JSON-serialisable): windows of time, at least
+    `MIN_DISTRIBUTED_UNITS` of them when the history is long enough (see `metrics.kpis.windows`)."""
+    now = _now(now)
+    windows = plan(_first_day(now), now, since=since, parts=parts or distributed_parts())
+    return [w.as_unit() for w in windows]
 
 
-def _run_unit(unit: dict, frames: Frames | None, scopes: Scopes, first_day: date | None, now: datetime) -> int:
-    """Compute and write one unit (its grain lock must be held)."""
-    grain = unit["grain"]
-    if first_day is None:  # no records at all: no snapshots
-        with transaction.atomic():
-            delete_snapshots(grain=grain, keep_scopes=[], first=None, last=None)
-        return 0
-    first, last = _unit_range(unit, first_day, now)
-    if frames is None:
-        frames = load_frames(_window({grain: (first, last)}) if unit.get("since") else None, snapshots_of=[grain])
-    rows = _as_rows(compute_grain(frames, scopes, grain, first, last, now), scopes, grain) if first <= last else None
+def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: datetime) -> int:
+    """Compute one window's periods of its grains, compare them with the stored rows and write
+    the difference in one transaction (the caller holds the grains' locks)."""
+    periods = {g: window.periods(g, first_day, now) if first_day else (1, 0) for g in window.grains}
+    ranges = {g: r for g, r in periods.items() if r[0] <= r[1]}
+    frames = None
+    if ranges:
+        whole = window.start is None and window.end is None
+        frames = load_frames(None if whole else _window(ranges))
+    stored = load_stored(scopes.names, window.grains, window.start, window.end)
+    diffs = {}
+    for grain, (lo, hi) in periods.items():
+        dense = compute_dense(frames, scopes, grain, lo, hi, now) if grain in ranges else ([], None, None)
+        diffs[grain] = diff_grain(grain, *dense, (lo, hi), scopes.names, stored)
+    del frames, stored
+    written = 0
     with transaction.atomic():
-        return sync_grain(
-            rows,
-            grain=grain,
-            keep_scopes=scopes.names,
-            first=period_start_for(grain, first_day),
-            last=period_start_for(grain, now),
-            stored=frames.snapshots,
-        )
+        for grain, diff in diffs.items():
+            if diff.stale:
+                lo, hi = periods[grain]
+                delete_snapshots(
+                    grain=grain,
+                    keep_scopes=scopes.names,
+                    first=start_of_ordinal(grain, lo) if lo <= hi else None,
+                    last=start_of_ordinal(grain, hi) if lo <= hi else None,
+                    within=(window.start, window.end),
+                )
+            if diff.rows is not None:
+                written += write_rows(diff.rows, fresh=diff.fresh)
+    return written
 
 
 def run_unit(unit: dict, *, now: datetime | None = None) -> int:
     """Run one unit of a full rollup on its own (e.g. in a Celery worker); returns snapshots written."""
     now = _now(now)
-    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks([unit["grain"]]):
-        run.snapshots_written = _run_unit(unit, None, load_scopes(), _first_day(now), now)
+    window = window_of_unit(unit)
+    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks(window.grains, shared=True):
+        run.snapshots_written = _run_window(window, load_scopes(), _first_day(now), now)
     return run.snapshots_written
 
 
 def full_rollup(*, since: date | None = None, now: datetime | None = None) -> int:
-    """Recompute every snapshot (from the period holding `since`, when given); returns snapshots written."""
+    """Recompute every snapshot (from the period holding `since`, when given); returns snapshots
+    written. One window after the other: memory holds one window's records, however long the history."""
     now = _now(now)
-    units = rollup_units(since=since)
-    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks(GRAINS):
+    with _recorded_run(RollupRun.Kind.FULL, now) as run, grain_locks(GRAINS, shared=True):
         first_day = _first_day(now)
         scopes = load_scopes()
-        frames = None
-        if first_day is not None:
-            ranges = {u["grain"]: _unit_range(u, first_day, now) for u in units}
-            ranges = {g: r for g, r in ranges.items() if r[0] <= r[1]}
-            frames = load_frames(_window(ranges) if since and ranges else None, snapshots_of=list(GRAINS))
-        run.snapshots_written = sum(_run_unit(u, frames, scopes, first_day, now) for u in units)
+        windows = plan(first_day, now, since=since)
+        run.snapshots_written = sum(_run_window(w, scopes, first_day, now) for w in windows)
     logger.info("full KPI rollup wrote %d snapshots", run.snapshots_written)
     return run.snapshots_written
 

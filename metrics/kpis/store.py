@@ -1,11 +1,12 @@
 """Writing snapshot rows: bulk upsert in key order, and removal of rows no longer valid.
 
-`sync_grain` (the full rollup) compares the recomputed rows with the stored ones
-and writes only the rows that are new or whose value or sample size changed:
+The full rollup (`metrics.kpis.sync`) compares the recomputed rows with the stored
+ones and writes only the rows that are new or whose value or sample size changed:
 writing is by far the slowest part of a rollup, and a nightly full run mostly
 confirms what the incremental runs already wrote. `computed_at` is therefore
 when a row's current value was written; when the KPIs were last *checked* is
-the latest `RollupRun`.
+the latest `RollupRun`. Rows of which none were stored go in with a plain `COPY`
+(`write_rows`).
 
 On PostgreSQL the rows are COPYed into a temporary table and merged with one
 `INSERT … SELECT … ORDER BY … ON CONFLICT DO UPDATE` (fast for hundreds of
@@ -22,7 +23,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from metrics.kpis.catalog import kpis_for_grain
@@ -72,13 +73,45 @@ def upsert_snapshots(rows: pd.DataFrame) -> int:
     return len(objects)
 
 
+def _csv(rows: pd.DataFrame, *extra: str) -> io.StringIO:
+    """Rows as COPY csv (NaN → empty → NULL; floats with every digit, so they round-trip)."""
+    frame = rows[["metric", "scope", "grain", "period_start", "value", "sample_size"]].copy()
+    days = pd.to_datetime(frame["period_start"]).to_numpy().astype("datetime64[D]")
+    frame["period_start"] = np.datetime_as_string(days, unit="D")
+    for i, value in enumerate(extra):
+        frame[f"extra{i}"] = value
+    buffer = io.StringIO()
+    frame.to_csv(buffer, header=False, index=False, float_format="%.17g")
+    buffer.seek(0)
+    return buffer
+
+
+def write_rows(rows: pd.DataFrame, *, fresh: bool) -> int:
+    """Write rows of one grain, already in key order. `fresh`: none of their keys was stored when
+    compared, so on PostgreSQL they are COPYed straight into the table (no staging, no conflict
+    check: the first build of a large org is bound by this); should a concurrent writer have
+    inserted some meanwhile, the savepoint rolls back and the rows are upserted instead."""
+    if not len(rows):
+        return 0
+    if fresh and connection.vendor == "postgresql":
+        table = KpiSnapshot._meta.db_table
+        buffer = _csv(rows, timezone.now().isoformat())
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.copy_expert(
+                    f"COPY {table} (metric, scope, grain, period_start, value, sample_size, computed_at)"
+                    " FROM STDIN WITH (FORMAT csv)",
+                    buffer,
+                )
+            return len(rows)
+        except IntegrityError:
+            pass
+    return upsert_snapshots(rows)
+
+
 def _upsert_postgresql(rows: pd.DataFrame, computed_at: object) -> int:
     table = KpiSnapshot._meta.db_table
-    buffer = io.StringIO()
-    frame = rows[["metric", "scope", "grain", "period_start", "value", "sample_size"]].copy()
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.strftime("%Y-%m-%d")
-    frame.to_csv(buffer, header=False, index=False, float_format="%.17g")  # NaN → empty → NULL
-    buffer.seek(0)
+    buffer = _csv(rows)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS kpi_upsert")
         cursor.execute(
@@ -98,39 +131,22 @@ def _upsert_postgresql(rows: pd.DataFrame, computed_at: object) -> int:
     return len(rows)
 
 
-def sync_grain(
-    rows: pd.DataFrame | None,
+def delete_snapshots(
     *,
     grain: str,
     keep_scopes: Iterable[str],
     first: date | None,
     last: date | None,
-    stored: pd.DataFrame,
+    within: tuple[date | None, date | None] = (None, None),
 ) -> int:
-    """Make the stored snapshots of `grain` equal `rows`: delete what should not exist, write only
-    the rows that are new or changed compared with `stored` (as loaded by `metrics.kpis.frames`, read
-    under the same grain lock). Returns how many rows were written. Call inside a transaction."""
-    delete_snapshots(grain=grain, keep_scopes=keep_scopes, first=first, last=last)
-    if rows is None or not len(rows):
-        return 0
-    key = ["metric", "scope", "period_start"]
-    stored = stored[stored["grain"] == grain].drop(columns="grain")
-    rows = rows.assign(period_start=pd.to_datetime(rows["period_start"]).astype("datetime64[ns]"))
-    merged = rows.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
-    value, old = merged["value"].to_numpy(dtype=float), merged["value_stored"].to_numpy(dtype=float)
-    same_value = (value == old) | (np.isnan(value) & np.isnan(old))
-    unchanged = (
-        (merged["_merge"] == "both").to_numpy()
-        & same_value
-        & (merged["sample_size"].to_numpy() == merged["sample_size_stored"].to_numpy())
-    )
-    return upsert_snapshots(rows[~unchanged])
-
-
-def delete_snapshots(*, grain: str, keep_scopes: Iterable[str], first: date | None, last: date | None) -> int:
     """Delete the snapshots of `grain` that should not exist: scopes not in `keep_scopes`, periods
-    outside [first, last] (all of them when `first` is None), metrics not computed at this grain."""
+    outside [first, last] (all of them when `first` is None), metrics not computed at this grain.
+    `within`: only among the rows with period_start in [within[0], within[1]) (a window)."""
     stale = KpiSnapshot.objects.filter(grain=grain)
+    if within[0] is not None:
+        stale = stale.filter(period_start__gte=within[0])
+    if within[1] is not None:
+        stale = stale.filter(period_start__lt=within[1])
     if first is None:
         return stale.delete()[0]
     from django.db.models import Q

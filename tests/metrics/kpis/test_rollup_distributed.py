@@ -28,9 +28,9 @@ def test_the_group_of_units_writes_the_same_snapshots_as_the_single_process_roll
 
     sent = rollup_full_distributed.delay().result  # eager here: the group's units run in this process
 
-    assert sent == len(rollup_units()) == 3
+    assert sent == len(rollup_units()) > 1  # windows of time, from March to now
     runs = RollupRun.objects.filter(kind="full")
-    assert [r.status for r in runs] == ["succeeded"] * 3
+    assert [r.status for r in runs] == ["succeeded"] * sent
     distributed = snapshots()
     assert ("releases", "org", "month", date(2026, 3, 1), 2.0, 2) in distributed
     assert ("releases", "squad:bravo", "month", date(2026, 4, 1), 1.0, 1) in distributed
