@@ -61,7 +61,7 @@ def _ensure_database() -> None:
     conn.close()
 
 
-def build(rebuild: bool, scale: float) -> dict:
+def build(rebuild: bool, scale: float, years: float = 3.0) -> dict:
     from django.core.management import call_command
     from django.db import transaction
     from django.utils import timezone
@@ -100,7 +100,9 @@ def build(rebuild: bool, scale: float) -> dict:
         ):
             model.objects.all().delete()
         today = timezone.now().date()
-        counts = generate_org(squads=50, areas=6, start=today - timedelta(days=3 * 365), end=today, scale=scale)
+        counts = generate_org(
+            squads=50, areas=6, start=today - timedelta(days=round(years * 365)), end=today, scale=scale
+        )
     from django.db import connection
 
     with connection.cursor() as cur:
@@ -255,6 +257,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="drop and regenerate the bench data")
     parser.add_argument("--scale", type=float, default=17.0, help="demo generator scale (17 ≈ 1M records)")
+    parser.add_argument("--years", type=float, default=3.0, help="years of history (3 ≈ 1M records at scale 17)")
+    parser.add_argument("--build-only", action="store_true", help="build the data, measure nothing")
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
@@ -263,7 +267,9 @@ def main() -> None:
         return
     _ensure_database()
     _setup()
-    print(json.dumps(build(args.rebuild, args.scale)), flush=True)
+    print(json.dumps(build(args.rebuild, args.scale, args.years)), flush=True)
+    if args.build_only:
+        return
     results: dict[str, dict] = {}
     for step, phase in enumerate(("copy", "full_cold", "copy", "full", "insert_day", "incremental")):
         # COPY is timed right before each full rollup, so both see the same machine load

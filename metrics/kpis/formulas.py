@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from metrics.kpis.frames import Frames, Scopes
-from metrics.kpis.periods import US_PER_DAY, ordinal_end_days, ordinal_of_us, ordinal_start_days
+from metrics.kpis.periods import US_PER_DAY, ordinal_end_days, ordinal_of_days, ordinal_of_us, ordinal_start_days
 
 US_PER_HOUR = 3_600 * 1_000_000
 
@@ -63,32 +63,61 @@ class GrainContext:
         """Σ of `columns` (plus `n`, the row count) per grid row, records placed by `time_col`."""
         key = ("sums", kind, time_col, columns)
         if key not in self._cache:
-            self._cache[key] = self._sums(getattr(self.frames, kind), time_col, columns)
+            self._cache[key] = self._sums(getattr(self.frames, kind), time_col, columns, rows=kind)
         return self._cache[key]
 
-    def sums_of(self, frame: pd.DataFrame, name: str, time_col: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        """Like `sums`, over a derived frame cached under `name`."""
+    def sums_of(
+        self, frame: pd.DataFrame, name: str, time_col: str, columns: tuple[str, ...], *, rows: str | None = None
+    ) -> pd.DataFrame:
+        """Like `sums`, over a derived frame cached under `name`; `rows`: the kind whose rows (in
+        order) it has, so their placement in periods is shared."""
         key = ("sums_of", name, time_col, columns)
         if key not in self._cache:
-            self._cache[key] = self._sums(frame, time_col, columns)
+            self._cache[key] = self._sums(frame, time_col, columns, rows=rows)
         return self._cache[key]
 
-    def _placed(self, frame: pd.DataFrame, time_col: str, extra: np.ndarray | None = None) -> tuple:
+    def _periods_of(self, frame: pd.DataFrame, time_col: str, rows: str | None) -> tuple[np.ndarray, np.ndarray]:
+        """(has a time, period ordinal) of every row; shared by the formulas of this grain when the
+        rows are a named kind, and the day numbers shared by every grain of the same load."""
+        key = ("periods", rows, time_col)
+        if rows is not None and key in self._cache:
+            return self._cache[key]
+        day_key = ("days", rows, time_col)
+        if rows is not None and day_key in self.frames.cache:
+            has, days = self.frames.cache[day_key]
+        else:
+            times = frame[time_col].to_numpy()
+            has = ~np.isnan(times) if times.dtype.kind == "f" else np.ones(len(times), dtype=bool)
+            days = np.zeros(len(times), dtype=np.int64)
+            days[has] = np.floor_divide(times[has].astype(np.int64), US_PER_DAY)
+            if rows is not None:
+                self.frames.cache[day_key] = (has, days)
+        placed = (has, ordinal_of_days(self.grain, days))
+        if rows is not None:
+            self._cache[key] = placed
+        return placed
+
+    def _placed(
+        self, frame: pd.DataFrame, time_col: str, extra: np.ndarray | None = None, rows: str | None = None
+    ) -> tuple:
         """Rows of `frame` whose `time_col` falls in the grid: (mask, period index, squad slot).
 
         The slot is the squad id, or `S` (one past the last id) for a record without a squad.
         """
-        times = frame[time_col].to_numpy()
-        ok = ~np.isnan(times) if times.dtype.kind == "f" else np.ones(len(times), dtype=bool)
+        key = ("placed", rows, time_col)
+        if extra is None and rows is not None and key in self._cache:
+            return self._cache[key]
+        has, p = self._periods_of(frame, time_col, rows)
+        ok = has & (p >= self.first) & (p <= self.last)
         if extra is not None:
             ok &= extra
-        p = np.full(len(times), self.first - 1, dtype=np.int64)
-        p[ok] = ordinal_of_us(self.grain, times[ok].astype(np.int64))
-        ok &= (p >= self.first) & (p <= self.last)
         ids = frame["squad_id"].to_numpy()[ok]
         size = len(self.scopes.squad_scope)
         slot = np.where((ids >= 0) & (ids < size), ids, size)
-        return ok, p[ok] - self.first, slot
+        placed = (ok, p[ok] - self.first, slot)
+        if extra is None and rows is not None:
+            self._cache[key] = placed
+        return placed
 
     def _to_scopes(self, per_slot: np.ndarray) -> np.ndarray:
         """(squad slots + 1) × periods → scopes × periods: org = all, area = its squads, squad = itself."""
@@ -99,9 +128,9 @@ class GrainContext:
         np.add.at(out, self.scopes.area_scope[known], per_slot[:-1][known])
         return out
 
-    def _sums(self, frame: pd.DataFrame, time_col: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    def _sums(self, frame: pd.DataFrame, time_col: str, columns: tuple[str, ...], rows: str | None) -> pd.DataFrame:
         # Sums of integers in float64 are exact (and so independent of order) below 2**53.
-        ok, period, slot = self._placed(frame, time_col)
+        ok, period, slot = self._placed(frame, time_col, rows=rows)
         width = self.last - self.first + 1
         key = slot * width + period
         size = (len(self.scopes.squad_scope) + 1) * width
@@ -125,12 +154,22 @@ class GrainContext:
             ignore_index=True,
         )
 
-    def median(self, frame: pd.DataFrame, time_col: str, value: pd.Series) -> Result:
+    def median(self, frame: pd.DataFrame, time_col: str, value: pd.Series, *, rows: str, name: str) -> Result:
         """Median of `value` per grid row (the mean of the middle two for an even count);
-        sample_size = how many values. One sort over the rows of all three scope levels."""
+        sample_size = how many values. `rows`: the kind of `frame`; `name`: what `value` is — the
+        values' order is shared by every grain of the same load."""
         values = value.to_numpy(dtype=float)
-        ok, period, slot = self._placed(frame, time_col, extra=~np.isnan(values))
-        values = values[ok]
+        ok, period, slot = self._placed(frame, time_col, extra=~np.isnan(values), rows=rows)
+        order_key = ("value order", rows, name)
+        if order_key not in self.frames.cache:
+            self.frames.cache[order_key] = np.argsort(values, kind="stable")  # NaN last
+        by_value = self.frames.cache[order_key]
+        # the placed rows in ascending value order, as positions among the placed rows
+        position = np.full(len(values), -1, dtype=np.int64)
+        position[ok] = np.arange(int(ok.sum()))
+        ranked = position[by_value]
+        ranked = ranked[ranked >= 0]
+        ascending, period, slot = values[ok][ranked], period[ranked], slot[ranked]
         width = self.last - self.first + 1
         squad_scope = np.append(self.scopes.squad_scope, -1)[slot]
         area_scope = np.append(self.scopes.area_scope, -1)[slot]
@@ -138,14 +177,13 @@ class GrainContext:
         keys = np.concatenate(
             [period, area_scope[in_area] * width + period[in_area], squad_scope[in_squad] * width + period[in_squad]]
         )
-        # sort by (key, value) with one integer sort: key × n + the value's rank among the records
-        by_value = np.argsort(values, kind="stable")
-        rank = np.empty(len(values), dtype=np.int64)
-        rank[by_value] = np.arange(len(values))
-        ranks = np.concatenate([rank, rank[in_area], rank[in_squad]])
-        combined = np.sort(keys.astype(np.int64) * max(len(values), 1) + ranks)
-        ordered = values[by_value][combined % max(len(values), 1)]
-        counts = np.bincount(keys, minlength=len(self.scopes.names) * width)
+        cells = len(self.scopes.names) * width
+        # a stable sort by grid row keeps each row's values ascending; a radix sort when keys fit 16 bits
+        sortable = keys.astype(np.uint16) if cells <= 1 << 16 else keys
+        ordered = np.concatenate([ascending, ascending[in_area], ascending[in_squad]])[
+            np.argsort(sortable, kind="stable")
+        ]
+        counts = np.bincount(keys, minlength=cells)
         starts = np.cumsum(counts) - counts
         has = counts > 0
         median = np.full(len(counts), np.nan)
@@ -205,7 +243,7 @@ def _with_restore_time(ctx: GrainContext) -> pd.DataFrame:
 
 
 def mttr_hours(ctx: GrainContext) -> Result:
-    s = ctx.sums_of(_with_restore_time(ctx), "incidents_restore", "resolved", ("restore_us",))
+    s = ctx.sums_of(_with_restore_time(ctx), "incidents_restore", "resolved", ("restore_us",), rows="incidents")
     return _rate(s["restore_us"], s["n"], scale=1.0) / US_PER_HOUR, s["n"]
 
 
@@ -214,7 +252,8 @@ def recovery_hours(ctx: GrainContext) -> Result:
     hours = (frame["resolved"] - frame["release_released"]) / US_PER_HOUR
     # A release after the incident began cannot have caused it (refused on write since issue 15);
     # such a row stored earlier is left out rather than counted as a negative recovery.
-    return ctx.median(frame, "resolved", hours.where(frame["release_released"] <= frame["started"]))
+    valid = hours.where(frame["release_released"] <= frame["started"])
+    return ctx.median(frame, "resolved", valid, rows="incidents", name="recovery_hours")
 
 
 def uptime_pct(ctx: GrainContext) -> Result:
@@ -283,7 +322,8 @@ def deploys_per_week(ctx: GrainContext) -> Result:
 
 def lead_time_hours(ctx: GrainContext) -> Result:
     frame = ctx.frames.releases
-    return ctx.median(frame, "released", (frame["released"] - frame["first_commit"]) / US_PER_HOUR)
+    hours = (frame["released"] - frame["first_commit"]) / US_PER_HOUR
+    return ctx.median(frame, "released", hours, rows="releases", name="lead_time_hours")
 
 
 def headcount_weighted(allocations: pd.DataFrame, column: str) -> pd.Series:
@@ -299,13 +339,14 @@ def headcount_share(weighted_sum: pd.Series, headcount_sum: pd.Series) -> pd.Ser
 
 def change_lead_time_hours(ctx: GrainContext) -> Result:
     frame = ctx.frames.changes
-    return ctx.median(frame, "released", (frame["released"] - frame["first_commit"]) / US_PER_HOUR)
+    hours = (frame["released"] - frame["first_commit"]) / US_PER_HOUR
+    return ctx.median(frame, "released", hours, rows="changes", name="change_lead_time_hours")
 
 
 def _allocation_share(ctx: GrainContext, column: str) -> Result:
     frame = ctx.frames.allocations
     data = frame.assign(weighted=headcount_weighted(frame, column))
-    s = ctx.sums_of(data, f"allocations_{column}", "month", ("weighted", "headcount"))
+    s = ctx.sums_of(data, f"allocations_{column}", "month", ("weighted", "headcount"), rows="allocations")
     return headcount_share(s["weighted"], s["headcount"]), s["n"]
 
 
@@ -320,7 +361,7 @@ def support_cost(ctx: GrainContext) -> Result:
     """Σ headcount × cost per head × pct_support / 100; 0 (a sum over nothing) where no allocations."""
     frame = ctx.frames.allocations
     data = frame.assign(cost=frame["headcount"] * frame["cost_cents"] * frame["support_c"])
-    s = ctx.sums_of(data, "allocations_cost", "month", ("cost",))
+    s = ctx.sums_of(data, "allocations_cost", "month", ("cost",), rows="allocations")
     return s["cost"].astype(float) / 1_000_000, s["n"]  # cents × hundredths of a % → currency
 
 
@@ -359,7 +400,7 @@ _SCORE_COLUMNS = (
 
 
 def _score_sums(ctx: GrainContext) -> pd.DataFrame:
-    return ctx.sums_of(_scored(ctx), "responses_scored", "submitted", _SCORE_COLUMNS)
+    return ctx.sums_of(_scored(ctx), "responses_scored", "submitted", _SCORE_COLUMNS, rows="responses")
 
 
 def nps(ctx: GrainContext) -> Result:

@@ -1,8 +1,9 @@
 """Column loads of the records the KPI formulas need, as pandas DataFrames.
 
 Only the needed columns are read, never model objects: on PostgreSQL through
-`COPY (SELECT …) TO STDOUT` into `pandas.read_csv` (the fastest path from the
-server into numpy), elsewhere through a plain cursor. Timestamps arrive as int64
+`COPY (SELECT …) TO STDOUT (FORMAT binary)` read by `np.frombuffer` as fixed-width
+records (no text is formatted by the server nor parsed here), elsewhere through a
+plain cursor. Timestamps arrive as int64
 microseconds since the epoch (UTC); nullable ones as float64 (exact below 2**53).
 A window `[start, end)` restricts each kind to the rows that can affect periods
 inside it (an incremental rollup); `None` loads everything (a full rollup).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -20,8 +21,6 @@ import pandas as pd
 from django.db import connection
 
 from core.scope import ORG, Scope
-from metrics.kpis.models import KpiSnapshot
-from metrics.kpis.periods import GRAINS
 from metrics.records.models import PERIOD_FIELD, Change, CustomerResponse, Defect, Incident, Release, TimeAllocation
 from squads.models import Area, Squad
 
@@ -39,13 +38,20 @@ class Frames:
     defects: pd.DataFrame  # squad_id, found, production, customer
     responses: pd.DataFrame  # squad_id (-1: none), submitted, nps, csat, outcome
     allocations: pd.DataFrame  # squad_id, month, headcount, support_c, features_c, cost_cents
-    snapshots: pd.DataFrame | None = None  # stored: metric, scope, grain, period_start, value, sample_size
+    cache: dict = field(default_factory=dict, repr=False)  # what the grains of one load share
+
+
+#: Columns holding a PostgreSQL timestamp (read raw in binary: µs since 2000-01-01, shifted to 1970).
+TIMESTAMPS = frozenset({"released", "first_commit", "started", "resolved", "release_released", "found", "submitted"})
+_PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 in µs since 1970-01-01
+_NULL_TS = np.iinfo(np.int64).min  # '-infinity' in binary COPY: stands for NULL (rows stay fixed-width)
 
 
 def _us(column: str) -> str:
-    """SQL for microseconds since the epoch of a timestamp column."""
+    """SQL for a timestamp column as the loads read it: the raw column on PostgreSQL (binary COPY
+    carries it as int64 µs), elsewhere µs since the epoch."""
     if connection.vendor == "postgresql":
-        return f"(EXTRACT(EPOCH FROM {column}) * 1000000)::bigint"
+        return column
     # Django stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
     return f"(unixepoch({column}) * 1000000 + CAST(COALESCE(NULLIF(substr({column}, 21, 6), ''), '0') AS INTEGER))"
 
@@ -57,24 +63,61 @@ def _day_us(column: str) -> str:
     return f"(CAST(julianday({column}) - 2440587.5 AS INTEGER) * 86400000000)"
 
 
+def _empty(columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
+
+
+def _fetch_binary(cursor: object, sql: str, params: list, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
+    """`COPY (…) TO STDOUT (FORMAT binary)` straight into numpy: every column is made 8 bytes and
+    never NULL (timestamps '-infinity', floats NaN), so the rows are fixed-width records that
+    `np.frombuffer` reads without parsing a single field."""
+    query = cursor.mogrify(sql, params).decode() if params else sql
+    outer = []
+    for c in columns:
+        if c in TIMESTAMPS:
+            outer.append(f"COALESCE(q.{c}, '-infinity')")
+        elif dtypes[c] == "float64":
+            outer.append(f"COALESCE(q.{c}::float8, 'NaN')")
+        else:
+            outer.append(f"q.{c}::bigint")
+    buffer = io.BytesIO()
+    cursor.copy_expert(
+        f"COPY (SELECT {', '.join(outer)} FROM ({query}) AS q({', '.join(columns)})) TO STDOUT WITH (FORMAT binary)",
+        buffer,
+    )
+    data = buffer.getbuffer()
+    body = data[19 + int.from_bytes(data[15:19], "big") : -2]  # header (signature, flags, extension), trailer
+    fields = [("n", ">i2")]
+    for i, c in enumerate(columns):
+        fields += [(f"len{i}", ">i4"), (c, ">f8" if dtypes[c] == "float64" and c not in TIMESTAMPS else ">i8")]
+    rows = np.frombuffer(body, dtype=np.dtype(fields))
+    if any((rows[f"len{i}"] != 8).any() for i in range(len(columns))):
+        raise ValueError(f"unexpected NULL in a rollup load: {sql[:80]}")
+    out = {}
+    for c in columns:
+        values = rows[c]
+        if c in TIMESTAMPS:
+            null = values == _NULL_TS
+            values = values.astype(np.int64) + _PG_EPOCH_US
+            if dtypes[c] == "float64":
+                values = values.astype(float)
+                values[null] = np.nan
+            elif null.any():
+                raise ValueError(f"unexpected NULL {c} in a rollup load")
+        out[c] = values.astype(dtypes[c])
+    del rows, data
+    return pd.DataFrame(out)
+
+
 def _fetch(sql: str, params: list, columns: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            query = cursor.mogrify(sql, params).decode() if params else sql
-            buffer = io.StringIO()
-            cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", buffer)
-            buffer.seek(0)
-            if not buffer.getvalue():
-                return pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
-            return pd.read_csv(buffer, header=None, names=columns, dtype=dtypes)
+            frame = _fetch_binary(cursor, sql, params, columns, dtypes)
+            return frame if len(frame) else _empty(columns, dtypes)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     frame = pd.DataFrame.from_records(rows, columns=columns)
-    return (
-        frame.astype({c: dtypes[c] for c in columns})
-        if len(frame)
-        else pd.DataFrame({c: pd.Series(dtype=dtypes[c]) for c in columns})
-    )
+    return frame.astype({c: dtypes[c] for c in columns}) if len(frame) else _empty(columns, dtypes)
 
 
 def _fetch_in_thread(spec: tuple) -> pd.DataFrame:
@@ -103,9 +146,8 @@ def _d(value: date) -> object:
     return connection.ops.adapt_datefield_value(value)
 
 
-def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None) -> Frames:
-    """Load every record kind (within `window` when given) as DataFrames; with `snapshots_of`, also
-    the stored snapshots of those grains (a full rollup compares against them)."""
+def load_frames(window: Window = None) -> Frames:
+    """Load every record kind (within `window` when given) as DataFrames."""
     rel, inc = Release._meta.db_table, Incident._meta.db_table
     # the column that places each kind in a period (PERIOD_FIELD); incidents also count while open
     released, started = f"r.{PERIOD_FIELD[Release]}", f"i.{PERIOD_FIELD[Incident]}"
@@ -190,29 +232,7 @@ def load_frames(window: Window = None, *, snapshots_of: list[str] | None = None)
             "cost_cents": "int64",
         },
     )
-    if snapshots_of:
-        grains = ", ".join(f"'{g}'" for g in snapshots_of if g in GRAINS)
-        specs["snapshots"] = (
-            f"SELECT metric, scope, grain, period_start, value, sample_size FROM {KpiSnapshot._meta.db_table}"
-            f" WHERE grain IN ({grains})",
-            [],
-            ["metric", "scope", "grain", "period_start", "value", "sample_size"],
-            {
-                "metric": str,
-                "scope": str,
-                "grain": str,
-                "period_start": str,
-                "value": "float64",
-                "sample_size": "int64",
-            },
-        )
-    loaded = _fetch_all(specs)
-    if "snapshots" in loaded:
-        stored = loaded["snapshots"]
-        stored["period_start"] = pd.to_datetime(stored["period_start"].astype(str), format="%Y-%m-%d").astype(
-            "datetime64[ns]"
-        )
-    return Frames(**loaded)
+    return Frames(**_fetch_all(specs))
 
 
 @dataclass(frozen=True)
@@ -252,9 +272,9 @@ def earliest_record_day() -> date | None:
 
     floor = bounds.earliest()
     candidates: list[date] = []
-    for model, field in PERIOD_FIELD.items():
-        lowest = floor.date() if field == "month" else floor
-        value = model.objects.filter(**{f"{field}__gte": lowest}).aggregate(first=Min(field))["first"]
+    for model, column in PERIOD_FIELD.items():
+        lowest = floor.date() if column == "month" else floor
+        value = model.objects.filter(**{f"{column}__gte": lowest}).aggregate(first=Min(column))["first"]
         if value is not None:
             candidates.append(value.date() if isinstance(value, datetime) else value)
     return min(candidates, default=None)
