@@ -141,19 +141,6 @@ class GrainContext:
             out[column] = self._to_scopes(per_slot).ravel()
         return pd.DataFrame(out, index=self.grid)
 
-    def levels(self, frame: pd.DataFrame) -> pd.DataFrame:
-        ids = frame["squad_id"].to_numpy()
-        with_squad = frame[(ids >= 0) & (ids < len(self.scopes.squad_scope))]
-        sq_ids = with_squad["squad_id"].to_numpy()
-        return pd.concat(
-            [
-                frame.assign(scope=0),
-                with_squad.assign(scope=self.scopes.area_scope[sq_ids]),
-                with_squad.assign(scope=self.scopes.squad_scope[sq_ids]),
-            ],
-            ignore_index=True,
-        )
-
     def median(self, frame: pd.DataFrame, time_col: str, value: pd.Series, *, rows: str, name: str) -> Result:
         """Median of `value` per grid row (the mean of the middle two for an even count);
         sample_size = how many values. `rows`: the kind of `frame`; `name`: what `value` is — the
@@ -277,30 +264,52 @@ def uptime_pct(ctx: GrainContext) -> Result:
     # an incident overlaps a period when its clipped interval is not empty; a zero-length one
     # (resolved at its start) when its instant lies in the period
     overlaps = (clip_start < clip_end) | ((s == e) & (s >= period_start) & (s < period_end))
-    pieces = pd.DataFrame(
-        {
-            "squad_id": frame["squad_id"].to_numpy()[row][overlaps],
-            "p": p[overlaps],
-            "cs": clip_start[overlaps],
-            "ce": np.maximum(clip_end, clip_start)[overlaps],
-        }
-    )
-    rows = ctx.levels(pieces).sort_values(["scope", "p", "cs"], kind="stable")
-    # union length: each interval adds what it covers beyond the furthest end seen so far in its group
-    keys = [rows["scope"], rows["p"]]
-    reach = rows.groupby(keys)["ce"].cummax()
-    previous = reach.groupby(keys).shift(1).fillna(np.iinfo(np.int64).min).astype(np.int64)
-    rows = rows.assign(covered=np.maximum(rows["ce"] - np.maximum(rows["cs"], previous), 0))
-    rows = rows.assign(position=rows["scope"] * ctx.width + (rows["p"] - ctx.first))
-    grouped = (
-        rows.groupby("position").agg(down=("covered", "sum"), n=("covered", "size")).reindex(ctx.grid, fill_value=0)
-    )
+    ids = frame["squad_id"].to_numpy()[row][overlaps]
+    p, cs = p[overlaps], clip_start[overlaps]
+    ce = np.maximum(clip_end, clip_start)[overlaps]
+    # every piece once for the org, once for its area and once for its squad (when known)
+    size = len(ctx.scopes.squad_scope)
+    slot = np.where((ids >= 0) & (ids < size), ids, size)
+    area, squad = np.append(ctx.scopes.area_scope, -1)[slot], np.append(ctx.scopes.squad_scope, -1)[slot]
+    in_area, in_squad = area >= 0, squad >= 0
+    scope = np.concatenate([np.zeros(len(slot), dtype=np.int64), area[in_area], squad[in_squad]])
+    p, cs, ce = (np.concatenate([a, a[in_area], a[in_squad]]) for a in (p, cs, ce))
+    cells = len(ctx.scopes.names) * ctx.width
+    down = np.zeros(cells)
+    n = np.bincount(scope * ctx.width + (p - ctx.first), minlength=cells)
+    if len(p):
+        down = np.bincount(
+            scope * ctx.width + (p - ctx.first), weights=_covered(ctx, scope, p, cs, ce), minlength=cells
+        )
+    grouped = pd.DataFrame({"down": down, "n": n}, index=ctx.grid)
     p_grid = ctx.grid_p
     g_start = ordinal_start_days(ctx.grain, p_grid) * US_PER_DAY
     g_end = np.minimum(ordinal_end_days(ctx.grain, p_grid) * US_PER_DAY, ctx.now_us)
     length = pd.Series((g_end - g_start).astype(float), index=ctx.grid)
     value = 100.0 * (1.0 - grouped["down"].astype(float) / length.where(length > 0))
     return value, grouped["n"].astype(np.int64)
+
+
+def _covered(ctx: GrainContext, scope: np.ndarray, p: np.ndarray, cs: np.ndarray, ce: np.ndarray) -> np.ndarray:
+    """What each interval [cs, ce) adds to the union of its (scope, period) group: what it covers
+    beyond the furthest end of the intervals starting before it — exact integer µs."""
+    group = scope * ctx.width + (p - ctx.first)
+    order = np.lexsort((cs, group))
+    group, p, cs, ce = group[order], p[order], cs[order], ce[order]
+    origin = ordinal_start_days(ctx.grain, p) * US_PER_DAY
+    # a running maximum per group in one pass: ends relative to their period start (< 2**43 µs,
+    # a quarter is 7.9e12) lifted by group << 43, so every group's values exceed the previous ones'
+    reach = np.empty(len(ce), dtype=np.int64)
+    for lo in range(0, int(group[-1]) + 1, 1 << 20):  # 2**20 groups per pass stay inside int64
+        part = (group >= lo) & (group < lo + (1 << 20))
+        lift = (group[part] - lo) << 43
+        reach[part] = np.maximum.accumulate(lift + (ce[part] - origin[part])) - lift + origin[part]
+    previous = np.empty_like(reach)
+    previous[0], previous[1:] = np.iinfo(np.int64).min, reach[:-1]
+    previous[np.flatnonzero(group[1:] != group[:-1]) + 1] = np.iinfo(np.int64).min
+    covered = np.empty(len(ce))
+    covered[order] = np.maximum(ce - np.maximum(cs, previous), 0)
+    return covered
 
 
 def change_failure_rate(ctx: GrainContext) -> Result:

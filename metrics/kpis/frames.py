@@ -39,6 +39,7 @@ class Frames:
     responses: pd.DataFrame  # squad_id (-1: none), submitted, nps, csat, outcome
     allocations: pd.DataFrame  # squad_id, month, headcount, support_c, features_c, cost_cents
     cache: dict = field(default_factory=dict, repr=False)  # what the grains of one load share
+    also: dict = field(default_factory=dict, repr=False)  # the further loads asked for
 
 
 #: Columns holding a PostgreSQL timestamp (read raw in binary: µs since 2000-01-01, shifted to 1970).
@@ -146,8 +147,9 @@ def _d(value: date) -> object:
     return connection.ops.adapt_datefield_value(value)
 
 
-def load_frames(window: Window = None) -> Frames:
-    """Load every record kind (within `window` when given) as DataFrames."""
+def load_frames(window: Window = None, *, also: dict[str, tuple] | None = None) -> Frames:
+    """Load every record kind (within `window` when given) as DataFrames; `also`: further loads
+    (name → `_fetch` arguments) run beside them, their frames in `Frames.also`."""
     rel, inc = Release._meta.db_table, Incident._meta.db_table
     # the column that places each kind in a period (PERIOD_FIELD); incidents also count while open
     released, started = f"r.{PERIOD_FIELD[Release]}", f"i.{PERIOD_FIELD[Incident]}"
@@ -232,7 +234,8 @@ def load_frames(window: Window = None) -> Frames:
             "cost_cents": "int64",
         },
     )
-    return Frames(**_fetch_all(specs))
+    loaded = _fetch_all(specs | (also or {}))
+    return Frames(**{k: loaded.pop(k) for k in list(specs)}, also=loaded)
 
 
 @dataclass(frozen=True)

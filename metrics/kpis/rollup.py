@@ -48,7 +48,7 @@ from metrics.kpis.periods import (
     to_us,
 )
 from metrics.kpis.store import delete_snapshots, upsert_snapshots, write_rows
-from metrics.kpis.sync import diff_grain, load_stored
+from metrics.kpis.sync import diff_grain, load_stored, stored_from
 from metrics.kpis.windows import Window, distributed_parts, plan, window_of_unit
 
 logger = logging.getLogger(__name__)
@@ -196,11 +196,16 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
     the difference in one transaction (the caller holds the grains' locks)."""
     periods = {g: window.periods(g, first_day, now) if first_day else (1, 0) for g in window.grains}
     ranges = {g: r for g, r in periods.items() if r[0] <= r[1]}
-    frames = None
+    frames, stored = None, None
     if ranges:
         whole = window.start is None and window.end is None
-        frames = load_frames(None if whole else _window(ranges))
-    stored = load_stored(scopes.names, window.grains, window.start, window.end)
+        also = {}
+        if connection.vendor == "postgresql":  # the stored rows load beside the records
+            also["stored"] = load_stored(scopes.names, window.grains, window.start, window.end, spec_only=True)
+        frames = load_frames(None if whole else _window(ranges), also=also)
+        stored = stored_from(frames.also.pop("stored")) if also else None
+    if stored is None:
+        stored = load_stored(scopes.names, window.grains, window.start, window.end)
     diffs = {}
     for grain, (lo, hi) in periods.items():
         dense = compute_dense(frames, scopes, grain, lo, hi, now) if grain in ranges else ([], None, None)

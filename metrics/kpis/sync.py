@@ -39,8 +39,18 @@ class Stored:
     size: np.ndarray
 
 
-def load_stored(names: list[str], grains: tuple[str, ...], start: date | None, end: date | None) -> Stored:
-    """The stored snapshots of `grains` with period_start in [start, end)."""
+COLUMNS = ["grain", "metric", "scope", "day", "value", "size"]
+
+
+def stored_from(frame: pd.DataFrame) -> Stored:
+    return Stored(*(frame[c].to_numpy() for c in COLUMNS))
+
+
+def load_stored(
+    names: list[str], grains: tuple[str, ...], start: date | None, end: date | None, *, spec_only: bool = False
+) -> Stored | tuple:
+    """The stored snapshots of `grains` with period_start in [start, end). `spec_only` (PostgreSQL):
+    the arguments of `metrics.kpis.frames._fetch` instead, to load beside the records."""
     table = KpiSnapshot._meta.db_table
     where, params = ["grain = ANY(%s)" if connection.vendor == "postgresql" else ""], [list(grains)]
     if connection.vendor != "postgresql":
@@ -52,7 +62,7 @@ def load_stored(names: list[str], grains: tuple[str, ...], start: date | None, e
         where.append("period_start < %s")
         params.append(connection.ops.adapt_datefield_value(end))
     condition = " AND ".join(where)
-    columns = ["grain", "metric", "scope", "day", "value", "size"]
+    columns = COLUMNS
     if connection.vendor == "postgresql":
         # names → positions in SQL (hash joins on three small lists): the rows arrive as numbers
         sql = (
@@ -63,8 +73,8 @@ def load_stored(names: list[str], grains: tuple[str, ...], start: date | None, e
             f" LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS s(name, i) ON s.name = t.scope WHERE {condition}"
         )
         dtypes = dict.fromkeys(columns, "int64") | {"value": "float64"}
-        frame = _fetch(sql, [list(GRAINS), ALL_CODES, names, *params], columns, dtypes)
-        return Stored(*(frame[c].to_numpy() for c in columns))
+        spec = (sql, [list(GRAINS), ALL_CODES, names, *params], columns, dtypes)
+        return spec if spec_only else stored_from(_fetch(*spec))
     with connection.cursor() as cursor:
         sql = f"SELECT grain, metric, scope, period_start, value, sample_size FROM {table} WHERE {condition}"
         cursor.execute(sql, params)

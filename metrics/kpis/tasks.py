@@ -7,11 +7,15 @@ Only transient database errors are retried, with exponential backoff.
 
 from __future__ import annotations
 
+import logging
+
 from celery import group, shared_task
 from django.db import InterfaceError, OperationalError
 
 from metrics.kpis import rollup
 from metrics.kpis.dirty import clear_pending_flag
+
+logger = logging.getLogger(__name__)
 
 TRANSIENT = (OperationalError, InterfaceError)
 _RETRY = {
@@ -34,11 +38,35 @@ def rollup_dirty() -> int:
 
 
 @shared_task(name="metrics.rollup_full", **_RETRY)
-def rollup_full(since: str | None = None) -> int:
-    """Recompute every snapshot (from `since`, an ISO date, when given)."""
+def rollup_full(since: str | None = None, distribute: bool = False) -> int:
+    """Recompute every snapshot (from `since`, an ISO date, when given); returns snapshots written.
+
+    `distribute` (the nightly beat entry): when more than one worker answers a ping, fan the
+    rollup out as units instead (`rollup_full_distributed`; returns units sent)."""
     from datetime import date
 
+    if distribute and workers_up() > 1:
+        return rollup_full_distributed(since)
     return rollup.full_rollup(since=date.fromisoformat(since) if since else None)
+
+
+#: How long the nightly run waits for workers to answer a ping before it counts them.
+PING_TIMEOUT = 1.0
+
+
+def workers_up() -> int:
+    """How many Celery workers answer a ping (this one included); 0 without a broker (eager mode)
+    or when the broker cannot be asked — the caller then rolls up in its own process."""
+    from celery import current_app
+    from django.conf import settings
+
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        return 0
+    try:
+        return len(current_app.control.ping(timeout=PING_TIMEOUT) or [])
+    except Exception:  # any broker trouble: fall back to the single-process rollup
+        logger.warning("could not count the workers; full rollup in this process", exc_info=True)
+        return 0
 
 
 @shared_task(name="metrics.rollup_unit", **_RETRY)
@@ -51,8 +79,10 @@ def rollup_unit(unit: dict) -> int:
 def rollup_full_distributed(since: str | None = None) -> int:
     """Fan a full rollup out to every worker as a Celery group of `rollup_unit` tasks; returns units sent.
 
+    Units are windows of time (`metrics.kpis.windows`): together they own every period of every
+    grain, each writes only its own periods, so they run in any order and any number at once.
     Each unit records its own `RollupRun`, so progress and failures show in `rollup_status`
-    without a result backend (a chord would need one). Added by ops (issue 6) for scale-out.
+    without a result backend (a chord would need one).
     """
     from datetime import date
 
