@@ -73,6 +73,8 @@ def _fetch_binary(cursor: object, sql: str, params: list, columns: list[str], dt
     never NULL (timestamps '-infinity', floats NaN), so the rows are fixed-width records that
     `np.frombuffer` reads without parsing a single field."""
     query = cursor.mogrify(sql, params).decode() if params else sql
+    # JIT compiling these simple scans costs more than it saves, and every unit pays it again
+    cursor.execute("SET jit = off")
     outer = []
     for c in columns:
         if c in TIMESTAMPS:
@@ -86,6 +88,7 @@ def _fetch_binary(cursor: object, sql: str, params: list, columns: list[str], dt
         f"COPY (SELECT {', '.join(outer)} FROM ({query}) AS q({', '.join(columns)})) TO STDOUT WITH (FORMAT binary)",
         buffer,
     )
+    cursor.execute("RESET jit")
     data = buffer.getbuffer()
     body = data[19 + int.from_bytes(data[15:19], "big") : -2]  # header (signature, flags, extension), trailer
     fields = [("n", ">i2")]
@@ -192,8 +195,10 @@ def load_frames(window: Window = None, *, also: dict[str, tuple] | None = None) 
     )
     specs["incidents"] = (
         f"SELECT i.squad_id, CASE WHEN i.severity <= 2 THEN 1 ELSE 0 END, {_us(started)},"
-        f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END, {_us(released)}"
-        f" FROM {inc} i LEFT JOIN {rel} r ON r.id = i.caused_by_release_id{where_inc}",
+        f" {_us('i.resolved_at')}, CASE WHEN i.customer_impact THEN 1 ELSE 0 END,"
+        # a lookup per incident, not a join: a window's few incidents must not scan every release
+        f" (SELECT {_us(released)} FROM {rel} r WHERE r.id = i.caused_by_release_id)"
+        f" FROM {inc} i{where_inc}",
         params_inc,
         ["squad_id", "major", "started", "resolved", "impact", "release_released"],
         {

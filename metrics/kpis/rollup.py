@@ -211,10 +211,11 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
         dense = compute_dense(frames, scopes, grain, lo, hi, now) if grain in ranges else ([], None, None)
         diffs[grain] = diff_grain(grain, *dense, (lo, hi), scopes.names, stored)
     del frames, stored
+    gone = _gone_scopes(window, scopes) if connection.vendor == "postgresql" else set()
     written = 0
     with transaction.atomic():
         for grain, diff in diffs.items():
-            if diff.stale:
+            if diff.stale or grain in gone:
                 lo, hi = periods[grain]
                 delete_snapshots(
                     grain=grain,
@@ -226,6 +227,18 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
             if diff.rows is not None:
                 written += write_rows(diff.rows, fresh=diff.fresh)
     return written
+
+
+def _gone_scopes(window: Window, scopes: Scopes) -> set[str]:
+    """The grains of `window` with stored rows in it of a scope that no longer exists."""
+    known = set(scopes.names)
+    out = set()
+    for grain, stored in _stored_state(window.grains).items():
+        for scope, (lo, hi) in stored.items():
+            inside = (window.end is None or lo < window.end) and (window.start is None or hi >= window.start)
+            if scope not in known and inside:
+                out.add(grain)
+    return out
 
 
 def run_unit(unit: dict, *, now: datetime | None = None) -> int:
@@ -253,7 +266,7 @@ def full_rollup(*, since: date | None = None, now: datetime | None = None) -> in
 # --- incremental rollup ---------------------------------------------------------------------
 
 
-def _stored_state() -> dict[str, dict[str, tuple[date, date]]]:
+def _stored_state(grains: tuple[str, ...] = GRAINS) -> dict[str, dict[str, tuple[date, date]]]:
     """For each grain, each stored scope's first and last period_start.
 
     A loose index scan on (grain, scope, period_start): a few index probes per scope instead of
@@ -270,7 +283,7 @@ def _stored_state() -> dict[str, dict[str, tuple[date, date]]]:
     )
     state: dict[str, dict[str, tuple[date, date]]] = {}
     with connection.cursor() as cursor:
-        for grain in GRAINS:
+        for grain in grains:
             cursor.execute(sql, [grain] * 4)
             state[grain] = {scope: (_as_date(lo), _as_date(hi)) for scope, lo, hi in cursor.fetchall()}
     return state

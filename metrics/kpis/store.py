@@ -73,17 +73,30 @@ def upsert_snapshots(rows: pd.DataFrame) -> int:
     return len(objects)
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\r\n') else name
+
+
 def _csv(rows: pd.DataFrame, *extra: str) -> io.StringIO:
-    """Rows as COPY csv (NaN → empty → NULL; floats with every digit, so they round-trip)."""
-    frame = rows[["metric", "scope", "grain", "period_start", "value", "sample_size"]].copy()
-    days = pd.to_datetime(frame["period_start"]).to_numpy().astype("datetime64[D]")
-    frame["period_start"] = np.datetime_as_string(days, unit="D")
-    for i, value in enumerate(extra):
-        frame[f"extra{i}"] = value
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False, float_format="%.17g")
-    buffer.seek(0)
-    return buffer
+    """Rows as COPY csv (NaN → empty → NULL; floats as `repr`, the shortest text that reads back
+    as the same float). Built with plain string joins: pandas' `to_csv` was most of a first build."""
+    names = {name: _quoted(str(name)) for name in {*rows["metric"].unique(), *rows["scope"].unique()}}
+    days = np.datetime_as_string(pd.to_datetime(rows["period_start"]).to_numpy().astype("datetime64[D]"), unit="D")
+    values = ["" if v != v else repr(v) for v in rows["value"].to_numpy(dtype=float).tolist()]
+    tail = "".join("," + _quoted(value) for value in extra) + "\n"
+    lines = [
+        f"{names[m]},{names[s]},{g},{d},{v},{n}{tail}"
+        for m, s, g, d, v, n in zip(
+            rows["metric"].tolist(),
+            rows["scope"].tolist(),
+            rows["grain"].tolist(),
+            days.tolist(),
+            values,
+            rows["sample_size"].to_numpy().tolist(),
+            strict=True,
+        )
+    ]
+    return io.StringIO("".join(lines))
 
 
 def write_rows(rows: pd.DataFrame, *, fresh: bool) -> int:

@@ -52,7 +52,9 @@ def load_stored(
     """The stored snapshots of `grains` with period_start in [start, end). `spec_only` (PostgreSQL):
     the arguments of `metrics.kpis.frames._fetch` instead, to load beside the records."""
     table = KpiSnapshot._meta.db_table
-    where, params = ["grain = ANY(%s)" if connection.vendor == "postgresql" else ""], [list(grains)]
+    # known scopes only: the index on (grain, scope, period_start) then reads just the window's rows
+    # (the rows of gone scopes are found by `metrics.kpis.rollup._stored_state` instead)
+    where, params = ["grain = ANY(%s) AND scope = ANY(%s)"], [list(grains), names]
     if connection.vendor != "postgresql":
         where, params = [f"grain IN ({', '.join(['%s'] * len(grains))})"], list(grains)
     if start is not None:
@@ -64,13 +66,13 @@ def load_stored(
     condition = " AND ".join(where)
     columns = COLUMNS
     if connection.vendor == "postgresql":
-        # names → positions in SQL (hash joins on three small lists): the rows arrive as numbers
+        # names → positions in SQL (short lists, searched per row; a join on them was planned as a
+        # nested loop): the rows arrive as fixed-width numbers
         sql = (
-            "SELECT COALESCE(g.i, 0) - 1, COALESCE(m.i, 0) - 1, COALESCE(s.i, 0) - 1,"
-            f" period_start - DATE '1970-01-01', value, sample_size FROM {table} t"
-            " LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS g(name, i) ON g.name = t.grain"
-            " LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS m(name, i) ON m.name = t.metric"
-            f" LEFT JOIN unnest(%s::text[]) WITH ORDINALITY AS s(name, i) ON s.name = t.scope WHERE {condition}"
+            "SELECT COALESCE(array_position(%s::text[], grain::text), 0) - 1,"
+            " COALESCE(array_position(%s::text[], metric::text), 0) - 1,"
+            " COALESCE(array_position(%s::text[], scope::text), 0) - 1,"
+            f" period_start - DATE '1970-01-01', value, sample_size FROM {table} WHERE {condition}"
         )
         dtypes = dict.fromkeys(columns, "int64") | {"value": "float64"}
         spec = (sql, [list(GRAINS), ALL_CODES, names, *params], columns, dtypes)

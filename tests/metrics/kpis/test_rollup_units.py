@@ -16,7 +16,7 @@ from metrics.models import KpiSnapshot, RollupRun
 from tests.factories import ReleaseFactory
 from tests.metrics.kpis.test_kpi_properties import NOW, _org, _save, records
 
-FAST = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FIELDS = ("metric", "scope", "grain", "period_start", "value", "sample_size")
 
 
