@@ -11,8 +11,9 @@ then measures, each in a fresh child process so peak memory is the rollup's own:
 2. a full rollup: wall time, peak RSS (getrusage maxrss) and the ratio to (1);
 3. an incremental rollup after one day's new records (marked dirty as every bulk write must).
 
-Targets (issue 3): full ≤ 3 × COPY, peak memory < 1 GB, incremental < 2 s. Results are printed
-as JSON lines; see bench/README.md.
+Targets: full ≤ 2 × COPY, first build (`full_cold`) ≤ 3 × COPY, peak memory < 1 GB (also at 5M
+records: bench/rollup_scale_bench.py), incremental < 2 s. Results are printed as JSON lines, the
+1-minute load average in each; see bench/README.md.
 """
 
 from __future__ import annotations
@@ -273,7 +274,9 @@ def main() -> None:
     results: dict[str, dict] = {}
     for step, phase in enumerate(("copy", "full_cold", "copy", "full", "insert_day", "incremental")):
         # COPY is timed right before each full rollup, so both see the same machine load
+        load = round(os.getloadavg()[0], 2)
         results[f"{phase}{step}" if phase == "copy" else phase] = result = _child(phase)
+        result["load_average_1m"] = load
         print(json.dumps(result), flush=True)
     summary = {
         "phase": "summary",
@@ -281,7 +284,7 @@ def main() -> None:
         "full_cold_over_copy": round(results["full_cold"]["seconds"] / results["copy0"]["seconds"], 2),
         "peak_rss_mb": max(results["full"]["peak_rss_mb"], results["full_cold"]["peak_rss_mb"]),
         "incremental_seconds": results["incremental"]["seconds"],
-        "targets": {"full_over_copy": 3, "peak_rss_mb": 1024, "incremental_seconds": 2},
+        "targets": {"full_over_copy": 2, "full_cold_over_copy": 3, "peak_rss_mb": 1024, "incremental_seconds": 2},
     }
     print(json.dumps(summary))
 

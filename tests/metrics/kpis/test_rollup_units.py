@@ -33,7 +33,7 @@ class LostWorker(Exception):
 @FAST
 @given(
     specs=records,
-    parts=st.integers(2, 4),
+    parts=st.integers(2, 3),
     seed=st.randoms(use_true_random=False),
     lost=st.integers(0, 5),
     start_empty=st.booleans(),
