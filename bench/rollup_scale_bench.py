@@ -28,7 +28,7 @@ YEARS_PER_MILLION = 3.0 / 1.036  # rollup_bench.py: 3 years at scale 17 ≈ 1,03
 
 
 def database(size: float) -> str:
-    name = "productops_bench" if size == 1 else f"productops_bench_{str(size).replace('.', '_')}m"
+    name = "productops_bench" if size == 1 else f"productops_bench_{size:g}m".replace(".", "_")
     return f"postgres://root@127.0.0.1:5432/{name}"
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -212,6 +213,11 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
         diffs[grain] = diff_grain(grain, *dense, (lo, hi), scopes.names, stored)
     del frames, stored
     gone = _gone_scopes(window, scopes) if connection.vendor == "postgresql" else set()
+    # A first build (nothing of several grains stored in the window) COPYs the grains side by side,
+    # each on its own connection and in its own transaction: PostgreSQL maintaining four indexes
+    # per row is most of that build's time. Everything else goes in one transaction.
+    fresh = {g: d.rows for g, d in diffs.items() if d.fresh and d.rows is not None}
+    apart = len(fresh) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
     written = 0
     with transaction.atomic():
         for grain, diff in diffs.items():
@@ -224,9 +230,20 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
                     last=start_of_ordinal(grain, hi) if lo <= hi else None,
                     within=(window.start, window.end),
                 )
-            if diff.rows is not None:
+            if diff.rows is not None and not (apart and grain in fresh):
                 written += write_rows(diff.rows, fresh=diff.fresh)
+    if apart:
+        with ThreadPoolExecutor(max_workers=len(fresh)) as pool:
+            written += sum(pool.map(_write_fresh_apart, fresh.values()))
     return written
+
+
+def _write_fresh_apart(rows: pd.DataFrame) -> int:
+    try:
+        with transaction.atomic():
+            return write_rows(rows, fresh=True)
+    finally:
+        connection.close()  # this worker thread's own connection
 
 
 def _gone_scopes(window: Window, scopes: Scopes) -> set[str]:

@@ -132,3 +132,17 @@ def test_the_nightly_beat_entry_asks_for_the_distributed_rollup() -> None:
     entry = django_settings.CELERY_BEAT_SCHEDULE["kpi-rollup-full-nightly"]
     assert entry["task"] == tasks.rollup_full.name
     assert entry["kwargs"] == {"distribute": True}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_build_writes_the_grains_side_by_side_and_a_second_run_finds_nothing_to_change(settings) -> None:
+    from tests.metrics.kpis.kpi_fixture import NOW as FIXTURE_NOW
+    from tests.metrics.kpis.kpi_fixture import build_org
+    from tests.services import require_postgres
+
+    require_postgres()  # the side-by-side COPY is PostgreSQL's, outside a transaction
+    settings.KPI_ROLLUP_ON_COMMIT = False
+    build_org()
+    assert rollup.full_rollup(now=FIXTURE_NOW) == 1728 + 504 + 336  # every week, month and quarter row
+    assert KpiSnapshot.objects.count() == 1728 + 504 + 336
+    assert rollup.full_rollup(now=FIXTURE_NOW) == 0  # what the parallel COPYs wrote is what is computed
