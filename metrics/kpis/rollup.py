@@ -184,11 +184,14 @@ def compute_dense(
     return [kpi.code for kpi in kpis], values, sizes
 
 
-def rollup_units(*, since: date | None = None, now: datetime | None = None, parts: int | None = None) -> list[dict]:
+def rollup_units(
+    *, since: date | None = None, now: datetime | None = None, parts: int | None = None, workers: int = 0
+) -> list[dict]:
     """The independent units of a full rollup (JSON-serialisable): windows of time, at least
-    `MIN_DISTRIBUTED_UNITS` of them when the history is long enough (see `metrics.kpis.windows`)."""
+    `MIN_DISTRIBUTED_UNITS` of them and two per worker when the history is long enough (see
+    `metrics.kpis.windows`); `parts` asks for a number instead."""
     now = _now(now)
-    windows = plan(_first_day(now), now, since=since, parts=parts or distributed_parts())
+    windows = plan(_first_day(now), now, since=since, parts=parts or distributed_parts(workers))
     return [w.as_unit() for w in windows]
 
 

@@ -45,8 +45,9 @@ def rollup_full(since: str | None = None, distribute: bool = False) -> int:
     rollup out as units instead (`rollup_full_distributed`; returns units sent)."""
     from datetime import date
 
-    if distribute and workers_up() > 1:
-        return rollup_full_distributed(since)
+    workers = workers_up() if distribute else 0
+    if workers > 1:
+        return rollup_full_distributed(since, workers=workers)
     return rollup.full_rollup(since=date.fromisoformat(since) if since else None)
 
 
@@ -76,16 +77,17 @@ def rollup_unit(unit: dict) -> int:
 
 
 @shared_task(name="metrics.rollup_full_distributed", ignore_result=True)
-def rollup_full_distributed(since: str | None = None) -> int:
+def rollup_full_distributed(since: str | None = None, workers: int = 0) -> int:
     """Fan a full rollup out to every worker as a Celery group of `rollup_unit` tasks; returns units sent.
 
-    Units are windows of time (`metrics.kpis.windows`): together they own every period of every
-    grain, each writes only its own periods, so they run in any order and any number at once.
+    Units are windows of time (`metrics.kpis.windows`), two per worker when `workers` is given
+    (the nightly run counts them): together they own every period of every grain, each writes
+    only its own periods, so they run in any order and any number at once.
     Each unit records its own `RollupRun`, so progress and failures show in `rollup_status`
     without a result backend (a chord would need one).
     """
     from datetime import date
 
-    units = rollup.rollup_units(since=date.fromisoformat(since) if since else None)
+    units = rollup.rollup_units(since=date.fromisoformat(since) if since else None, workers=workers)
     group(rollup_unit.s(unit) for unit in units).apply_async()
     return len(units)

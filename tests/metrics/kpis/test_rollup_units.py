@@ -81,7 +81,9 @@ def test_units_in_any_order_with_one_redelivered_equal_the_single_process_rollup
 
 def test_units_partition_the_history_into_windows(db) -> None:
     ReleaseFactory(released_at=dt.datetime(2025, 1, 15, tzinfo=dt.UTC))
-    units = rollup.rollup_units(now=dt.datetime(2026, 6, 10, tzinfo=dt.UTC), parts=4)
+    now = dt.datetime(2026, 6, 10, tzinfo=dt.UTC)
+    assert len(rollup.rollup_units(now=now, workers=5)) == 10  # two per worker
+    units = rollup.rollup_units(now=now, parts=4)
     assert units[0]["from"] is None
     assert units[-1]["to"] is None
     assert [u["to"] for u in units[:-1]] == [u["from"] for u in units[1:]]  # no gap, no overlap
@@ -98,16 +100,16 @@ def test_a_unit_message_that_makes_no_sense_is_refused(db) -> None:
 def test_nightly_run_fans_out_only_when_more_than_one_worker_answers(db, monkeypatch) -> None:
     ReleaseFactory()
     sent: list[str | None] = []
-    monkeypatch.setattr(tasks, "rollup_full_distributed", lambda since=None: sent.append(since) or 7)
+    monkeypatch.setattr(tasks, "rollup_full_distributed", lambda since=None, workers=0: sent.append(workers) or 7)
 
-    monkeypatch.setattr(tasks, "workers_up", lambda: 2)
+    monkeypatch.setattr(tasks, "workers_up", lambda: 3)
     assert tasks.rollup_full.delay(distribute=True).get() == 7  # units sent, nothing computed here
-    assert sent == [None]
+    assert sent == [3]  # sized for the workers that answered
     assert not RollupRun.objects.exists()
 
     monkeypatch.setattr(tasks, "workers_up", lambda: 1)
     assert tasks.rollup_full.delay(distribute=True).get() > 0  # one worker: in this process
-    assert sent == [None]
+    assert sent == [3]
     assert RollupRun.objects.filter(kind="full", status="succeeded").count() == 1
 
 
