@@ -4,9 +4,11 @@ Every scope (`org`, `area:<slug>`, `squad:<slug>` — every area and squad that
 exists), every grain and every period from the one holding the earliest record
 of any kind to the current one. Two ways in:
 
-- `full_rollup()` recomputes everything. It is cut into independent *units*, one
-  per grain (`rollup_units()` / `run_unit(unit)`), so the units can be dispatched
-  to several workers; each is idempotent and writes in its own short transaction.
+- `full_rollup()` recomputes everything, one window of time after the other
+  (`metrics.kpis.windows`: each owns the periods that start in it, at every grain),
+  so memory holds one window's records. The same windows are the independent
+  *units* of the distributed rollup (`rollup_units()` / `run_unit(unit)`); each is
+  idempotent and writes in its own short transaction.
 - `incremental_rollup()` claims the `DirtyRange` rows written with record changes
   and recomputes only the periods they touch (plus periods whose length grew
   because time passed); the dirty rows are deleted in the same transaction that
@@ -14,8 +16,9 @@ of any kind to the current one. Two ways in:
 
 Concurrency: writers of a grain hold a PostgreSQL advisory lock for that grain
 (taken in grain order, so never a deadlock) from loading the records to writing
-the rows; a second rollup of the same grain waits for the first. Rows are
-written in (metric, scope, grain, period_start) order. On SQLite locks are no-ops.
+the rows: shared by full-rollup windows (they write disjoint rows), exclusive for
+the incremental rollup, which so never interleaves with them. Rows are written
+in (metric, scope, grain, period_start) order. On SQLite locks are no-ops.
 
 Every entry point takes `now` (default: the current time; tests freeze it) and
 returns the number of snapshot rows written: a full unit compares its rows with
