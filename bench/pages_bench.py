@@ -8,7 +8,7 @@ database has no squads it migrates, generates the demo org (`--squads` × `--yea
 `metrics.demo.generate_org`) and runs the full KPI rollup. It then serves the app exactly as the
 compose `web` service does — gunicorn with docker/gunicorn.conf.py (WEB_CONCURRENCY, WEB_THREADS
 and the keep-alive set there), the shared cache and the page cache in Redis (`--cache-url`, default
-redis://127.0.0.1:6379/8, standing in for CACHE_URL and PAGE_CACHE_URL) — on loopback, signs in
+redis://127.0.0.1:6379/9, standing in for CACHE_URL and PAGE_CACHE_URL) — on loopback, signs in
 `--users` simulated users through the login form (one keep-alive connection each, reopened when
 the server closes it), requests every page once, runs the same load as the measurement for
 `--warmup` seconds (not measured), and for `--seconds` has every user request, in turn, `/`, a
@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8799)
     parser.add_argument(
         "--cache-url",
-        default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/8"),
+        default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/9"),
         help="Redis for CACHE_URL and PAGE_CACHE_URL (as in compose); '' = per-process memory caches",
     )
     parser.add_argument(
