@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bets.models import Bet
 from metrics.demo.users import DEMO_USERS
-from tests.dashboards.conftest import browser, demo_org  # noqa: F401  (fixtures)
+from tests.dashboards.conftest import _chromium, browser, demo_org  # noqa: F401  (fixtures)
 from tests.dashboards.test_browser import SHOTS, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]

@@ -13,6 +13,7 @@ from metrics.kpis.rollup import full_rollup
 from metrics.models import Baseline, Target
 from squads.models import Squad
 from tests.services import require_chromium
+from tests.support import table_copy
 
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -23,11 +24,18 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+_BUILT: dict[dt.date, table_copy.Tables] = {}  # today → the database right after the build below
+
+
 @pytest.fixture
 def demo_org(settings):
-    """A modest demo org (8 squads, ~14 months of every record kind), rolled up for real."""
+    """A modest demo org (8 squads, ~14 months of every record kind), rolled up for real; built once
+    a session (a day) and restored from a copy of the tables for the next test."""
     settings.KPI_ROLLUP_ON_COMMIT = False  # the test runs the rollup itself, once
     today = timezone.now().date()
+    if today in _BUILT:
+        table_copy.copy_in(_BUILT[today])
+        return list(Squad.objects.order_by("slug"))
     with transaction.atomic():
         generate_org(squads=8, areas=3, start=today - dt.timedelta(days=430), end=today, scale=0.6, seed=11)
         squads = list(Squad.objects.order_by("slug"))
@@ -38,16 +46,30 @@ def demo_org(settings):
             name="first quarter", start=today - dt.timedelta(days=420), end=today - dt.timedelta(days=330)
         )
     full_rollup()
+    if table_copy.can_copy():
+        _BUILT[today] = table_copy.copy_out()
     return squads
 
 
-@pytest.fixture
-def browser(monkeypatch):
+@pytest.fixture(scope="module")
+def _chromium():
+    """One headless Chromium per test module (a launch costs seconds); each test gets fresh contexts."""
     executable = require_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright next to the live server thread
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
-        yield instance
-        instance.close()
+    # sync Playwright keeps an event loop running in this thread while it is started: Django's
+    # async-safety check must be off for the module's tests, and only for them
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as p:
+            instance = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+            yield instance
+            instance.close()
+
+
+@pytest.fixture
+def browser(_chromium):
+    """The module's Chromium; the contexts (tabs, cookies) a test opened are closed after it."""
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from tests.integration.stack import manage
+from tests.integration.stack import manage_many
 
 CSV = {
     "squads": """slug,name,area,pm_email,monthly_cost_per_head,active
@@ -40,9 +40,17 @@ t2,alloc-2026,bravo,2026-02,4,40,20,20,5,10,5
 }
 
 
-def import_small_org(env: Mapping[str, str], folder: Path) -> None:
-    """Write the CSV files into `folder` and import them, in dependency order, with `env`'s database."""
+def small_org_imports(folder: Path) -> list[tuple[str, ...]]:
+    """Write the CSV files into `folder`; the `import_records` commands that load them, in dependency order."""
+    commands = []
     for kind, text in CSV.items():
         path = folder / f"{kind}.csv"
         path.write_text(text)
-        manage(env, "import_records", kind, str(path))
+        commands.append(("import_records", kind, str(path)))
+    return commands
+
+
+def import_small_org(env: Mapping[str, str], folder: Path) -> None:
+    """Write the CSV files into `folder` and import them, in dependency order, with `env`'s database
+    (one process for all the imports)."""
+    manage_many(env, *small_org_imports(folder))

@@ -7,13 +7,14 @@ itself, run through docker/entrypoint.sh, so the test runs what production runs.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -114,6 +115,17 @@ def manage(env: Mapping[str, str], *args: str, timeout: float = 300) -> subproce
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def manage_many(env: Mapping[str, str], *commands: Sequence[str], timeout: float = 300) -> None:
+    """Run several management commands, in order, in ONE Python process (`call_command` each, the
+    code `manage.py <args>` runs): each process start loads Django, which costs seconds on a busy box.
+    The first failing command stops the rest and raises with the output."""
+    script = (
+        "import json, sys; from django.core.management import call_command\n"
+        f"for args in json.loads({json.dumps(json.dumps([list(c) for c in commands]))}): call_command(*args)"
+    )
+    manage(env, "shell", "--no-imports", "-c", script, timeout=timeout)
 
 
 class Processes:

@@ -14,8 +14,8 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from tests.integration.small_org import import_small_org
-from tests.integration.stack import ROOT, create_database, drop_database, manage, production_env, server_url
+from tests.integration.small_org import small_org_imports
+from tests.integration.stack import ROOT, create_database, drop_database, manage_many, production_env, server_url
 from tests.services import require, require_postgres
 
 pytestmark = pytest.mark.services
@@ -64,9 +64,8 @@ def test_restore_then_full_rollup_gives_the_same_snapshots(tmp_path: Path) -> No
     try:
         env = production_env(database_url=source, broker_url="", KPI_ROLLUP_ON_COMMIT="false")
         env.pop("CELERY_BROKER_URL")
-        manage(env, "migrate", "--noinput")
-        import_small_org(env, tmp_path)
-        manage(env, "rollup_kpis", "--full")
+        # migrate, import and roll up in one process (each start loads Django: seconds on a busy box)
+        manage_many(env, ("migrate", "--noinput"), *small_org_imports(tmp_path), ("rollup_kpis", "--full"))
         original = query(source, SNAPSHOTS)
         assert len(original) > 100
         assert ("releases", "org", "month", date(2026, 1, 1), 2, 2) in original

@@ -13,13 +13,14 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from tests.integration.small_org import import_small_org
+from tests.integration.small_org import small_org_imports
 from tests.integration.stack import (
     ROOT,
     compose_command,
     create_database,
     drop_database,
     manage,
+    manage_many,
     production_env,
     running,
     server_url,
@@ -53,8 +54,7 @@ def test_two_workers_share_two_concurrent_full_rollups(tmp_path: Path) -> None:
     db_url = create_database(server, name)
     try:
         env = production_env(database_url=db_url, broker_url=broker, KPI_ROLLUP_ON_COMMIT="false")
-        manage(env, "migrate", "--noinput")
-        import_small_org(env, tmp_path)
+        manage_many(env, ("migrate", "--noinput"), *small_org_imports(tmp_path))  # one process: Django loads once
         celery = ["celery", "--app", "productops"]
         subprocess.run([*celery, "purge", "-f"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=60)
         worker = compose_command("worker") + ["--concurrency", "1", "--without-gossip", "--without-mingle"]

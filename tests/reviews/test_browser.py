@@ -11,7 +11,7 @@ from alerts.models import Alert, AlertRule
 from metrics.demo.users import DEMO_USERS
 from reviews.kpi_reads import latest_complete_period
 from reviews.models import ActionItem, Note, Review
-from tests.dashboards.conftest import browser, demo_org  # noqa: F401  (fixtures)
+from tests.dashboards.conftest import _chromium, browser, demo_org  # noqa: F401  (fixtures)
 from tests.dashboards.test_browser import SHOTS, Session
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
