@@ -29,7 +29,7 @@ from tests.factories import ReleaseFactory, SurveyFactory
 from tests.trust import access_map as amap
 
 pytestmark = pytest.mark.django_db(transaction=False)
-MAX_EXAMPLES = 4  # per operation and role: every operation × role still runs (60 × 5 × 4 = 1,200 cases)
+MAX_EXAMPLES = 8  # per operation and role: 60 operations × 5 roles × 8 = 2,400 cases
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 KIND_MODEL = {
     "squads": "squads.squad",
