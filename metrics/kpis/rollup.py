@@ -220,7 +220,7 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
     del frames, stored
     gone = _gone_scopes(window, scopes) if connection.vendor == "postgresql" else set()
     # A first build (nothing of several grains stored in the window) COPYs the grains side by side,
-    # each on its own connection and in its own transaction: PostgreSQL maintaining four indexes
+    # each on its own connection and in its own transaction: PostgreSQL maintaining the indexes
     # per row is most of that build's time. Everything else goes in one transaction.
     fresh = {g: d.rows for g, d in diffs.items() if d.fresh and d.rows is not None}
     apart = len(fresh) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block

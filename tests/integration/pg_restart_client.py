@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import json
 import sys
 import threading
@@ -31,6 +32,8 @@ from django.db import InterfaceError, OperationalError, connection, connections 
 from django.test import RequestFactory  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
+from metrics.kpis import rollup as kpi_rollup  # noqa: E402
+from metrics.kpis import windows  # noqa: E402
 from metrics.kpis.rollup import full_rollup  # noqa: E402
 from tests.factories import SquadFactory, UserFactory  # noqa: E402
 
@@ -39,6 +42,11 @@ NOW = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 SQUADS = 12
 BULK_RELEASES = 15_000
 RETRY_FOR = 25.0
+
+# One window per month (this small org would be one window): the full rollup commits window after
+# window, so the test can restart the server with some windows written and others not. The rows
+# do not depend on how the rollup is cut (tests/metrics/kpis/test_rollup_units.py).
+kpi_rollup.plan = functools.partial(windows.plan, parts=1_000)
 
 
 def release_body(external_id: str, squad: str, day: int) -> dict:
