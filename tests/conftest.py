@@ -4,9 +4,16 @@ import importlib
 
 import pytest
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 
 from tests.factories import SquadFactory, UserFactory
 from tests.services import IN_CI
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first (longest-first scheduling): bin/test runs several test processes, and
+    a two-minute test started last would keep one of them busy long after the others are done."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,13 +62,34 @@ def client_for(db):
 
 @pytest.fixture
 def role_groups(transactional_db):
-    """Transactional tests flush every table, the migration-made role groups included:
-    recreate them (idempotent) instead of serialized_rollback, which clashes with
-    content types left by other flushing tests."""
+    """The role groups a transactional test needs: made by a migration, they exist when it starts
+    (the hook below restores them after every test that flushes)."""
+    return
+
+
+def _flushes(item: pytest.Item) -> bool:
+    """A test whose teardown flushes every table (a transactional test, as pytest-django runs it)."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server", "role_groups"} & set(getattr(item, "fixturenames", ())))
+
+
+def _restore_migration_data() -> None:
     from django.apps import apps
     from django.contrib.contenttypes.models import ContentType
 
-    ContentType.objects.clear_cache()  # the flush may have left cached ids that no longer exist
+    ContentType.objects.clear_cache()  # the flush re-created content types under new ids
     importlib.import_module("squads.migrations.0002_roles").create_roles(apps, None)
-    yield
-    ContentType.objects.clear_cache()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """After a transactional test's flush, put back what the migrations made (the role groups and
+    their permissions), so the tests after it — in whatever order they run — find the database
+    as migrated."""
+    result = yield
+    if nextitem is not None and _flushes(item):  # after the last test, the test database is gone
+        with item.config.stash[blocking_manager_key].unblock():
+            _restore_migration_data()
+    return result

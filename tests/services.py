@@ -26,12 +26,31 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def redis_url() -> str:
-    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Databases 7-9 belong to the benches (bench/); each test process takes two of the rest, so
+# parallel test processes (pytest-xdist) never share a broker queue they purge.
+_TEST_REDIS_DATABASES = (15, 14, 13, 12, 11, 10, 6, 5, 4, 3, 2, 1)
 
 
-def require_redis() -> str:
-    url = redis_url()
+def _worker_index() -> int:
+    """0 in a plain run, n for the xdist worker `gw<n>`."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def redis_url(spare: bool = False) -> str:
+    """This test process's Redis database (TEST_REDIS_URL names the first process's), or its spare one,
+    for a test that needs a broker nothing else in the process touches."""
+    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    server, _, db = base.rpartition("/")
+    if not db.isdigit() or int(db) not in _TEST_REDIS_DATABASES:
+        raise ValueError(f"TEST_REDIS_URL must name one of Redis databases {_TEST_REDIS_DATABASES}: {base}")
+    start = _TEST_REDIS_DATABASES.index(int(db)) + 2 * _worker_index() + (1 if spare else 0)
+    if start >= len(_TEST_REDIS_DATABASES):
+        raise ValueError(f"too many test processes for the Redis databases left after {base}")
+    return f"{server}/{_TEST_REDIS_DATABASES[start]}"
+
+
+def require_redis(spare: bool = False) -> str:
+    url = redis_url(spare)
     host_port = url.split("//", 1)[1].split("/", 1)[0]
     host, _, port = host_port.rpartition(":")
     require(port_open(host or "127.0.0.1", int(port or 6379)), f"Redis at {url}")

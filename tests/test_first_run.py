@@ -25,7 +25,8 @@ import pytest
 
 from tests.services import require, require_chromium
 
-pytestmark = pytest.mark.browser
+# one clone and one start for both tests: the same test process must run them (bin/test: loadgroup)
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("fresh-clone")]
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"

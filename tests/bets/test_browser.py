@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 VERDICTS = {"improved", "worsened", "no clear effect", "too early"}
 
 
+@pytest.mark.slow
 def test_create_a_bet_see_the_verdict_and_follow_its_marker(live_server, demo_org, browser):  # noqa: F811
     passwords = {u.username: u.password for u in DEMO_USERS}
     session = Session(browser, live_server.url, "ops", passwords["ops"])

@@ -61,6 +61,7 @@ class Session:
         return charts
 
 
+@pytest.mark.slow
 def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> None:
     squad = demo_org[0]
     area = squad.area.slug
@@ -83,6 +84,7 @@ def test_every_role_sees_every_page_drawn(live_server, demo_org, browser) -> Non
         session.context.close()
 
 
+@pytest.mark.slow
 def test_controls_and_heatmap_navigation(live_server, demo_org, browser) -> None:
     session = Session(browser, live_server.url, "viewer", dict((u.username, u.password) for u in DEMO_USERS)["viewer"])
     page = session.page

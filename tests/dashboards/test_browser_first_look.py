@@ -35,6 +35,7 @@ def links_answer(session: Session, hrefs: list[str]) -> dict[str, int]:
     return statuses
 
 
+@pytest.mark.slow
 def test_verdict_band_on_top_with_working_links_and_screenshots(live_server, demo_org, browser) -> None:
     squad = demo_org[0]
     session = Session(browser, live_server.url, "viewer", PASSWORDS["viewer"])
@@ -110,6 +111,7 @@ def test_pm_lands_on_their_squads(live_server, demo_org, browser) -> None:
     assert session.errors == []
 
 
+@pytest.mark.slow
 def test_viewer_follows_every_link_of_a_squad_page_without_a_403(live_server, demo_org, browser) -> None:
     session = Session(browser, live_server.url, "viewer", PASSWORDS["viewer"])
     page = session.page

@@ -52,6 +52,7 @@ def run_script(script: str, *args: str, env: dict[str, str]) -> None:
     assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
 
 
+@pytest.mark.slow
 def test_restore_then_full_rollup_gives_the_same_snapshots(tmp_path: Path) -> None:
     require_postgres()
     require(bool(shutil.which("pg_dump") and shutil.which("pg_restore")), "PostgreSQL client tools")

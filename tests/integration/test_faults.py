@@ -170,6 +170,7 @@ def _bulk_releases(prefix: str, count: int, squads: list) -> None:
     )
 
 
+@pytest.mark.slow
 def test_rollup_killed_mid_run_leaves_old_or_new_snapshots_and_rerun_converges(db, settings):
     settings.KPI_ROLLUP_ON_COMMIT = False  # the dirty marks wait for the (killed) subprocess rollup
     squads = [SquadFactory(slug=f"sq-{i}", area__slug=f"area-{i % 3}") for i in range(12)]
@@ -328,6 +329,7 @@ def test_next_request_and_next_rollup_succeed_after_connections_are_killed(pipel
     assert releases_in_march("org") == 1
 
 
+@pytest.mark.slow
 def test_concurrent_load_readers_poster_and_rollup(live_server, pipeline, settings, capsys):
     """20 readers on dashboards and KPIs, one pipeline posting, one rollup loop, on loopback for a bounded time."""
     settings.KPI_ROLLUP_ON_COMMIT = False  # a worker-like loop below does the rollups
@@ -425,13 +427,14 @@ WORKER_SCRIPT = (
 )
 
 
+@pytest.mark.slow
 def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, settings):
     """A real worker takes rollup_dirty, is SIGKILLed in the middle; the unacked (acks_late) task is
     redelivered to the restarted worker, which finishes it: dirty marks consumed, snapshots = full recompute."""
     from productops.celery import app
     from tests.services import require_redis
 
-    broker = require_redis().rsplit("/", 1)[0] + "/8"  # this suite's own Redis database
+    broker = require_redis(spare=True)  # a database no other test of this process uses
     settings.KPI_ROLLUP_ON_COMMIT = False  # exactly one task, sent below
     squads = [SquadFactory(slug=f"sq-{i}", area__slug=f"area-{i % 3}") for i in range(8)]
     _bulk_releases("w", 400, squads)

@@ -183,6 +183,7 @@ def _snapshots(server: Cluster) -> dict[tuple, tuple]:
     return {row[:4]: row[4:] for row in rows}
 
 
+@pytest.mark.slow
 def test_a_real_restart_mid_load_and_mid_rollup_loses_nothing(cluster: Cluster, tmp_path: Path, capsys) -> None:
     started = time.monotonic()
     client = Client(cluster, tmp_path / "client.log")

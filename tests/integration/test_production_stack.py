@@ -89,6 +89,7 @@ def json_lines(text: str) -> list[dict]:
     return lines
 
 
+@pytest.mark.slow
 def test_a_release_posted_over_http_reaches_the_kpi_api(tmp_path: Path) -> None:
     require_postgres()
     broker = require_redis()

@@ -46,6 +46,7 @@ def query(url: str, statement: str) -> list[tuple]:
         conn.close()
 
 
+@pytest.mark.slow
 def test_two_workers_share_two_concurrent_full_rollups(tmp_path: Path) -> None:
     require_postgres()
     broker = require_redis()

@@ -23,6 +23,7 @@ def _shot(session: Session, name: str) -> None:
     session.page.screenshot(path=str(SHOTS / f"reviews-{name}.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_review_lifecycle_by_role(live_server, demo_org, browser) -> None:  # noqa: F811
     from django.utils import timezone
 

@@ -330,6 +330,7 @@ class Run:
             client.force_login(self.users[role])  # signing out must not end the walk for this role
 
 
+@pytest.mark.slow
 def test_every_url_for_every_role_and_method_matches_the_access_map(users, squad_a, squad_b, capsys):
     world = build_world(squad_a, squad_b)
     AuditEvent.objects.create(action="import", username="seed")

@@ -102,6 +102,7 @@ def wsgi_app():
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow
 def test_fuzz_every_operation_for_every_role(users, squad_a, squad_b, wsgi_app, capsys):
     ReleaseFactory(external_id="rel-1", squad=squad_a)
     ReleaseFactory(external_id="rel-2", squad=squad_b)

@@ -155,6 +155,7 @@ def _full_after_saving(specs: list[tuple[int, dict]]) -> dict:
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @HYPOTHESIS
 @given(specs=records, seed=st.randoms(use_true_random=False))
@@ -167,6 +168,7 @@ def test_result_does_not_depend_on_record_order(specs: list[dict], seed) -> None
     assert _full_after_saving(numbered) == _full_after_saving(shuffled)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @HYPOTHESIS
 @given(
@@ -213,6 +215,7 @@ def test_batches_and_edits_rolled_up_incrementally_equal_a_full_rollup(
 COUNTS = [kpi.code for kpi in KPIS if kpi.kind == "count"]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @HYPOTHESIS
 @given(specs=records)

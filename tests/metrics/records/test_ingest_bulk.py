@@ -44,6 +44,7 @@ def org(squad_a, squad_b):
     return [s.slug for s in squads], releases
 
 
+@pytest.mark.slow
 def test_query_count_does_not_grow_with_rows(org, users, monkeypatch) -> None:
     """With one batch covering the file, 2k and 4k rows cost the same queries to
     create, update and re-import, with or without a user's scope check."""
