@@ -15,13 +15,16 @@ def create_roles(apps, schema_editor):
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    every = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    }
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for perm in sorted(perms):
-            app_label, codename = perm.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
+        missing = sorted(set(perms) - every.keys())
+        if missing:
+            raise LookupError(f"role {role}: no such permissions {missing}")
+        group.permissions.set([every[perm] for perm in perms])
 
 
 def remove_roles(apps, schema_editor):
