@@ -16,6 +16,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 from productops.cron import crontab_from
 
@@ -224,6 +225,9 @@ STORAGES = {
 }
 # Only the hashed copies are kept: a page can never pick up an unhashed, briefly cached file.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+# Source maps are fetched only by a browser's developer tools: compressing them (seconds of brotli
+# each) made every collection — the Quick start's first run, each image build — slower.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboards:home"  # a PM lands on their squads, everyone else on the org
