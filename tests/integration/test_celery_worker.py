@@ -15,21 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from metrics.models import KpiSnapshot
 from tests.factories import ReleaseFactory, SquadFactory
-from tests.services import require_postgres, require_redis
+from tests.support.workers import current_database_url, stop
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]
 UTC = dt.UTC
-
-
-def _test_database_url() -> str:
-    cfg = connection.settings_dict
-    auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else "")
-    return f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
 
 
 def _releases_this_month() -> float | None:
@@ -48,41 +41,11 @@ def _wait_for(predicate, worker: subprocess.Popen, timeout: float = 60.0) -> Non
     pytest.fail(f"no snapshot change within {timeout:.0f} s")
 
 
-@pytest.fixture
-def broker_app():
-    """The Celery app sending to the test Redis instead of running tasks eagerly."""
-    from productops.celery import app
-
-    broker = require_redis()
-    require_postgres()
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    _reset_connections(app)
-    app.conf.update(broker_url=broker, task_always_eager=False)
-    try:
-        app.control.purge()
-        yield broker
-    finally:
-        _reset_connections(app)
-        app.conf.update(saved)
-
-
-def _reset_connections(app) -> None:
-    """Drop pooled broker connections so the next send connects to the configured broker.
-
-    kombu keeps one global pool per broker URL; `pools.reset()` closes and forgets them all, so
-    later tests (or this app) get fresh pools rather than a closed one."""
-    from kombu import pools
-
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_saved_record_reaches_the_snapshot_through_a_real_worker(broker_app: str) -> None:
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": current_database_url(),
         "CELERY_BROKER_URL": broker_app,
         "KPI_ROLLUP_ON_COMMIT": "true",
         "DB_CONN_MAX_AGE": "0",
@@ -114,11 +77,6 @@ def test_a_saved_record_reaches_the_snapshot_through_a_real_worker(broker_app: s
         ReleaseFactory(squad=alpha, released_at=now - dt.timedelta(minutes=2))
         _wait_for(lambda: _releases_this_month() == 2, worker)
     finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        output = stop(worker)
         if worker.returncode not in (0, -15):
             print(output.decode(errors="replace")[-4000:])

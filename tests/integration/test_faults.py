@@ -38,6 +38,7 @@ from metrics.kpis.rollup import full_rollup, grain_locks, incremental_rollup
 from metrics.models import DirtyRange, KpiSnapshot, Release, RollupRun
 from tests.factories import SquadFactory, UserFactory
 from tests.services import require_postgres
+from tests.support.workers import current_database_url, reset_broker_pools, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,18 +78,6 @@ def releases_in_march(scope: str = "squad:alpha") -> float | None:
     )
 
 
-def _fresh_broker_pools(app) -> None:
-    """Forget pooled broker connections and producers (kombu keeps global pools), so the next
-    send connects to the broker now configured."""
-    from kombu import pools
-
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
-    app.amqp._producer_pool = None
-    pools.reset()
-
-
 @pytest.fixture(autouse=True)
 def _celery_as_configured():
     """Each test starts from the settings' Celery config (embedded: eager, no broker) and fresh pools,
@@ -99,10 +88,10 @@ def _celery_as_configured():
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url=settings.CELERY_BROKER_URL or None, task_always_eager=settings.CELERY_TASK_ALWAYS_EAGER)
-    _fresh_broker_pools(app)
+    reset_broker_pools(app)
     yield
     app.conf.update(saved)
-    _fresh_broker_pools(app)
+    reset_broker_pools(app)
 
 
 @pytest.fixture(autouse=True)
@@ -125,7 +114,7 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
     app.conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)  # nothing listens on port 1
-    _fresh_broker_pools(app)
+    reset_broker_pools(app)
     try:
         for n in range(3):
             response = pipeline.post(
@@ -134,7 +123,7 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
             assert response.status_code == 201, response.content
     finally:
         app.conf.update(saved)
-        _fresh_broker_pools(app)
+        reset_broker_pools(app)
     assert Release.objects.filter(external_id__startswith="down-").count() == 3
     assert DirtyRange.objects.filter(scope="squad:alpha").exists()  # nothing was rolled up, nothing lost
     assert releases_in_march() is None
@@ -142,11 +131,6 @@ def test_broker_down_records_saved_dirty_marks_kept_and_rollup_catches_up(pipeli
     assert releases_in_march() == 3  # hand count: three March releases of alpha
     assert releases_in_march("org") == 3
     assert not DirtyRange.objects.exists()
-
-
-def _test_database_url() -> str:
-    cfg = connection.settings_dict
-    return f"postgres://{cfg['USER']}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
 
 
 ROLLUP_SCRIPT = (
@@ -177,7 +161,7 @@ def test_rollup_killed_mid_run_leaves_old_or_new_snapshots_and_rerun_converges(d
     _bulk_releases("old", 800, squads)
     full_rollup(now=NOW)
     old = snapshot_table()
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DJANGO_SETTINGS_MODULE": "productops.settings"}
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "DJANGO_SETTINGS_MODULE": "productops.settings"}
     outcomes = []
     for attempt, delay in enumerate((0.0, 0.05, 0.15, 0.3, 0.6, 1.2)):
         # New records (March 2026 and January 2024: a wide recompute) are what the killed rollup works on.
@@ -449,7 +433,7 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
             released_at=dt.datetime(2026, 3, 9, tzinfo=UTC),
         )
     assert DirtyRange.objects.exists()
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
 
     def start_worker() -> subprocess.Popen:
@@ -462,7 +446,7 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
         )
 
     app.conf.update(broker_url=broker, task_always_eager=False)
-    _fresh_broker_pools(app)
+    reset_broker_pools(app)
     workers = []
     try:
         app.control.purge()
@@ -490,14 +474,9 @@ def test_celery_worker_sigkilled_mid_rollup_redoes_the_task_on_restart(db, setti
         assert not DirtyRange.objects.exists(), "the killed task was not redone by the restarted worker"
     finally:
         for worker in workers:
-            if worker.poll() is None:
-                worker.terminate()
-                try:
-                    worker.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            stop(worker)
         app.conf.update(saved)
-        _fresh_broker_pools(app)
+        reset_broker_pools(app)
     redone = snapshot_table()
     full_rollup()  # real now, as the worker uses
     assert snapshot_table() == redone

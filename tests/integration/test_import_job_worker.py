@@ -16,9 +16,10 @@ from django.urls import reverse
 from metrics.models import ImportJob, Release
 from metrics.records import jobs
 from metrics.records.ingest import importer
-from tests.integration.test_celery_worker import ROOT, _test_database_url, broker_app  # noqa: F401 — a fixture
+from tests.integration.test_celery_worker import ROOT
 from tests.metrics.records.test_import_jobs import releases_csv
 from tests.services import require_postgres
+from tests.support.workers import current_database_url, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +30,7 @@ def _roles(role_groups):
 
 
 def _worker(broker: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
+    env = {**os.environ, "DATABASE_URL": current_database_url(), "CELERY_BROKER_URL": broker, "DB_CONN_MAX_AGE": "0"}
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "productops", "worker", "--pool=solo", "--loglevel=WARNING"]
         + ["--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -63,12 +64,7 @@ def test_a_big_upload_is_imported_by_a_real_worker(broker_app, users, client_for
             time.sleep(0.3)
             status = client.get(status_url).json()
     finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        output = stop(worker)
     assert status["state"] == "done", (status, output.decode(errors="replace")[-3000:])
     assert (status["created"], status["updated"], status["unchanged"], status["error_count"]) == (1000, 0, 0, 0)
     assert (status["rows_processed"], status["rows_total"]) == (1000, 1000)
