@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -52,7 +52,7 @@ from metrics.kpis.periods import (
     to_us,
 )
 from metrics.kpis.store import delete_snapshots, upsert_snapshots, write_rows
-from metrics.kpis.sync import diff_grain, load_stored, stored_from
+from metrics.kpis.sync import GrainDiff, diff_grain, load_stored, stored_from
 from metrics.kpis.windows import Window, distributed_parts, plan, window_of_unit
 
 logger = logging.getLogger(__name__)
@@ -213,34 +213,43 @@ def _run_window(window: Window, scopes: Scopes, first_day: date | None, now: dat
         stored = stored_from(frames.also.pop("stored")) if also else None
     if stored is None:
         stored = load_stored(scopes.names, window.grains, window.start, window.end)
-    diffs = {}
-    for grain, (lo, hi) in periods.items():
-        dense = compute_dense(frames, scopes, grain, lo, hi, now) if grain in ranges else ([], None, None)
-        diffs[grain] = diff_grain(grain, *dense, (lo, hi), scopes.names, stored)
-    del frames, stored
     gone = _gone_scopes(window, scopes) if connection.vendor == "postgresql" else set()
-    # A first build (nothing of several grains stored in the window) COPYs the grains side by side,
-    # each on its own connection and in its own transaction: PostgreSQL maintaining the indexes
-    # per row is most of that build's time. Everything else goes in one transaction.
-    fresh = {g: d.rows for g, d in diffs.items() if d.fresh and d.rows is not None}
-    apart = len(fresh) > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block
-    written = 0
-    with transaction.atomic():
-        for grain, diff in diffs.items():
-            if diff.stale or grain in gone:
-                lo, hi = periods[grain]
-                delete_snapshots(
-                    grain=grain,
-                    keep_scopes=scopes.names,
-                    first=start_of_ordinal(grain, lo) if lo <= hi else None,
-                    last=start_of_ordinal(grain, hi) if lo <= hi else None,
-                    within=(window.start, window.end),
-                )
-            if diff.rows is not None and not (apart and grain in fresh):
-                written += write_rows(diff.rows, fresh=diff.fresh)
-    if apart:
-        with ThreadPoolExecutor(max_workers=len(fresh)) as pool:
-            written += sum(pool.map(_write_fresh_apart, fresh.values()))
+    # A first build of the window (nothing stored in it) COPYs each grain on its own connection and
+    # in its own transaction as soon as the grain is computed, so PostgreSQL maintaining the indexes
+    # (most of that build's time) overlaps the next grain's computing. Everything else is written
+    # in one transaction.
+    first_build = (
+        len(ranges) > 1
+        and not len(stored.grain)
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+    apart: list[Future[int]] = []
+    diffs = {}
+    with ThreadPoolExecutor(max_workers=len(ranges) if first_build else 1) as pool:
+        for grain, (lo, hi) in periods.items():
+            dense = compute_dense(frames, scopes, grain, lo, hi, now) if grain in ranges else ([], None, None)
+            diff = diff_grain(grain, *dense, (lo, hi), scopes.names, stored)
+            if first_build and diff.fresh and not diff.stale and grain not in gone and diff.rows is not None:
+                apart.append(pool.submit(_write_fresh_apart, diff.rows))
+                diff = GrainDiff(None, diff.fresh, diff.stale)
+            diffs[grain] = diff
+        del frames, stored
+        written = 0
+        with transaction.atomic():
+            for grain, diff in diffs.items():
+                if diff.stale or grain in gone:
+                    lo, hi = periods[grain]
+                    delete_snapshots(
+                        grain=grain,
+                        keep_scopes=scopes.names,
+                        first=start_of_ordinal(grain, lo) if lo <= hi else None,
+                        last=start_of_ordinal(grain, hi) if lo <= hi else None,
+                        within=(window.start, window.end),
+                    )
+                if diff.rows is not None:
+                    written += write_rows(diff.rows, fresh=diff.fresh)
+        written += sum(future.result() for future in apart)
     return written
 
 
