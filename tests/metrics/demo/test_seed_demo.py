@@ -76,6 +76,7 @@ def _per_squad(model: type, field: str, since: datetime, until: datetime) -> Cou
     return Counter(rows)
 
 
+@pytest.mark.xdist_group("default-demo-org")  # one seed (the class fixture) for the whole class
 class TestDefaultDemoOrg:
     """One default `seed_demo` run, as `bin/start` makes it."""
 
