@@ -26,6 +26,13 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 # Databases 7-9 belong to the benches (bench/); each test process takes two of the rest, so
 # parallel test processes (pytest-xdist) never share a broker queue they purge.
 _TEST_REDIS_DATABASES = (15, 14, 13, 12, 11, 10, 6, 5, 4, 3, 2, 1)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import require, require_chromium
+from tests.services import free_port, require, require_chromium
 
 # one clone and one start for both tests: the same test process must run them (bin/test: loadgroup)
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("fresh-clone")]
@@ -48,12 +48,6 @@ NOT_INHERITED = {
     "PORT",
 }
 START_TIMEOUT = 600  # seconds: migrate + seed (24 squads, 2 years) + rollup + collectstatic, on a busy CI box
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Start:

@@ -10,7 +10,6 @@ Hand-worked (frozen now Friday 2026-03-20; target CFR ≤ 10 %, at risk to 12.5 
 from __future__ import annotations
 
 import email
-import socket
 import threading
 from email.message import Message
 from urllib.parse import urlsplit
@@ -23,6 +22,7 @@ from alerts.services import create_rule
 from metrics.models import Target
 from reviews.services import create_action_item, create_review
 from tests.reviews.org import NOW, releases, run_rollup
+from tests.services import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +42,13 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on 127.0.0.1; the default mailer points at it (as EMAIL_URL=smtp://… would)."""
     from productops.email_url import mailers_setting
 
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.MAILERS = mailers_setting(f"smtp://127.0.0.1:{port}")
@@ -121,7 +115,7 @@ def test_smtp_down_fails_nothing_and_the_next_rollup_sends(
     from productops.email_url import mailers_setting
 
     working = settings.MAILERS
-    settings.MAILERS = mailers_setting(f"smtp://127.0.0.1:{_free_port()}?timeout=2")  # nobody listens there
+    settings.MAILERS = mailers_setting(f"smtp://127.0.0.1:{free_port()}?timeout=2")  # nobody listens there
     create_rule(
         user=users["ops"],
         metric="change_failure_rate",

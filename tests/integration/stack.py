@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,12 +31,6 @@ def compose_command(service: str) -> list[str]:
     """The service's command exactly as docker-compose.yml gives it."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return list(compose["services"][service]["command"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url(base_url: str, name: str) -> str:

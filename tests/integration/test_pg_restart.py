@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from tests.services import IN_CI, require, require_postgres
+from tests.services import IN_CI, free_port, require, require_postgres
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +39,6 @@ LOAD_SECONDS, LOAD_THREADS = 3.0, 8
 def _bin_dir() -> str | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
     return found[-1] if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Cluster:
@@ -91,7 +84,7 @@ def cluster(role_groups) -> Iterator[Cluster]:
     owner = pwd.getpwnam("postgres")
     directory = Path(tempfile.mkdtemp(prefix="po-pg-restart-"))
     os.chown(directory, owner.pw_uid, owner.pw_gid)
-    server = Cluster(bin_dir, directory, _free_port())
+    server = Cluster(bin_dir, directory, free_port())
     try:
         server.run(
             f"{bin_dir}/initdb", "-D", str(server.data), "-A", "trust", "-U", "root", "-E", "UTF8", "--locale=C", "-N"

@@ -27,14 +27,13 @@ from tests.integration.stack import (
     compose_command,
     create_database,
     drop_database,
-    free_port,
     manage,
     production_env,
     running,
     server_url,
     wait_for,
 )
-from tests.services import require_postgres, require_redis
+from tests.services import free_port, require_postgres, require_redis
 
 pytestmark = pytest.mark.services
 
