@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -76,3 +78,28 @@ CHROMIUM = "/usr/bin/chromium"
 def require_chromium() -> str:
     require(os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "Debian's chromium")
     return CHROMIUM
+
+
+def database_url(base_url: str, name: str) -> str:
+    """`base_url` (a postgres:// URL) pointing at database `name` instead."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def server_url(settings_dict: Mapping[str, object]) -> str:
+    """A postgres:// URL of the server of a Django DATABASES entry (database `postgres`)."""
+    from urllib.parse import quote
+
+    user = quote(str(settings_dict.get("USER") or ""))
+    password = settings_dict.get("PASSWORD")
+    auth = f"{user}:{quote(str(password))}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    return f"postgres://{auth}{host}:{settings_dict.get('PORT') or 5432}/postgres"
+
+
+def current_database_url() -> str:
+    """The postgres:// URL of the database this test runs against (pytest-django's test database),
+    for subprocesses that must see the same data."""
+    from django.db import connection
+
+    return database_url(server_url(connection.settings_dict), str(connection.settings_dict["NAME"]))

@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import yaml
 from psycopg2 import sql
+
+from tests.services import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -31,23 +32,6 @@ def compose_command(service: str) -> list[str]:
     """The service's command exactly as docker-compose.yml gives it."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return list(compose["services"][service]["command"])
-
-
-def database_url(base_url: str, name: str) -> str:
-    """`base_url` (a postgres:// URL) pointing at database `name` instead."""
-    parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def server_url(settings_dict: Mapping[str, object]) -> str:
-    """A postgres:// URL of the server of a Django DATABASES entry (database `postgres`)."""
-    from urllib.parse import quote
-
-    user = quote(str(settings_dict.get("USER") or ""))
-    password = settings_dict.get("PASSWORD")
-    auth = f"{user}:{quote(str(password))}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    return f"postgres://{auth}{host}:{settings_dict.get('PORT') or 5432}/postgres"
 
 
 def _admin(base_url: str, *statements: sql.Composable) -> None:

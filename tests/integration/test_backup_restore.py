@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from tests.integration.small_org import small_org_imports
-from tests.integration.stack import ROOT, create_database, drop_database, manage_many, production_env, server_url
-from tests.services import require, require_postgres
+from tests.integration.stack import ROOT, create_database, drop_database, manage_many, production_env
+from tests.services import require, require_postgres, server_url
 
 pytestmark = pytest.mark.services
 

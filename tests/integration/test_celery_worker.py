@@ -18,7 +18,8 @@ import pytest
 
 from metrics.models import KpiSnapshot
 from tests.factories import ReleaseFactory, SquadFactory
-from tests.support.workers import current_database_url, stop
+from tests.services import current_database_url
+from tests.support.workers import stop
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parents[2]

@@ -37,8 +37,8 @@ from metrics.kpis.catalog import GRAINS
 from metrics.kpis.rollup import full_rollup, grain_locks, incremental_rollup
 from metrics.models import DirtyRange, KpiSnapshot, Release, RollupRun
 from tests.factories import SquadFactory, UserFactory
-from tests.services import require_postgres
-from tests.support.workers import current_database_url, reset_broker_pools, stop
+from tests.services import current_database_url, require_postgres
+from tests.support.workers import reset_broker_pools, stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ from metrics.records import jobs
 from metrics.records.ingest import importer
 from tests.integration.test_celery_worker import ROOT
 from tests.metrics.records.test_import_jobs import releases_csv
-from tests.services import require_postgres
-from tests.support.workers import current_database_url, stop
+from tests.services import current_database_url, require_postgres
+from tests.support.workers import stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -30,10 +30,9 @@ from tests.integration.stack import (
     manage,
     production_env,
     running,
-    server_url,
     wait_for,
 )
-from tests.services import free_port, require_postgres, require_redis
+from tests.services import free_port, require_postgres, require_redis, server_url
 
 pytestmark = pytest.mark.services
 

@@ -23,10 +23,9 @@ from tests.integration.stack import (
     manage_many,
     production_env,
     running,
-    server_url,
     wait_for,
 )
-from tests.services import require_postgres, require_redis
+from tests.services import require_postgres, require_redis, server_url
 
 pytestmark = pytest.mark.services
 

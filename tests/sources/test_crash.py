@@ -14,6 +14,7 @@ from django.db import connection
 from metrics.models import Incident
 from sources.models import Source
 from sources.sync import sync_source
+from tests.services import current_database_url
 from tests.sources.fake_pagerduty import pd_incident
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,10 +26,9 @@ def test_killed_between_pages_then_resumed(pd_source, fake_pd, waits, monkeypatc
         pytest.skip("the killed process shares the test database: PostgreSQL only")
     fake_pd.add(*[pd_incident(f"K{i}", created_at=f"2026-01-{10 + i:02d}T10:00:00Z") for i in range(8)])
     arrived = fake_pd.hang_on("/incidents", "offset=6")  # the third page of three-item pages
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "PD_TOKEN": "pd-token",
         "KPI_ROLLUP_ON_COMMIT": "false",
         "SOURCES_TEST_PAGE_SIZE": "3",

@@ -5,15 +5,6 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from django.db import connection
-
-
-def current_database_url() -> str:
-    """The URL of the database this test runs against (pytest-django's test database)."""
-    cfg = connection.settings_dict
-    auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else "")
-    return f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
-
 
 def reset_broker_pools(app: Any) -> None:
     """Forget pooled broker connections and producers: kombu keeps global pools per broker URL, so
