@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -78,6 +80,23 @@ CHROMIUM = "/usr/bin/chromium"
 def require_chromium() -> str:
     require(os.path.exists(CHROMIUM) or bool(shutil.which("chromium")), "Debian's chromium")
     return CHROMIUM
+
+
+@contextmanager
+def sync_playwright() -> Iterator[Any]:
+    """Playwright's sync API, closing on the way out the Django connections opened while it ran.
+
+    Code running under sync Playwright sees its own context (greenlets), hence its own database
+    connection: left open, it kept the test database from being dropped at the end of the run
+    (PostgreSQL waits 5 s for it, then refuses)."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright as start
+
+    with start() as playwright:
+        try:
+            yield playwright
+        finally:
+            connections.close_all()
 
 
 def database_url(base_url: str, name: str) -> str:

@@ -12,7 +12,7 @@ from metrics.demo.users import create_demo_users
 from metrics.kpis.rollup import full_rollup
 from metrics.models import Baseline, Target
 from squads.models import Squad
-from tests.services import require_chromium
+from tests.services import require_chromium, sync_playwright
 from tests.support import table_copy
 
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -55,7 +55,6 @@ def demo_org(settings):
 def _chromium():
     """One headless Chromium per test module (a launch costs seconds); each test gets fresh contexts."""
     executable = require_chromium()
-    from playwright.sync_api import sync_playwright
 
     # sync Playwright keeps an event loop running in this thread while it is started: Django's
     # async-safety check must be off for the module's tests, and only for them

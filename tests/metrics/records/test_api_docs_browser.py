@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import UserFactory
-from tests.services import require_chromium
+from tests.services import require_chromium, sync_playwright
 from tests.support.api_support import fast_password_hashing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("role_groups")]
@@ -18,7 +18,6 @@ __all__ = ["fast_password_hashing"]  # autouse fixture
 def page(live_server, monkeypatch):
     executable = require_chromium()
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright next to the live server thread
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox", "--disable-gpu"])
