@@ -8,7 +8,7 @@ when a row's current value was written; when the KPIs were last *checked* is
 the latest `RollupRun`. Rows of which none were stored go in with a plain `COPY`
 (`write_rows`).
 
-On PostgreSQL the rows are COPYed into a temporary table and merged with one
+On PostgreSQL the rows are COPYed (binary, `metrics.kpis.pgcopy`) into a temporary table and merged with one
 `INSERT … SELECT … ORDER BY … ON CONFLICT DO UPDATE` (fast for hundreds of
 thousands of rows); elsewhere `bulk_create(update_conflicts=True)` in batches.
 Both write in (metric, scope, grain, period_start) order, so two concurrent
@@ -17,7 +17,6 @@ writers lock rows in the same order and cannot deadlock. Call inside a transacti
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from datetime import date
 
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from metrics.kpis.catalog import kpis_for_grain
 from metrics.kpis.models import KpiSnapshot
+from metrics.kpis.pgcopy import copy_binary
 
 KEY = ["metric", "scope", "grain", "period_start"]
 BATCH = 5000
@@ -73,32 +73,6 @@ def upsert_snapshots(rows: pd.DataFrame) -> int:
     return len(objects)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\r\n') else name
-
-
-def _csv(rows: pd.DataFrame, *extra: str) -> io.StringIO:
-    """Rows as COPY csv (NaN → empty → NULL; floats as `repr`, the shortest text that reads back
-    as the same float). Built with plain string joins: pandas' `to_csv` was most of a first build."""
-    names = {name: _quoted(str(name)) for name in {*rows["metric"].unique(), *rows["scope"].unique()}}
-    days = np.datetime_as_string(pd.to_datetime(rows["period_start"]).to_numpy().astype("datetime64[D]"), unit="D")
-    values = ["" if v != v else repr(v) for v in rows["value"].to_numpy(dtype=float).tolist()]
-    tail = "".join("," + _quoted(value) for value in extra) + "\n"
-    lines = [
-        f"{names[m]},{names[s]},{g},{d},{v},{n}{tail}"
-        for m, s, g, d, v, n in zip(
-            rows["metric"].tolist(),
-            rows["scope"].tolist(),
-            rows["grain"].tolist(),
-            days.tolist(),
-            values,
-            rows["sample_size"].to_numpy().tolist(),
-            strict=True,
-        )
-    ]
-    return io.StringIO("".join(lines))
-
-
 def write_rows(rows: pd.DataFrame, *, fresh: bool) -> int:
     """Write rows of one grain, already in key order. `fresh`: none of their keys was stored when
     compared, so on PostgreSQL they are COPYed straight into the table (no staging, no conflict
@@ -108,12 +82,13 @@ def write_rows(rows: pd.DataFrame, *, fresh: bool) -> int:
         return 0
     if fresh and connection.vendor == "postgresql":
         table = KpiSnapshot._meta.db_table
-        buffer = _csv(rows, timezone.now().isoformat())
+        buffer = copy_binary(rows, timezone.now())
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            # copy_expert is psycopg2's own: its errors become Django's only inside wrap_database_errors
+            with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
                 cursor.copy_expert(
                     f"COPY {table} (metric, scope, grain, period_start, value, sample_size, computed_at)"
-                    " FROM STDIN WITH (FORMAT csv)",
+                    " FROM STDIN WITH (FORMAT binary)",
                     buffer,
                 )
             return len(rows)
@@ -124,14 +99,14 @@ def write_rows(rows: pd.DataFrame, *, fresh: bool) -> int:
 
 def _upsert_postgresql(rows: pd.DataFrame, computed_at: object) -> int:
     table = KpiSnapshot._meta.db_table
-    buffer = _csv(rows)
+    buffer = copy_binary(rows)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS kpi_upsert")
         cursor.execute(
             "CREATE TEMP TABLE kpi_upsert (metric varchar(64), scope varchar(140), grain varchar(8),"
             " period_start date, value double precision, sample_size integer) ON COMMIT DROP"
         )
-        cursor.copy_expert("COPY kpi_upsert FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.copy_expert("COPY kpi_upsert FROM STDIN WITH (FORMAT binary)", buffer)
         cursor.execute(
             f"INSERT INTO {table} (metric, scope, grain, period_start, value, sample_size, computed_at)"
             " SELECT metric, scope, grain, period_start, value, sample_size, %s FROM kpi_upsert"
