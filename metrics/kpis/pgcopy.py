@@ -45,17 +45,16 @@ def _numbers(rows: pd.DataFrame, computed_at: datetime | None) -> tuple[np.ndarr
     return numbers.view(np.uint8).reshape(len(rows), numbers.dtype.itemsize), null
 
 
-def _key_codes(rows: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
-    """A code per row for its (metric, scope, grain), and the keys by code."""
-    combined = np.zeros(len(rows), dtype=np.int64)
-    for name in ("metric", "scope", "grain"):
-        codes, uniques = pd.factorize(rows[name])
-        combined = combined * len(uniques) + codes
-    codes, uniques = pd.factorize(combined)
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # each code's first row
-    columns = [rows[name].to_numpy()[first] for name in ("metric", "scope", "grain")]
-    return codes, list(zip(*columns, strict=True))
+def _runs(rows: pd.DataFrame) -> np.ndarray:
+    """Where each run of rows with one (metric, scope, grain) starts (rows in key order: one run
+    per key; in any other order still correct, in more runs)."""
+    change = np.ones(len(rows), dtype=bool)
+    if len(rows) > 1:
+        change[1:] = False
+        for name in ("metric", "scope", "grain"):
+            column = rows[name].to_numpy()
+            change[1:] |= column[1:] != column[:-1]
+    return np.flatnonzero(change)
 
 
 def copy_binary(rows: pd.DataFrame, computed_at: datetime | None = None) -> io.BytesIO:
@@ -63,18 +62,12 @@ def copy_binary(rows: pd.DataFrame, computed_at: datetime | None = None) -> io.B
     COPY stream of those columns, plus `computed_at` on every row when given."""
     field_count = struct.pack("!h", 7 if computed_at is not None else 6)
     numbers, null = _numbers(rows, computed_at)
-    codes, keys = _key_codes(rows)
-    prefixes = [
-        np.frombuffer(
-            field_count + b"".join(struct.pack("!i", len(text)) + text for text in (str(p).encode() for p in key)),
-            dtype=np.uint8,
-        )
-        for key in keys
-    ]
-    starts = np.flatnonzero(np.diff(codes)) + 1
+    texts = [rows[name].to_numpy() for name in ("metric", "scope", "grain")]
+    starts = _runs(rows)
     parts = [HEADER]
-    for first, last in zip(np.r_[0, starts], np.r_[starts, len(codes)], strict=True):
-        prefix = prefixes[codes[first]]
+    for first, last in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
+        key = b"".join(struct.pack("!i", len(text)) + text for text in (str(t[first]).encode() for t in texts))
+        prefix = np.frombuffer(field_count + key, dtype=np.uint8)
         block = np.empty((last - first, len(prefix) + numbers.shape[1]), dtype=np.uint8)
         block[:, : len(prefix)] = prefix
         block[:, len(prefix) :] = numbers[first:last]

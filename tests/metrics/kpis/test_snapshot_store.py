@@ -67,3 +67,10 @@ def test_a_fresh_write_over_rows_stored_meanwhile_falls_back_to_the_upsert() -> 
     newer = [(*ROWS[0][:4], 5.0, 5), *ROWS[2:]]
     assert write_rows(frame(newer), fresh=True) == len(newer)
     assert same_bits(stored(), expected([*newer[:1], ROWS[1], *ROWS[2:]]))
+
+
+def test_rows_out_of_key_order_are_stored_exactly_too() -> None:
+    shuffled = [ROWS[i] for i in (5, 0, 7, 2, 1, 6, 4, 3)]  # keys interleaved: many short runs
+    rows = pd.DataFrame(shuffled, columns=[*KEY, "value", "sample_size"])
+    assert write_rows(rows, fresh=True) == len(ROWS)
+    assert same_bits(stored(), expected(ROWS))
