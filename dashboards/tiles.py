@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -174,10 +175,11 @@ class HeatCell:
     value: float | None
     sample_size: int
     display: str
-    colour: str
+    colour: str  # on a light page
     low_confidence: bool
     status: str | None = None
     why: str = ""
+    dark_colour: str = ""  # the same meaning on a dark page (prefers-color-scheme: dark)
 
 
 @dataclass
@@ -192,8 +194,20 @@ class HeatRow:
         return sum(1 for cell in self.cells if cell.status == stats.OFF_TRACK)
 
 
-STATUS_COLOURS = {stats.ON_TRACK: "#bfe5cc", stats.AT_RISK: "#f8dc9c", stats.OFF_TRACK: "#f4b7b1"}
-NEUTRAL = "#f1f3f5"
+class Tint(NamedTuple):
+    """A cell's background on a light page and on a dark one (light text on a dark tint)."""
+
+    light: str
+    dark: str
+
+
+STATUS_TINTS = {
+    stats.ON_TRACK: Tint("#bfe5cc", "#14532d"),
+    stats.AT_RISK: Tint("#f8dc9c", "#713f12"),
+    stats.OFF_TRACK: Tint("#f4b7b1", "#7f1d1d"),
+}
+NEUTRAL = Tint("#f1f3f5", "#374151")
+EVEN = Tint("#ffffff", "#1f2937")  # about equal to the reference
 # KPIs whose org value is a sum or a union over squads: a squad is compared with the median squad.
 EXTENSIVE_KINDS = frozenset({"count", "per_week", "uptime"})
 EXTENSIVE_UNITS = frozenset({"currency"})
@@ -203,9 +217,10 @@ def compares_with_median(kpi: Kpi) -> bool:
     return kpi.kind in EXTENSIVE_KINDS or kpi.unit in EXTENSIVE_UNITS
 
 
-def _distance_colour(kpi: Kpi, value: float, reference: float | None) -> tuple[str, float | None]:
+def _distance_tint(kpi: Kpi, value: float, reference: float | None) -> tuple[Tint, float | None]:
     """A tint by how much better (green) or worse (red) than the reference the value is, relative
-    to the reference, saturating at ±50 %; white-ish when about equal. Returns (colour, relative)."""
+    to the reference, saturating at ±50 %; the page's own background when about equal (on a light
+    page stronger is darker, on a dark page stronger is brighter). Returns (tint, relative)."""
     if reference is None:
         return NEUTRAL, None
     scale = abs(reference) or 1.0
@@ -214,9 +229,9 @@ def _distance_colour(kpi: Kpi, value: float, reference: float | None) -> tuple[s
         relative = -relative
     strength = min(abs(relative) / 0.5, 1.0)
     if strength < 0.02:
-        return "#ffffff", relative
+        return EVEN, relative
     hue = 140 if relative > 0 else 5
-    return f"hsl({hue}, 60%, {97 - 17 * strength:.0f}%)", relative
+    return Tint(f"hsl({hue}, 60%, {97 - 17 * strength:.0f}%)", f"hsl({hue}, 45%, {19 + 11 * strength:.0f}%)"), relative
 
 
 def heatmap(
@@ -247,17 +262,17 @@ def heatmap(
             rule = target_for(rules, kpi.code, squad.slug)
             status = judged_status(kpi, value, size, rule) if value is not None else None
             if value is None:
-                colour, why = NEUTRAL, "no value"
+                tint, why = NEUTRAL, "no value"
             elif low:
-                colour, why = NEUTRAL, f"too few records (n={size})"
+                tint, why = NEUTRAL, f"too few records (n={size})"
             elif status:
-                colour, why = STATUS_COLOURS[status], f"{status} (target {format_target(kpi, rule.value)})"
+                tint, why = STATUS_TINTS[status], f"{status} (target {format_target(kpi, rule.value)})"
             else:
                 median = compares_with_median(kpi)
                 reference = (
                     clean_number(medians.get(kpi.code)) if median else cells_at.get((scope, kpi.code), (None, 0))[0]
                 )
-                colour, relative = _distance_colour(kpi, value, reference)
+                tint, relative = _distance_tint(kpi, value, reference)
                 against = "the median squad" if median else ("the org" if scope == "org" else "the area")
                 why = (
                     ""
@@ -270,7 +285,8 @@ def heatmap(
                     value=value,
                     sample_size=size,
                     display=format_compact(kpi, value),
-                    colour=colour,
+                    colour=tint.light,
+                    dark_colour=tint.dark,
                     low_confidence=low,
                     status=status,
                     why=why,

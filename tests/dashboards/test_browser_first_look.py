@@ -22,6 +22,13 @@ PASSWORDS = {u.username: u.password for u in DEMO_USERS}
 WIDTHS = {"desktop": (1440, 900), "phone": (390, 844)}
 
 
+def luminance(css_rgb: str) -> float:
+    """Relative luminance (WCAG) of a computed `rgb(r, g, b)` colour: 0 black, 1 white."""
+    channels = [int(part) / 255 for part in css_rgb[css_rgb.index("(") + 1 : css_rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def links_answer(session: Session, hrefs: list[str]) -> dict[str, int]:
     """GET every link (resolved against the tab's page) with its session cookies; href → status,
     no redirects followed."""
@@ -149,6 +156,14 @@ def test_dark_mode_follows_the_system_setting(live_server, demo_org, browser) ->
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(17, 24, 39)"
     # the charts are recoloured too: Plotly's background rectangle takes the dark card colour
     assert page.evaluate("document.querySelector('div.chart .main-svg .bg').style.fill") == "rgb(31, 41, 55)"
+    # the heatmap's cells take their dark tints, with light text: no light cell on the dark page
+    cells = page.evaluate(
+        """[...document.querySelectorAll('#heatmap td[style]')].map(td => [
+            getComputedStyle(td).backgroundColor, getComputedStyle(td.querySelector('a')).color])"""
+    )
+    assert len(cells) > 50
+    assert max(luminance(background) for background, _ in cells) < 0.2
+    assert min(luminance(text) for _, text in cells) > 0.3
     page.screenshot(path=str(SHOTS / "first-look-overview-dark-top.png"))
     assert errors == []
     context.close()

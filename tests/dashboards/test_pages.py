@@ -97,8 +97,10 @@ def test_heatmap_lists_every_squad_sorted_with_links(client_for, users, store) -
     cfr_index = 9  # catalog order among month KPIs: change_failure_rate is the 10th
     row = re.search(r"/squads/bravo/.*?</tr>", heat_body(asc), re.S).group(0)
     assert re.findall(r'background:([^"]+)"', row)[cfr_index] == "#bfe5cc"
+    assert re.findall(r"--dark:([^;]+);", row)[cfr_index] == "#14532d"  # the dark page's green
     row = re.search(r"/squads/charlie/.*?</tr>", heat_body(asc), re.S).group(0)
     assert re.findall(r'background:([^"]+)"', row)[cfr_index] == "#f1f3f5"
+    assert re.findall(r"--dark:([^;]+);", row)[cfr_index] == "#374151"
     assert "Charlie: n=3 — too few records (n=3)" in row
 
 
