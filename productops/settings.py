@@ -363,6 +363,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
     },
+    # Background imports (metrics/records/jobs.py): stalled jobs sent again, stray uploads deleted.
+    "imports-recover": {
+        "task": "metrics.records.recover_imports",
+        "schedule": crontab(minute=41),
+        "options": {"expires": 3000},
+    },
     # The weekly digest (alerts/digest.py): Monday 08:00 UTC unless DIGEST_CRON says otherwise;
     # it expires within the hour, so a backlog never sends a digest late.
     "alerts-weekly-digest": {
@@ -393,6 +399,10 @@ SEED_DEMO_AFTER_ROLLUP = ["reviews.demo.create_demo_reviews"]
 IMPORT_ASYNC_THRESHOLD_BYTES = int(os.environ.get("IMPORT_ASYNC_THRESHOLD_BYTES", str(5 * 1024 * 1024)))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
 IMPORT_UPLOAD_DIR = os.environ.get("IMPORT_UPLOAD_DIR") or str(Path(tempfile.gettempdir()) / "productops-imports")
+# An import job still queued or running this long after it was queued or started has its task sent
+# again by the hourly `imports-recover` entry (metrics/records/jobs.py: safe whatever became of the
+# first message); the same entry deletes stray upload files older than a day.
+IMPORT_RESEND_AFTER = timedelta(minutes=int(os.environ.get("IMPORT_RESEND_AFTER_MINUTES", "60")))
 
 # Rollup: run an incremental rollup after each committed write.
 KPI_ROLLUP_ON_COMMIT = env_bool("KPI_ROLLUP_ON_COMMIT", True)

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,7 +31,7 @@ from django.db import (
     connections,
     transaction,
 )
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from metrics.records.ingest.importer import ImportReport, Progress
@@ -97,6 +98,55 @@ def enqueue(job_id: int) -> None:
     except Exception as exc:  # noqa: BLE001 — kombu's and redis' connection errors alike
         logger.exception("could not queue import job %s", job_id)
         fail(job_id, f"the import could not be queued ({type(exc).__name__}: {exc}); upload the file again")
+
+
+def resend_stalled(now: datetime | None = None) -> list[int]:
+    """Send again the task of every job still queued or running IMPORT_RESEND_AFTER after it was
+    queued or started; returns their ids.
+
+    A job waits for its message: should the broker lose it (a Redis restart without persistence),
+    the job would stay queued for ever. Sending the task again is safe whatever happened to the
+    first: a finished job is skipped, and a delivery finding another one running it (its advisory
+    lock held) does nothing."""
+    cutoff = (now or timezone.now()) - settings.IMPORT_RESEND_AFTER
+    stalled = list(
+        ImportJob.objects.filter(
+            Q(state=ImportJob.State.QUEUED, created_at__lt=cutoff)
+            | Q(state=ImportJob.State.RUNNING, started_at__lt=cutoff)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        logger.warning("import job %s still unfinished after %s: its task is sent again", job_id, cutoff)
+        enqueue(job_id)
+    return stalled
+
+
+def remove_orphan_files(now: datetime | None = None) -> int:
+    """Delete the files in IMPORT_UPLOAD_DIR that no unfinished job reads and that are older than
+    a day (younger ones may be uploads whose job is not committed yet); returns how many.
+
+    A finished job's file is deleted when it finishes; left behind are the files of uploads whose
+    job was never recorded (the request failed after storing the file) and of failed deletions."""
+    directory = upload_dir()
+    if not directory.is_dir():
+        return 0
+    cutoff = ((now or timezone.now()) - timedelta(days=1)).timestamp()
+    in_use = set(
+        ImportJob.objects.filter(state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]).values_list(
+            "path", flat=True
+        )
+    )
+    removed = 0
+    for path in directory.iterdir():
+        try:
+            if path.is_file() and str(path) not in in_use and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except OSError:
+            logger.warning("could not delete the stray upload %s", path)
+    return removed
 
 
 def run_job(job_id: int) -> str:

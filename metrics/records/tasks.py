@@ -34,3 +34,9 @@ def run_import_job(self: Any, job_id: int) -> str:
             jobs.fail(job_id, f"the database was unavailable ({exc}); nothing was written, upload the file again")
             return "failed"
         raise self.retry(exc=exc, countdown=min(300, 2 ** (self.request.retries + 1))) from exc
+
+
+@shared_task(name="metrics.records.recover_imports", ignore_result=True)
+def recover_imports() -> dict[str, Any]:
+    """Hourly: send stalled import jobs to the workers again and delete stray upload files."""
+    return {"resent": jobs.resend_stalled(), "files_removed": jobs.remove_orphan_files()}

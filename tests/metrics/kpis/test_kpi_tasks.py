@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -27,6 +28,7 @@ def test_beat_schedule_expires_before_the_next_run() -> None:
     assert 0 < full["options"]["expires"] < 24 * 3600
 
 
+@pytest.mark.django_db  # Celery's Django fix-up runs the system checks; on SQLite they query the database
 def test_autodiscovery_registers_every_scheduled_task() -> None:
     """A worker started from productops.celery finds the tasks in metrics/kpis/tasks.py."""
     from productops.celery import app

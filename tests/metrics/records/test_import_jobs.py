@@ -7,6 +7,7 @@ runs the same upload through a real Celery worker.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -257,3 +258,70 @@ def test_a_second_delivery_while_the_first_runs_imports_nothing(users, squad_a, 
         first.close()
     assert jobs.run_job(job.pk) == "done"
     assert Release.objects.count() == 5
+
+
+def stored_job(folder, name: str, text: str, user, **fields) -> ImportJob:
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return ImportJob.objects.create(
+        kind="releases", filename=name, path=str(path), size=path.stat().st_size, user=user, **fields
+    )
+
+
+@pytest.mark.django_db
+def test_a_job_whose_message_was_lost_is_sent_again_and_imported_once(users, squad_a, big_files, settings):
+    """The broker lost the task (a Redis restart): the hourly recovery sends it again; a job queued
+    only minutes ago is left to its own message."""
+    settings.IMPORT_RESEND_AFTER = dt.timedelta(minutes=60)
+    now = dt.datetime.now(UTC)
+    lost = stored_job(big_files, "lost.csv", releases_csv(12, prefix="lost"), users["admin"])
+    fresh = stored_job(big_files, "fresh.csv", releases_csv(3, prefix="fresh"), users["admin"])
+    ImportJob.objects.filter(pk=lost.pk).update(created_at=now - dt.timedelta(minutes=61))
+    ImportJob.objects.filter(pk=fresh.pk).update(created_at=now - dt.timedelta(minutes=5))
+
+    assert jobs.resend_stalled(now=now) == [lost.pk]  # the task runs here at once (no broker in tests)
+    lost.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (lost.state, lost.created, lost.attempts) == ("done", 12, 1)
+    assert fresh.state == "queued"
+    assert Release.objects.filter(external_id__startswith="lost-").count() == 12
+    assert not (big_files / "lost.csv").exists()  # a finished job's file is deleted
+    assert jobs.resend_stalled(now=now) == []  # done: nothing to send any more
+
+
+@pytest.mark.django_db
+def test_a_long_running_job_is_sent_again_and_the_second_delivery_changes_nothing(users, squad_a, big_files, settings):
+    settings.IMPORT_RESEND_AFTER = dt.timedelta(minutes=60)
+    now = dt.datetime.now(UTC)
+    started = now - dt.timedelta(minutes=90)
+    job = stored_job(
+        big_files, "slow.csv", releases_csv(5), users["admin"], state="running", attempts=1, started_at=started
+    )
+    assert jobs.resend_stalled(now=now) == [job.pk]
+    job.refresh_from_db()
+    # its worker was gone (nothing holds the job's lock): the new delivery imported the file
+    assert (job.state, job.created, job.attempts) == ("done", 5, 2)
+
+
+@pytest.mark.django_db
+def test_stray_uploads_older_than_a_day_are_deleted_and_nothing_a_job_reads(users, squad_a, big_files):
+    now = dt.datetime.now(UTC)
+    queued = stored_job(big_files, "queued.csv", releases_csv(2), users["admin"])
+    for name in ("stray-old.csv", "stray-new.csv"):
+        (big_files / name).write_text("external_id\n")
+    day_and_more = (now - dt.timedelta(days=1, minutes=1)).timestamp()
+    for name in ("stray-old.csv", "queued.csv"):
+        os.utime(big_files / name, (day_and_more, day_and_more))
+
+    assert jobs.remove_orphan_files(now=now) == 1
+    assert sorted(p.name for p in big_files.iterdir()) == ["queued.csv", "stray-new.csv"]
+    assert ImportJob.objects.get(pk=queued.pk).state == "queued"
+
+
+def test_the_recovery_runs_hourly_from_the_beat_schedule(settings) -> None:
+    from metrics.records.tasks import recover_imports
+
+    entry = settings.CELERY_BEAT_SCHEDULE["imports-recover"]
+    assert entry["task"] == recover_imports.name
+    assert 0 < entry["options"]["expires"] < 3600
