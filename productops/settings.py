@@ -353,7 +353,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "kpi-rollup-full-nightly": {
         "task": "metrics.rollup_full",
-        "kwargs": {"distribute": True},  # fanned out as units when more than one worker is up
+        "kwargs": {"distribute": True},  # fanned out as units when more than one worker process is up
         "schedule": crontab(hour=2, minute=17),
         "options": {"expires": 23 * 3600},
     },

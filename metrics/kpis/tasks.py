@@ -41,33 +41,44 @@ def rollup_dirty() -> int:
 def rollup_full(since: str | None = None, distribute: bool = False) -> int:
     """Recompute every snapshot (from `since`, an ISO date, when given); returns snapshots written.
 
-    `distribute` (the nightly beat entry): when more than one worker answers a ping, fan the
-    rollup out as units instead (`rollup_full_distributed`; returns units sent)."""
+    `distribute` (the nightly beat entry): when the workers can run more than one task at once
+    (several workers, or one with several processes), fan the rollup out as units instead
+    (`rollup_full_distributed`; returns units sent)."""
     from datetime import date
 
-    workers = workers_up() if distribute else 0
+    workers = worker_processes() if distribute else 0
     if workers > 1:
         return rollup_full_distributed(since, workers=workers)
     return rollup.full_rollup(since=date.fromisoformat(since) if since else None)
 
 
-#: How long the nightly run waits for workers to answer a ping before it counts them.
+#: How long the nightly run waits for workers to answer before it counts them.
 PING_TIMEOUT = 1.0
 
 
-def workers_up() -> int:
-    """How many Celery workers answer a ping (this one included); 0 without a broker (eager mode)
-    or when the broker cannot be asked — the caller then rolls up in its own process."""
+def worker_processes() -> int:
+    """How many tasks the Celery workers can run at once: the pool size of every worker that
+    answers (`--concurrency N`: N; the default is one per CPU), summed, this one's included.
+    0 without a broker (eager mode) or when the broker cannot be asked — the caller then rolls up
+    in its own process."""
     from celery import current_app
     from django.conf import settings
 
     if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
         return 0
     try:
-        return len(current_app.control.ping(timeout=PING_TIMEOUT) or [])
+        stats = current_app.control.inspect(timeout=PING_TIMEOUT).stats() or {}
     except Exception:  # any broker trouble: fall back to the single-process rollup
         logger.warning("could not count the workers; full rollup in this process", exc_info=True)
         return 0
+    return sum(_pool_size(worker) for worker in stats.values())
+
+
+def _pool_size(stats: object) -> int:
+    """A worker's pool size from its `inspect().stats()` answer; 1 when it does not say (solo pool)."""
+    pool = stats.get("pool") if isinstance(stats, dict) else None
+    size = pool.get("max-concurrency") if isinstance(pool, dict) else None
+    return size if isinstance(size, int) and size > 0 else 1
 
 
 @shared_task(name="metrics.rollup_unit", **_RETRY)

@@ -67,6 +67,8 @@ def test_two_workers_share_two_concurrent_full_rollups(tmp_path: Path) -> None:
                     timeout=60,
                     what=f"worker{n} ready",
                 )
+            counted = manage(env, "shell", "-c", "from metrics.kpis.tasks import worker_processes as w; print(w())")
+            assert counted.stdout.split()[-1] == "2"  # what the nightly run counts before it fans out
             units = int(
                 manage(
                     env, "shell", "-c", "from metrics.kpis.rollup import rollup_units; print(len(rollup_units()))"

@@ -97,35 +97,49 @@ def test_a_unit_message_that_makes_no_sense_is_refused(db) -> None:
         rollup.run_unit({"from": "2026-03-01", "to": "2026-02-01"})
 
 
-def test_nightly_run_fans_out_only_when_more_than_one_worker_answers(db, monkeypatch) -> None:
+def test_nightly_run_fans_out_only_when_workers_can_run_more_than_one_task(db, monkeypatch) -> None:
     ReleaseFactory()
     sent: list[str | None] = []
     monkeypatch.setattr(tasks, "rollup_full_distributed", lambda since=None, workers=0: sent.append(workers) or 7)
 
-    monkeypatch.setattr(tasks, "workers_up", lambda: 3)
+    monkeypatch.setattr(tasks, "worker_processes", lambda: 3)
     assert tasks.rollup_full.delay(distribute=True).get() == 7  # units sent, nothing computed here
-    assert sent == [3]  # sized for the workers that answered
+    assert sent == [3]  # sized for the worker processes that answered
     assert not RollupRun.objects.exists()
 
-    monkeypatch.setattr(tasks, "workers_up", lambda: 1)
-    assert tasks.rollup_full.delay(distribute=True).get() > 0  # one worker: in this process
+    monkeypatch.setattr(tasks, "worker_processes", lambda: 1)
+    assert tasks.rollup_full.delay(distribute=True).get() > 0  # one worker process: in this process
     assert sent == [3]
     assert RollupRun.objects.filter(kind="full", status="succeeded").count() == 1
 
 
-def test_counting_workers_falls_back_to_zero_without_a_broker(settings, monkeypatch) -> None:
+def test_counting_worker_processes_sums_pool_sizes_and_falls_back_to_zero(settings, monkeypatch) -> None:
     from celery import current_app
 
-    assert tasks.workers_up() == 0  # eager mode (tests): no broker to ask
+    assert tasks.worker_processes() == 0  # eager mode (tests): no broker to ask
     settings.CELERY_TASK_ALWAYS_EAGER = False
 
-    def unreachable(**kwargs):
-        raise ConnectionRefusedError("broker down")
+    class Inspect:
+        def __init__(self, answer):
+            self.answer = answer
 
-    monkeypatch.setattr(current_app.control, "ping", unreachable)
-    assert tasks.workers_up() == 0
-    monkeypatch.setattr(current_app.control, "ping", lambda **kwargs: [{"w1@h": {"ok": "pong"}}, {"w2@h": {}}])
-    assert tasks.workers_up() == 2
+        def stats(self):
+            if isinstance(self.answer, Exception):
+                raise self.answer
+            return self.answer
+
+    def answering(answer):
+        monkeypatch.setattr(current_app.control, "inspect", lambda **kwargs: Inspect(answer))
+
+    answering(ConnectionRefusedError("broker down"))
+    assert tasks.worker_processes() == 0
+    answering(None)  # nobody answered in time
+    assert tasks.worker_processes() == 0
+    # one worker started with --concurrency 4, one with 1, one whose pool says nothing (solo)
+    answering({"a@h": {"pool": {"max-concurrency": 4}}, "b@h": {"pool": {"max-concurrency": 1}}, "c@h": {"pool": {}}})
+    assert tasks.worker_processes() == 6
+    answering({"a@h": {"pool": {"max-concurrency": 4}}})  # a single worker with four processes: fan out
+    assert tasks.worker_processes() == 4
 
 
 def test_the_nightly_beat_entry_asks_for_the_distributed_rollup() -> None:
