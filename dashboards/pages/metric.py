@@ -1,11 +1,13 @@
-"""`/metrics/<code>/`: one KPI — its catalog definition, the org trend, every squad side by
-side and the distribution across squads."""
+"""`/metrics/<code>/`: one KPI — its catalog definition, the org (or area) trend with the reviews
+and the starts of the bets aiming at it, every squad side by side and the distribution across
+squads."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
 
+from bets.charts import with_bet_starts
 from dashboards import charts, selectors, stats
 from dashboards.formatting import format_target, format_value, period_label
 from dashboards.pages.common import Page, PageSpec, Table, empty_range_note
@@ -68,17 +70,23 @@ def build_metric(page: Page, kpi: Kpi, period: date | None) -> tuple[dict, dict[
     context = {
         "tile": tile,
         "rows": rows,
-        "trend_chart": with_review_markers(
-            charts.metric_trend(
-                kpi,
-                trend_rows,
-                page.context["area_name"] if c.area else "org",
-                target=org_target.value if org_target else None,
+        "trend_chart": with_bet_starts(
+            with_review_markers(
+                charts.metric_trend(
+                    kpi,
+                    trend_rows,
+                    page.context["area_name"] if c.area else "org",
+                    target=org_target.value if org_target else None,
+                ),
+                metric=code,
+                scope=scope,
+                date_from=c.period_from(),
+                date_to=c.date_to,
             ),
-            metric=code,
-            scope=scope,
-            date_from=c.period_from(),
-            date_to=c.date_to,
+            [code],
+            [scope],
+            c.period_from(),
+            c.date_to,
         ),
         "bars_chart": charts.squad_bars(
             kpi, [r["squad"].name for r in present], [r["value"] for r in present], [r["n"] for r in present]

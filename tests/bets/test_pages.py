@@ -1,4 +1,4 @@
-"""The bet pages, the start markers on the squad page and the initiatives on /time/."""
+"""The bet pages, the start markers on the squad and metric pages and the initiatives on /time/."""
 
 from __future__ import annotations
 
@@ -104,6 +104,22 @@ def test_squad_page_trends_carry_the_bets_start(hand_worked, users, client_for):
     # on the incidents subplot: the family's KPIs in catalog order, incidents is the first
     assert marker["xref"] == "x"
     assert marker["x"] == "2026-03-04"
+
+
+def test_metric_page_trend_carries_the_start_of_bets_on_that_kpi_in_its_scope(hand_worked, users, client_for):  # noqa: F811
+    client = client_for(users["viewer"])
+    window = "grain=week&from=2026-01-01&to=2026-04-20"
+
+    def bet_links(path: str) -> list[str]:
+        trend = figures(client.get(path).content.decode())["chart-trend"]
+        return [a["text"] for a in trend["layout"].get("annotations", []) if "/bets/" in a.get("text", "")]
+
+    link = f'<a href="/bets/{hand_worked.pk}/" target="_self">bet: On-call rotation</a>'
+    assert bet_links(f"/metrics/incidents/?{window}") == [link]  # the org: every bet on the KPI
+    assert bet_links(f"/metrics/incidents/?{window}&area=a") == [link]  # the treated squads' area
+    assert bet_links(f"/metrics/incidents/?{window}&area=b") == []  # the comparison squads' area
+    assert bet_links(f"/metrics/nps/?{window}") == []  # a KPI the bet does not aim at
+    assert bet_links("/metrics/incidents/?grain=week&from=2026-03-09&to=2026-04-20") == []  # started before
 
 
 def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_for):
