@@ -118,7 +118,7 @@ def resend_stalled(now: datetime | None = None) -> list[int]:
         .values_list("pk", flat=True)
     )
     for job_id in stalled:
-        logger.warning("import job %s still unfinished after %s: its task is sent again", job_id, cutoff)
+        logger.warning("import job %s, queued or started before %s, is unfinished: task sent again", job_id, cutoff)
         enqueue(job_id)
     return stalled
 
@@ -133,15 +133,12 @@ def remove_orphan_files(now: datetime | None = None) -> int:
     if not directory.is_dir():
         return 0
     cutoff = ((now or timezone.now()) - timedelta(days=1)).timestamp()
-    in_use = set(
-        ImportJob.objects.filter(state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING]).values_list(
-            "path", flat=True
-        )
-    )
+    unfinished = ImportJob.objects.filter(state__in=[ImportJob.State.QUEUED, ImportJob.State.RUNNING])
+    in_use = {Path(path).name for path in unfinished.values_list("path", flat=True)}  # names are unique (uuid)
     removed = 0
     for path in directory.iterdir():
         try:
-            if path.is_file() and str(path) not in in_use and path.stat().st_mtime < cutoff:
+            if path.is_file() and path.name not in in_use and path.stat().st_mtime < cutoff:
                 path.unlink()
                 removed += 1
         except OSError:
