@@ -8,9 +8,9 @@ when a row's current value was written; when the KPIs were last *checked* is
 the latest `RollupRun`. Rows of which none were stored go in with a plain `COPY`
 (`write_rows`).
 
-On PostgreSQL the rows are COPYed (binary, `metrics.kpis.pgcopy`) into a temporary table and merged with one
-`INSERT … SELECT … ORDER BY … ON CONFLICT DO UPDATE` (fast for hundreds of
-thousands of rows); elsewhere `bulk_create(update_conflicts=True)` in batches.
+On PostgreSQL the rows are COPYed (binary, `metrics.kpis.pgcopy`) into a temporary
+table and merged with one `INSERT … SELECT … ORDER BY … ON CONFLICT DO UPDATE` (fast
+for hundreds of thousands of rows); elsewhere `bulk_create(update_conflicts=True)` in batches.
 Both write in (metric, scope, grain, period_start) order, so two concurrent
 writers lock rows in the same order and cannot deadlock. Call inside a transaction.
 """

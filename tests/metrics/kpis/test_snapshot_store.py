@@ -42,10 +42,13 @@ def expected(rows: list[tuple]) -> list[tuple]:
     return sorted((*row[:4], None if math.isnan(row[4]) else row[4], row[5]) for row in rows)
 
 
+def bits(rows: list[tuple]) -> list[tuple]:
+    return [tuple(np.float64(v).tobytes() if isinstance(v, float) else v for v in row) for row in rows]
+
+
 def same_bits(a: list[tuple], b: list[tuple]) -> bool:
     """Equal, with floats compared by their bits."""
-    pack = lambda rows: [tuple(np.float64(v).tobytes() if isinstance(v, float) else v for v in r) for r in rows]  # noqa: E731
-    return pack(a) == pack(b)
+    return bits(a) == bits(b)
 
 
 def test_a_first_build_write_stores_every_row_exactly() -> None:
