@@ -1,9 +1,12 @@
 """`/` and `/areas/<slug>/`: the verdict band, KPI tiles per family, the squads × KPIs heatmap
-and the trend charts of the org or an area."""
+and the trend charts of the org or an area, with the starts of the bets aiming at their KPIs."""
 
 from __future__ import annotations
 
+from bets.charts import add_bet_markers
+from bets.selectors import bet_markers
 from dashboards import charts, selectors
+from dashboards.controls import period_next
 from dashboards.formatting import format_value, period_label, short_label
 from dashboards.pages.common import (
     Page,
@@ -53,6 +56,7 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
     scope_label = page.context["area_name"] if c.area else "org"
 
     index = by_metric(trend, scope)
+    bets = bet_markers([k.code for k in kpis], [scope], c.period_from(), period_next(last, c.grain))  # one query
     families = []
     all_tiles: list[Tile] = []
     tiles_table = Table(
@@ -100,7 +104,9 @@ def build_overview(page: Page, sort: str, descending: bool) -> tuple[dict, dict[
                 ]
             )
         all_tiles += tiles
-        figure = charts.family_trends(members, index, scope_label=scope_label)
+        figure = add_bet_markers(
+            charts.family_trends(members, index, scope_label=scope_label), bets, [k.code for k in members]
+        )
         families.append(
             {
                 "name": family.value,

@@ -1,4 +1,4 @@
-"""The bet pages, the start markers on the squad and metric pages and the initiatives on /time/."""
+"""The bet pages, the start markers on the overview, squad and metric pages and the initiatives on /time/."""
 
 from __future__ import annotations
 
@@ -120,6 +120,25 @@ def test_metric_page_trend_carries_the_start_of_bets_on_that_kpi_in_its_scope(ha
     assert bet_links(f"/metrics/incidents/?{window}&area=b") == []  # the comparison squads' area
     assert bet_links(f"/metrics/nps/?{window}") == []  # a KPI the bet does not aim at
     assert bet_links("/metrics/incidents/?grain=week&from=2026-03-09&to=2026-04-20") == []  # started before
+
+
+def test_overview_trends_carry_the_start_of_bets_on_their_kpis(hand_worked, users, client_for):  # noqa: F811
+    client = client_for(users["viewer"])
+    window = "grain=week&from=2026-01-01&to=2026-04-20"
+
+    def bet_links(path: str) -> dict[str, list[str]]:
+        charts = figures(client.get(path).content.decode())
+        return {
+            chart_id: links
+            for chart_id, figure in charts.items()
+            if chart_id.startswith("trend-")
+            and (links := [a["text"] for a in figure["layout"].get("annotations", []) if "/bets/" in a.get("text", "")])
+        }
+
+    link = f'<a href="/bets/{hand_worked.pk}/" target="_self">bet: On-call rotation</a>'
+    assert bet_links(f"/?{window}") == {"trend-stability": [link]}  # on the incidents chart only
+    assert bet_links(f"/areas/a/?{window}") == {"trend-stability": [link]}  # the treated squads' area
+    assert bet_links(f"/areas/b/?{window}") == {}
 
 
 def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_for):
