@@ -18,6 +18,7 @@ from bets.selectors import BetMarker
 TREATMENT = "#2563eb"
 COMPARISON = "#d97706"
 MARKER = "#7c3aed"
+LABEL_STEP, LABEL_STEPS = 0.2, 4  # bet labels on one subplot: 1, 0.8, 0.6, 0.4 of its height
 FONT = {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2933"}
 
 
@@ -149,10 +150,15 @@ def add_bet_markers(figure: dict, markers: Sequence[BetMarker], metrics: Sequenc
     layout = dict(figure["layout"])
     shapes = list(layout.get("shapes", []))
     annotations = list(layout.get("annotations", []))
+    on_axis: dict[str, int] = {}
     for marker in markers:
         if marker.metric not in axis_of:
             continue
         axis = axis_of[marker.metric]
+        # bets starting close together would print their labels over each other: each next label
+        # on a subplot goes a step lower (four steps, then from the top again)
+        step = on_axis.get(axis, 0)
+        on_axis[axis] = step + 1
         x = marker.start.isoformat()
         shapes.append(
             {
@@ -170,7 +176,7 @@ def add_bet_markers(figure: dict, markers: Sequence[BetMarker], metrics: Sequenc
             {
                 "x": x,
                 "xref": f"x{axis}",
-                "y": 1,
+                "y": 1 - LABEL_STEP * (step % LABEL_STEPS),
                 "yref": f"y{axis} domain",
                 "yanchor": "top",
                 "xanchor": "left",

@@ -141,6 +141,23 @@ def test_overview_trends_carry_the_start_of_bets_on_their_kpis(hand_worked, user
     assert bet_links(f"/areas/b/?{window}") == {}
 
 
+def test_labels_of_bets_on_one_subplot_do_not_print_over_each_other():
+    from bets.charts import add_bet_markers
+    from bets.selectors import BetMarker
+
+    markers = [
+        BetMarker(1, "First", D(2026, 8, 27), "releases", "/bets/1/"),
+        BetMarker(2, "Second", D(2026, 9, 16), "releases", "/bets/2/"),
+        BetMarker(3, "Third", D(2026, 9, 20), "incidents", "/bets/3/"),
+        BetMarker(4, "Fourth", D(2026, 9, 30), "releases", "/bets/4/"),
+        BetMarker(5, "Other KPI", D(2026, 9, 30), "nps", "/bets/5/"),
+    ]
+    figure = add_bet_markers({"data": [], "layout": {}}, markers, ["releases", "incidents"])
+    placed = [(a["name"], a["xref"], round(a["y"], 2)) for a in figure["layout"]["annotations"]]
+    assert placed == [("bet-1", "x", 1.0), ("bet-2", "x", 0.8), ("bet-3", "x2", 1.0), ("bet-4", "x", 0.6)]
+    assert len(figure["layout"]["shapes"]) == 4  # a start line each; none for a KPI not on the chart
+
+
 def test_time_page_sets_planned_against_actual(users, squad_a, squad_b, client_for):
     squad_a.monthly_cost_per_head = Decimal("8000.00")
     squad_a.save()
